@@ -1,0 +1,135 @@
+/**
+ * Gateway overhead: the same requests sent to the mock upstream directly and through `tollgate dev`,
+ * in one run, so the ratio is independent of how fast this machine is.
+ * - latency: sequential requests (concurrency 1) timed with hrtime, p50/p99 over N requests;
+ * - throughput: autocannon at concurrency 50 for D seconds.
+ * Writes the table into bench/README.md between the BENCH markers.
+ */
+import autocannon from 'autocannon';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Pool } from 'undici';
+
+const LATENCY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
+const root = new URL('..', import.meta.url).pathname;
+const requestBody = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
+
+function child(args: string[], env: Record<string, string> = {}): ChildProcess {
+  return spawn(process.execPath, [join(root, 'bin/run-ts.mjs'), ...args], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+}
+
+async function firstLine(proc: ChildProcess, match: (line: string) => boolean): Promise<string> {
+  const lines = createInterface({ input: proc.stdout! });
+  for await (const line of lines) if (match(line)) return line;
+  throw new Error('process exited before it was ready');
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function sequentialLatency(origin: string, path: string, headers: Record<string, string>) {
+  const pool = new Pool(origin, { connections: 1, pipelining: 1 });
+  const send = async () => {
+    const res = await pool.request({ method: 'POST', path, headers, body: requestBody });
+    if (res.statusCode !== 200) throw new Error(`${origin}${path} answered ${res.statusCode}: ${await res.body.text()}`);
+    await res.body.dump();
+  };
+  for (let i = 0; i < 200; i++) await send(); // warm up JIT and keep-alive
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_REQUESTS; i++) {
+    const start = process.hrtime.bigint();
+    await send();
+    samples.push(Number(process.hrtime.bigint() - start) / 1e6);
+  }
+  await pool.close();
+  samples.sort((a, b) => a - b);
+  return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
+}
+
+async function throughput(url: string, headers: Record<string, string>) {
+  const result = await autocannon({ url, method: 'POST', headers, body: requestBody, connections: 50, duration: DURATION_S });
+  if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+  return result.requests.average;
+}
+
+async function main() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-'));
+  const upstream = child(['bench/mock-upstream.ts']);
+  const { port: upstreamPort } = JSON.parse(await firstLine(upstream, (l) => l.startsWith('{'))) as { port: number };
+  const gatewayPort = await freePort();
+  const controlPlanePort = await freePort();
+  const dev = child(['bin/cli.ts', 'dev', '--port', String(gatewayPort), '--control-plane-port', String(controlPlanePort), '--data-dir', dataDir, '--sync-interval', '1']);
+  try {
+    await firstLine(dev, (l) => l.includes('Ctrl-C'));
+    const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as { adminApiKey: string; gatewayUrl: string; controlPlaneUrl: string };
+
+    // A saved config pointing at the mock: the gateway resolves it from its synced cache per request.
+    const created = await fetch(`${credentials.controlPlaneUrl}/v1/configs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-portkey-api-key': credentials.adminApiKey },
+      body: JSON.stringify({ name: 'bench', config: { provider: 'openai', api_key: 'sk-bench-upstream', custom_host: `http://127.0.0.1:${upstreamPort}/v1` } }),
+    });
+    if (!created.ok) throw new Error(`creating the bench config failed: ${created.status} ${await created.text()}`);
+    const { slug } = (await created.json()) as { slug?: string; id?: string };
+    const gatewayHeaders = { 'content-type': 'application/json', 'x-portkey-api-key': credentials.adminApiKey, 'x-portkey-config': String(slug) };
+    const directHeaders = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-upstream' };
+
+    // Wait until the gateway has synced the new config.
+    for (let i = 0; ; i++) {
+      const probe = await fetch(`${credentials.gatewayUrl}/v1/chat/completions`, { method: 'POST', headers: gatewayHeaders, body: requestBody });
+      await probe.arrayBuffer();
+      if (probe.ok) break;
+      if (i > 100) throw new Error(`gateway never served the bench config: ${probe.status}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
+    process.stderr.write(`latency: ${LATENCY_REQUESTS} sequential requests each...\n`);
+    const directLatency = await sequentialLatency(upstreamOrigin, '/v1/chat/completions', directHeaders);
+    const gatewayLatency = await sequentialLatency(credentials.gatewayUrl, '/v1/chat/completions', gatewayHeaders);
+    process.stderr.write(`throughput: ${DURATION_S}s at concurrency 50 each...\n`);
+    const directRps = await throughput(`${upstreamOrigin}/v1/chat/completions`, directHeaders);
+    const gatewayRps = await throughput(`${credentials.gatewayUrl}/v1/chat/completions`, gatewayHeaders);
+
+    const fmt = (n: number) => n.toFixed(3);
+    const rows = [
+      `| metric | direct to mock | through gateway | overhead |`,
+      `| --- | --- | --- | --- |`,
+      `| p50 latency, c=1 (ms) | ${fmt(directLatency.p50)} | ${fmt(gatewayLatency.p50)} | +${fmt(gatewayLatency.p50 - directLatency.p50)} ms |`,
+      `| p99 latency, c=1 (ms) | ${fmt(directLatency.p99)} | ${fmt(gatewayLatency.p99)} | +${fmt(gatewayLatency.p99 - directLatency.p99)} ms |`,
+      `| throughput, c=50 (req/s) | ${directRps.toFixed(0)} | ${gatewayRps.toFixed(0)} | ${((gatewayRps / directRps) * 100).toFixed(1)}% of direct |`,
+    ];
+    const table = [`Run ${new Date().toISOString()} on ${(await import('node:os')).cpus().length} cores, Node ${process.version}, ${LATENCY_REQUESTS} latency samples, ${DURATION_S}s throughput runs.`, '', ...rows].join('\n');
+    process.stdout.write(table + '\n');
+
+    const readmePath = join(root, 'bench/README.md');
+    const readme = await readFile(readmePath, 'utf8');
+    const updated = readme.replace(/<!-- BENCH:START -->[\s\S]*<!-- BENCH:END -->/, `<!-- BENCH:START -->\n${table}\n<!-- BENCH:END -->`);
+    await writeFile(readmePath, updated);
+  } finally {
+    dev.kill('SIGTERM');
+    upstream.kill('SIGTERM');
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+await main();

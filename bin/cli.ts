@@ -1,0 +1,80 @@
+import { Command, InvalidArgumentError } from 'commander';
+import { TOLLGATE_VERSION } from '../runtime/core/version.js';
+import { startDev } from '../runtime/dev.js';
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError('must be a port number (0-65535)');
+  return n;
+}
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 1) throw new InvalidArgumentError('must be a number of seconds, at least 1');
+  return n;
+}
+
+/** Stops on the first SIGINT/SIGTERM; a second signal forces exit so a stuck close never traps the user. */
+function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) process.exit(1);
+    closing = true;
+    process.stderr.write(`\n${signal} received, shutting down (press Ctrl-C again to force)...\n`);
+    close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`shutdown failed: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+function fail(err: unknown): never {
+  const e = err as NodeJS.ErrnoException & { port?: number };
+  if (e.code === 'EADDRINUSE') {
+    process.stderr.write(`error: port ${e.port ?? ''} is already in use. Stop the other process or pick another port with --port / --control-plane-port.\n`);
+  } else {
+    process.stderr.write(`error: ${e.message}\n`);
+  }
+  process.exit(1);
+}
+
+const program = new Command('tollgate').version(TOLLGATE_VERSION).description('Tollgate hybrid AI gateway');
+
+program
+  .command('dev')
+  .description('run the control plane, the gateway and the UI on this machine, with embedded defaults and no cloud')
+  .option('--port <port>', 'gateway port', port, 8787)
+  .option('--control-plane-port <port>', 'control plane API port', port, 8788)
+  .option('--data-dir <dir>', 'where the database, keyring, logs and credentials live', './.tollgate')
+  .option('--sync-interval <seconds>', 'gateway heartbeat interval', seconds, 30)
+  .action(async (opts: { port: number; controlPlanePort: number; dataDir: string; syncInterval: number }) => {
+    process.stderr.write(`starting tollgate ${TOLLGATE_VERSION} (data in ${opts.dataDir})...\n`);
+    const dev = await startDev({
+      port: opts.port,
+      controlPlanePort: opts.controlPlanePort,
+      dataDir: opts.dataDir,
+      syncIntervalSeconds: opts.syncInterval,
+      adminApiKey: process.env.TOLLGATE_ADMIN_API_KEY || undefined,
+    }).catch(fail);
+    const { gatewayUrl, controlPlaneUrl, adminApiKey } = dev.credentials;
+    process.stdout.write(
+      [
+        '',
+        `  Gateway        ${gatewayUrl}/v1`,
+        `  Control plane  ${controlPlaneUrl}/v1`,
+        `  Admin API key  ${adminApiKey}`,
+        `  Credentials    ${opts.dataDir}/credentials.json`,
+        '',
+        '  Ctrl-C to stop.',
+        '',
+      ].join('\n') + '\n',
+    );
+    onShutdown(dev.close);
+  });
+
+await program.parseAsync(process.argv);

@@ -1,0 +1,106 @@
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileLogStore } from './adapters/file-log-store.js';
+import { localKeyring } from './adapters/local-keyring.js';
+import { memoryCache } from './adapters/memory-cache.js';
+import { jsonLogger, type Logger } from './core/logger.js';
+import { startControlPlane } from './control-plane/server.js';
+import { startGateway } from './gateway/server.js';
+
+export interface DevOptions {
+  host?: string;
+  /** @default 8787 */
+  port?: number;
+  /** @default 8788 */
+  controlPlanePort?: number;
+  /** @default './.tollgate' */
+  dataDir?: string;
+  /** @default 30 */
+  syncIntervalSeconds?: number;
+  /** Overrides the generated org admin key (TOLLGATE_ADMIN_API_KEY). */
+  adminApiKey?: string;
+  logger?: Logger;
+}
+
+export interface DevCredentials {
+  adminApiKey: string;
+  dataPlaneToken: string;
+  gatewayUrl: string;
+  controlPlaneUrl: string;
+}
+
+export interface RunningDev {
+  credentials: DevCredentials;
+  close(): Promise<void>;
+}
+
+async function readCredentials(file: string): Promise<Partial<DevCredentials>> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as Partial<DevCredentials>;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new Error(`${file} is not valid JSON; fix or delete it (the database keeps your data): ${(err as Error).message}`);
+  }
+}
+
+/**
+ * `tollgate dev`: control plane (PGlite), gateway (memory cache, file logs) and the local AES keyring,
+ * all under one data directory. Keys generated on the first start are kept in credentials.json
+ * (mode 0600) because the database holds only their hashes.
+ */
+export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolve(options.dataDir ?? './.tollgate');
+  const logger = options.logger ?? jsonLogger('dev');
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const credentialsFile = join(dataDir, 'credentials.json');
+  const previous = await readCredentials(credentialsFile);
+  const keyring = await localKeyring(join(dataDir, 'keyring.json'));
+
+  const controlPlane = await startControlPlane({
+    host,
+    port: options.controlPlanePort ?? 8788,
+    dataDir,
+    keyring,
+    adminApiKey: options.adminApiKey ?? previous.adminApiKey,
+    dataPlaneToken: previous.dataPlaneToken,
+    devMode: true,
+  });
+
+  let gateway;
+  try {
+    gateway = await startGateway({
+      host,
+      port: options.port ?? 8787,
+      controlPlaneUrl: controlPlane.url,
+      dataPlaneToken: controlPlane.dataPlaneToken,
+      keyring,
+      cache: memoryCache(),
+      logStore: fileLogStore(join(dataDir, 'logs')),
+      syncIntervalMs: (options.syncIntervalSeconds ?? 30) * 1000,
+      devMode: true,
+      logger: jsonLogger('gateway'),
+    });
+  } catch (err) {
+    await controlPlane.close();
+    throw err;
+  }
+
+  const credentials: DevCredentials = {
+    adminApiKey: controlPlane.adminApiKey,
+    dataPlaneToken: controlPlane.dataPlaneToken,
+    gatewayUrl: gateway.url,
+    controlPlaneUrl: controlPlane.url,
+  };
+  await writeFile(credentialsFile, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  await chmod(credentialsFile, 0o600);
+  logger.info('tollgate dev is up', { gatewayUrl: gateway.url, controlPlaneUrl: controlPlane.url, dataDir });
+
+  return {
+    credentials,
+    async close() {
+      await gateway.close();
+      await controlPlane.close();
+    },
+  };
+}
