@@ -1,0 +1,95 @@
+/**
+ * The gateway container's entry point: configuration comes from the environment (ECS task
+ * definition, Secrets Manager injection), and SIGTERM drains in-flight requests before exiting.
+ */
+import { resolve } from 'node:path';
+import { fileLogStore } from '../adapters/file-log-store.js';
+import { kmsKeyring } from '../adapters/kms-keyring.js';
+import { localKeyring } from '../adapters/local-keyring.js';
+import { memoryCache } from '../adapters/memory-cache.js';
+import { redisCache } from '../adapters/redis-cache.js';
+import type { Keyring } from '../core/keyring.js';
+import { jsonLogger } from '../core/logger.js';
+import type { KeyValueCache, LogStore } from '../core/ports.js';
+import { startGateway, type GatewayOptions } from './server.js';
+
+class ConfigError extends Error {}
+
+function required(env: NodeJS.ProcessEnv, name: string, hint: string): string {
+  const value = env[name]?.trim();
+  if (!value) throw new ConfigError(`${name} is not set: ${hint}`);
+  return value;
+}
+
+function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]?.trim();
+  if (!raw) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new ConfigError(`${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+async function keyringFromEnv(env: NodeJS.ProcessEnv): Promise<Keyring> {
+  if (env.TOLLGATE_KMS_KEY_ARN) return kmsKeyring(env.TOLLGATE_KMS_KEY_ARN);
+  if (env.TOLLGATE_KEYRING_FILE) return localKeyring(resolve(env.TOLLGATE_KEYRING_FILE));
+  throw new ConfigError('no keyring: set TOLLGATE_KMS_KEY_ARN (the KMS key that encrypts virtual keys) or TOLLGATE_KEYRING_FILE (the local keyring.json the control plane uses)');
+}
+
+function cacheFromEnv(env: NodeJS.ProcessEnv): KeyValueCache {
+  const kind = env.TOLLGATE_CACHE?.trim() || 'memory';
+  if (kind === 'memory') return memoryCache();
+  if (kind === 'redis') {
+    const url = required(env, 'TOLLGATE_REDIS_URL', 'TOLLGATE_CACHE=redis needs redis://host:6379 (or rediss:// for TLS)');
+    return redisCache({ url, authToken: env.TOLLGATE_REDIS_AUTH_TOKEN?.trim() || undefined });
+  }
+  throw new ConfigError(`TOLLGATE_CACHE must be "memory" or "redis", got "${kind}"`);
+}
+
+export async function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<GatewayOptions & { cache: KeyValueCache; logStore?: LogStore }> {
+  const controlPlaneUrl = required(env, 'TOLLGATE_CONTROL_PLANE_URL', 'the control plane API base URL, e.g. https://cp.example.com').replace(/\/+$/, '');
+  const dataPlaneToken = required(env, 'TOLLGATE_DATA_PLANE_TOKEN', 'the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
+  const keyring = await keyringFromEnv(env);
+  return {
+    host: env.HOST?.trim() || '0.0.0.0',
+    port: integer(env, 'PORT', 8787),
+    controlPlaneUrl,
+    dataPlaneToken,
+    keyring,
+    cache: cacheFromEnv(env),
+    logStore: env.TOLLGATE_LOG_DIR ? fileLogStore(resolve(env.TOLLGATE_LOG_DIR)) : undefined,
+    syncIntervalMs: integer(env, 'TOLLGATE_SYNC_INTERVAL', 30) * 1000,
+    customHostAllowlist: (env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    devMode: env.TOLLGATE_DEV_MODE === '1' || env.TOLLGATE_DEV_MODE === 'true',
+  };
+}
+
+export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const logger = jsonLogger('gateway');
+  let options;
+  try {
+    options = await gatewayOptionsFromEnv(env);
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`tollgate gateway: ${err.message}\n`);
+    process.exit(2);
+  }
+  const gateway = await startGateway({ ...options, logger });
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('draining before exit', { signal });
+    await gateway.close();
+    await Promise.allSettled([options.cache.close(), options.logStore?.close()]);
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  main().catch((err) => {
+    process.stderr.write(`tollgate gateway failed to start: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}

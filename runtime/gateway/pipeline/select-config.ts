@@ -1,0 +1,63 @@
+import { parseGatewayConfig, type GatewayConfig } from '../../core/config-schema.js';
+import { HttpProblem } from '../../core/errors.js';
+import type { SyncApiKey } from '../../core/sync-contract.js';
+import type { GatewayState } from '../sync/gateway-state.js';
+
+export interface SelectedConfig {
+  config: GatewayConfig;
+  /** True when a Portkey config (inline, saved or the key's default) chose the route: then the option index is reported. */
+  fromConfig: boolean;
+}
+
+/** Inline configs repeat verbatim across calls from one app; parsing (zod) once per distinct string is enough. */
+const inlineConfigs = new Map<string, GatewayConfig>();
+const INLINE_CACHE_LIMIT = 500;
+
+function parseInline(raw: string): GatewayConfig {
+  const cached = inlineConfigs.get(raw);
+  if (cached) return cached;
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new HttpProblem(400, 'x-portkey-config is neither a saved config id nor valid JSON');
+  }
+  const parsed = parseGatewayConfig(json);
+  if (!parsed.ok) throw new HttpProblem(400, `invalid config: ${parsed.message}`);
+  if (inlineConfigs.size >= INLINE_CACHE_LIMIT) inlineConfigs.delete(inlineConfigs.keys().next().value!);
+  inlineConfigs.set(raw, parsed.value);
+  return parsed.value;
+}
+
+function savedConfig(state: GatewayState, idOrSlug: string, apiKey: SyncApiKey): GatewayConfig {
+  const saved = state.configs.get(idOrSlug);
+  if (!saved || (apiKey.workspace_id && saved.workspaceId !== apiKey.workspace_id)) {
+    throw new HttpProblem(400, `config "${idOrSlug}" not found in this workspace`);
+  }
+  return saved.config;
+}
+
+function header(headers: Record<string, string | string[] | undefined>, name: string): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value || undefined;
+}
+
+/**
+ * Which route the caller asked for, in Portkey's precedence: an explicit config, then a virtual
+ * key, then a provider (+ its key in Authorization), then the API key's default config.
+ */
+export function selectConfig(headers: Record<string, string | string[] | undefined>, state: GatewayState, apiKey: SyncApiKey): SelectedConfig {
+  const configHeader = header(headers, 'x-portkey-config');
+  if (configHeader) {
+    const raw = configHeader.trim();
+    return { config: raw.startsWith('{') ? parseInline(raw) : savedConfig(state, raw, apiKey), fromConfig: true };
+  }
+  const customHost = header(headers, 'x-portkey-custom-host');
+  const virtualKey = header(headers, 'x-portkey-virtual-key');
+  if (virtualKey) return { config: { virtual_key: virtualKey, ...(customHost ? { custom_host: customHost } : {}) }, fromConfig: false };
+  const provider = header(headers, 'x-portkey-provider');
+  if (provider) return { config: { provider, ...(customHost ? { custom_host: customHost } : {}) }, fromConfig: false };
+  const defaultConfig = apiKey.defaults?.config_id;
+  if (defaultConfig) return { config: savedConfig(state, defaultConfig, apiKey), fromConfig: true };
+  throw new HttpProblem(400, 'no route: send x-portkey-virtual-key, x-portkey-provider (with Authorization: Bearer <provider key>) or x-portkey-config');
+}

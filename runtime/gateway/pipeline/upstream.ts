@@ -1,0 +1,72 @@
+import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+
+/**
+ * One keep-alive undici Pool per upstream origin, created on first use and reused by every
+ * request: connection setup (and TLS) is paid once, not per call.
+ */
+export class UpstreamPools {
+  private readonly pools = new Map<string, Pool>();
+  private readonly urls = new Map<string, { origin: string; pathPrefix: string }>();
+
+  /** Splits `https://host/v1` once per base URL; the hot path then only concatenates strings. */
+  resolve(baseUrl: string): { pool: Pool; pathPrefix: string } {
+    let parsed = this.urls.get(baseUrl);
+    if (!parsed) {
+      const url = new URL(baseUrl);
+      parsed = { origin: url.origin, pathPrefix: url.pathname.replace(/\/+$/, '') };
+      this.urls.set(baseUrl, parsed);
+    }
+    let pool = this.pools.get(parsed.origin);
+    if (!pool) {
+      pool = new Pool(parsed.origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 600_000 });
+      this.pools.set(parsed.origin, pool);
+    }
+    return { pool, pathPrefix: parsed.pathPrefix };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.pools.values()].map((pool) => pool.close().catch(() => pool.destroy())));
+    this.pools.clear();
+  }
+}
+
+export interface UpstreamCall {
+  baseUrl: string;
+  path: string;
+  method: 'GET' | 'POST';
+  headers: Record<string, string>;
+  body?: string | Buffer;
+  /** Bounds the wait for response headers (the first byte); a started stream is never cut by it. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+export type UpstreamResult =
+  | { kind: 'response'; status: number; headers: Dispatcher.ResponseData['headers']; body: Dispatcher.ResponseData['body'] }
+  /** The gateway could not get an answer: 502 (connect/socket) or 504 (timeout). */
+  | { kind: 'unreachable'; status: 502 | 504; message: string };
+
+export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Promise<UpstreamResult> {
+  const { pool, pathPrefix } = pools.resolve(call.baseUrl);
+  try {
+    const res = await pool.request({
+      method: call.method,
+      path: pathPrefix + call.path,
+      headers: call.headers,
+      body: call.body,
+      headersTimeout: call.timeoutMs,
+      // Streams may pause for long between tokens; the idle timeout belongs to issue 3's stream handling.
+      bodyTimeout: 0,
+      signal: call.signal,
+    });
+    return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
+  } catch (err) {
+    if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+      return { kind: 'unreachable', status: 504, message: `the upstream did not answer within ${call.timeoutMs ?? 'the allowed'} ms` };
+    }
+    if (err instanceof undiciErrors.RequestAbortedError) throw err;
+    const code = (err as { code?: string }).code;
+    // Only the error code and origin: never headers or body, which carry the provider key.
+    return { kind: 'unreachable', status: 502, message: `could not reach the upstream ${new URL(call.baseUrl).host}${code ? ` (${code})` : ''}` };
+  }
+}

@@ -1,0 +1,129 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HttpProblem, openAIError } from '../core/errors.js';
+import type { Keyring } from '../core/keyring.js';
+import { silentLogger, type Logger } from '../core/logger.js';
+import type { KeyValueCache, LogStore } from '../core/ports.js';
+import { TOLLGATE_VERSION } from '../core/version.js';
+import { sendJson } from './http/respond.js';
+import { handleInference, type PipelineDeps } from './pipeline/inference.js';
+import { UpstreamPools } from './pipeline/upstream.js';
+import type { Endpoint } from './providers/index.js';
+import { SyncClient, type SyncStatus } from './sync/sync-client.js';
+import { requestLogger } from './telemetry/request-log.js';
+
+export interface GatewayOptions {
+  host?: string;
+  port: number;
+  controlPlaneUrl: string;
+  dataPlaneToken: string;
+  keyring: Keyring;
+  /** Owned by the caller (the gateway does not close it): holds the persisted snapshot. */
+  cache: KeyValueCache;
+  /** Owned by the caller; masked request logs are written to it off the response path. */
+  logStore?: LogStore;
+  /** Heartbeat; default 30 000 ms. */
+  syncIntervalMs?: number;
+  /** Lets custom_host point at loopback (and anywhere): for `tollgate dev` and tests only. */
+  devMode?: boolean;
+  customHostAllowlist?: string[];
+  logger?: Logger;
+  /** How long close() lets in-flight requests finish before cutting them; default 30 000 ms. */
+  drainTimeoutMs?: number;
+}
+
+export interface RunningGateway {
+  url: string;
+  syncNow(): Promise<void>;
+  status(): SyncStatus;
+  /** Stops accepting, lets in-flight requests finish, then releases pools and the sync client. */
+  close(): Promise<void>;
+}
+
+const routes: Record<string, Endpoint> = {
+  'POST /v1/chat/completions': 'chatComplete',
+  'POST /v1/embeddings': 'embed',
+  'GET /v1/models': 'listModels',
+};
+
+const ROUTE_HEADERS = ['x-portkey-config', 'x-portkey-virtual-key', 'x-portkey-provider'];
+
+function sendProblem(res: ServerResponse, err: unknown, logger: Logger): void {
+  const trace = res.getHeader('x-portkey-trace-id');
+  const headers = trace ? { 'x-portkey-trace-id': trace } : {};
+  if (err instanceof HttpProblem) return sendJson(res, err.status, err.body, headers);
+  logger.error('gateway error', { reason: (err as Error)?.message });
+  sendJson(res, 500, openAIError('internal gateway error', 'api_error', 'gateway_error'), headers);
+}
+
+export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
+  const logger = opts.logger ?? silentLogger;
+  const sync = new SyncClient({ controlPlaneUrl: opts.controlPlaneUrl, dataPlaneToken: opts.dataPlaneToken, keyring: opts.keyring, cache: opts.cache, logger });
+  // Serve from the last persisted snapshot first; the control plane may be down right now.
+  await sync.restoreFromCache();
+  await sync.syncNow();
+  sync.startHeartbeat(opts.syncIntervalMs ?? 30_000);
+
+  const pools = new UpstreamPools();
+  const requestLog = requestLogger(opts.logStore, logger);
+  const deps: PipelineDeps = {
+    state: () => sync.state,
+    pools,
+    policy: { devMode: opts.devMode ?? false, allowlist: opts.customHostAllowlist ?? [] },
+    requestLog,
+  };
+  let draining = false;
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    if (draining) res.setHeader('connection', 'close');
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    const key = `${req.method} ${q === -1 ? url : url.slice(0, q)}`;
+    const endpoint = routes[key];
+    if (endpoint) {
+      if (endpoint === 'listModels' && !ROUTE_HEADERS.some((h) => req.headers[h])) {
+        // No provider named: nothing to list, but an SDK's models.list() should still parse.
+        return sendJson(res, 200, { object: 'list', data: [] });
+      }
+      handleInference(req, res, endpoint, deps).catch((err) => sendProblem(res, err, logger));
+      return;
+    }
+    if (key === 'GET /v1/health') {
+      const status = sync.getStatus();
+      return sendJson(res, 200, { status: sync.state.version > 0 ? 'ok' : 'waiting_for_sync', version: TOLLGATE_VERSION, sync: status });
+    }
+    sendJson(res, 404, openAIError(`no route for ${req.method} ${url.split('?')[0]}`, 'invalid_request_error', 'not_found'));
+  };
+
+  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, onRequest);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  logger.info('gateway listening', { url, syncedVersion: sync.state.version });
+
+  let closing: Promise<void> | undefined;
+  const close = () => {
+    closing ??= (async () => {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Idle keep-alive sockets would hold close() open; busy ones get `connection: close` and end after their response.
+      server.closeIdleConnections();
+      const sweep = setInterval(() => server.closeIdleConnections(), 100);
+      const deadline = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs ?? 30_000);
+      await closed;
+      clearInterval(sweep);
+      clearTimeout(deadline);
+      await Promise.all([sync.close(), pools.close(), requestLog.flush()]);
+    })();
+    return closing;
+  };
+
+  return { url, syncNow: () => sync.syncNow(), status: () => sync.getStatus(), close };
+}
