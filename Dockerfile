@@ -1,0 +1,30 @@
+# syntax=docker/dockerfile:1
+# Tollgate gateway image: the gateway bundled by esbuild into one ESM file, run by Node 22 as a non-root user.
+# Built by the DataPlane construct as a CDK asset (linux/arm64 by default), or by hand:
+#   docker build --platform linux/arm64 -t tollgate-gateway .
+
+FROM node:22-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx esbuild runtime/gateway/main.ts \
+      --bundle --platform=node --format=esm --target=node22 \
+      --external:pg-native \
+      --legal-comments=none --sourcemap=external \
+      --banner:js="import { createRequire as __tollgateCreateRequire } from 'node:module'; const require = __tollgateCreateRequire(import.meta.url);" \
+      --outfile=/out/gateway.mjs
+
+FROM node:22-slim AS runtime
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
+    PORT=8787 \
+    HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build --chown=root:root /out/ /app/
+USER node
+EXPOSE 8787
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 8787) + '/v1/health').then(r => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+STOPSIGNAL SIGTERM
+CMD ["node", "/app/gateway.mjs"]

@@ -1,0 +1,53 @@
+import { Token } from 'aws-cdk-lib';
+import type { DataPlaneProps } from './props.js';
+
+const FARGATE_MEMORY: Record<number, [number, number]> = {
+  256: [512, 2048], 512: [1024, 4096], 1024: [2048, 8192], 2048: [4096, 16384],
+  4096: [8192, 30720], 8192: [16384, 61440], 16384: [32768, 122880],
+};
+
+/** Throws a clear synth-time error for invalid DataPlane prop combinations. */
+export function validateDataPlaneProps(p: DataPlaneProps): void {
+  const fail = (msg: string): never => {
+    throw new Error(`Tollgate DataPlane: ${msg}`);
+  };
+  if (!Token.isUnresolved(p.controlPlaneUrl) && !/^https:\/\//.test(p.controlPlaneUrl)) {
+    fail(`controlPlaneUrl must be an https:// URL (got "${p.controlPlaneUrl}").`);
+  }
+  if (p.publicLoadBalancer && !p.certificate && !p.allowInsecurePublicHttp) {
+    fail('a public load balancer needs a certificate (HTTPS). Pass `certificate`, or set `allowInsecurePublicHttp: true` to accept plain HTTP on the internet.');
+  }
+  if (p.allowInsecurePublicHttp && !p.publicLoadBalancer) {
+    fail('`allowInsecurePublicHttp` only applies with `publicLoadBalancer: true`.');
+  }
+  if (p.vpc && p.natGateways !== undefined) fail('`natGateways` only applies to the VPC the construct creates; remove it or remove `vpc`.');
+  const min = p.minCapacity ?? 2;
+  const max = p.maxCapacity ?? 10;
+  const desired = p.desiredCount ?? min;
+  if (min < 1) fail(`minCapacity must be at least 1 (got ${min}).`);
+  if (min > max) fail(`minCapacity (${min}) is greater than maxCapacity (${max}).`);
+  if (desired < min || desired > max) fail(`desiredCount (${desired}) must be between minCapacity (${min}) and maxCapacity (${max}).`);
+  const cpu = p.cpu ?? 1024;
+  const mem = p.memoryMiB ?? 2048;
+  const range = FARGATE_MEMORY[cpu];
+  if (!range) fail(`cpu must be one of ${Object.keys(FARGATE_MEMORY).join(', ')} (got ${cpu}).`);
+  else if (mem < range[0] || mem > range[1]) fail(`memoryMiB ${mem} is not valid for cpu ${cpu} (Fargate allows ${range[0]}-${range[1]}).`);
+  const drain = p.drainTimeout?.toSeconds() ?? 60;
+  if (drain < 0 || drain > 110) fail(`drainTimeout must be 0-110 seconds (the container stop timeout is drain + 10 s, at most 120 s); got ${drain}.`);
+  const sync = p.syncInterval?.toSeconds() ?? 30;
+  if (sync < 5) fail(`syncInterval must be at least 5 seconds (got ${sync}).`);
+  const logMode = p.logMode ?? 'customer';
+  if (logMode !== 'customer' && logMode !== 'control-plane') fail(`logMode must be 'customer' or 'control-plane' (got "${String(logMode)}").`);
+  if (logMode === 'control-plane' && (p.logBucket || p.logRetention)) {
+    fail("`logBucket`/`logRetention` apply only to logMode 'customer'; in 'control-plane' mode logs leave through the control plane.");
+  }
+  const c = p.cache ?? {};
+  const multiAz = c.multiAz ?? true;
+  const nodes = c.nodes ?? (multiAz ? 2 : 1);
+  if (nodes < 1 || nodes > 6) fail(`cache.nodes must be 1-6 (one primary and up to five replicas); got ${nodes}.`);
+  if (multiAz && nodes < 2) fail('cache.multiAz needs at least 2 cache.nodes (a primary and a replica in another AZ).');
+  if (c.engine && c.engine !== 'valkey' && c.engine !== 'redis') fail(`cache.engine must be 'valkey' or 'redis' (got "${String(c.engine)}").`);
+  for (const cidr of p.allowedCidrs ?? []) {
+    if (!Token.isUnresolved(cidr) && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) fail(`allowedCidrs entry "${cidr}" is not a CIDR.`);
+  }
+}
