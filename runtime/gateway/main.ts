@@ -3,6 +3,7 @@
  * definition, Secrets Manager injection), and SIGTERM drains in-flight requests before exiting.
  */
 import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { fileLogStore } from '../adapters/file-log-store.js';
 import { kmsKeyring } from '../adapters/kms-keyring.js';
 import { localKeyring } from '../adapters/local-keyring.js';
@@ -87,7 +88,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   process.on('SIGINT', () => void stop('SIGINT'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((err) => {
     process.stderr.write(`tollgate gateway failed to start: ${(err as Error).message}\n`);
     process.exit(1);

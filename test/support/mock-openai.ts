@@ -1,0 +1,128 @@
+import type { ServerResponse } from 'node:http';
+import { countTokens, sendJson, startMockServer, type MockControl, type MockServer } from './mock-base.js';
+
+/**
+ * A local server speaking OpenAI's public wire format: chat completions (JSON and SSE, with
+ * `stream_options.include_usage`), embeddings (float and base64, which the openai SDK asks for
+ * by default), models, and OpenAI-shaped errors. Replies say which mock answered (`name`).
+ */
+export interface MockOpenAIOptions {
+  name?: string;
+  /** When set, requests without `Authorization: Bearer <apiKey>` get OpenAI's 401. */
+  apiKey?: string;
+}
+
+const errorTypes: Record<number, { type: string; code: string | null }> = {
+  400: { type: 'invalid_request_error', code: null },
+  401: { type: 'invalid_request_error', code: 'invalid_api_key' },
+  429: { type: 'requests', code: 'rate_limit_exceeded' },
+};
+
+function openAIError(res: ServerResponse, status: number, message: string): void {
+  const { type, code } = errorTypes[status] ?? { type: 'server_error', code: null };
+  sendJson(res, status, { error: { message, type, param: null, code } });
+}
+
+function promptText(messages: { content?: unknown }[] = []): string {
+  return messages.map((m) => (typeof m.content === 'string' ? m.content : JSON.stringify(m.content ?? ''))).join(' ');
+}
+
+export function openAIReplyText(name: string): string {
+  return `Hello from ${name}`;
+}
+
+async function chat(res: ServerResponse, body: any, control: MockControl, name: string): Promise<void> {
+  const id = `chatcmpl-${Math.random().toString(36).slice(2, 12)}`;
+  const created = Math.floor(Date.now() / 1000);
+  const model = body.model;
+  const text = openAIReplyText(name);
+  const usage = {
+    prompt_tokens: countTokens(promptText(body.messages)),
+    completion_tokens: countTokens(text),
+    total_tokens: countTokens(promptText(body.messages)) + countTokens(text),
+    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    completion_tokens_details: { reasoning_tokens: 0, audio_tokens: 0, accepted_prediction_tokens: 0, rejected_prediction_tokens: 0 },
+  };
+  if (!body.stream) {
+    return sendJson(res, 200, {
+      id,
+      object: 'chat.completion',
+      created,
+      model,
+      choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null, annotations: [] }, logprobs: null, finish_reason: 'stop' }],
+      usage,
+      service_tier: 'default',
+      system_fingerprint: 'fp_mock',
+    });
+  }
+  const includeUsage = body.stream_options?.include_usage === true;
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
+  const chunk = (delta: object, finish: string | null) => ({
+    id,
+    object: 'chat.completion.chunk',
+    created,
+    model,
+    system_fingerprint: 'fp_mock',
+    choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }],
+    ...(includeUsage ? { usage: null } : {}),
+  });
+  const pieces = text.split(/(?= )/);
+  const events: object[] = [
+    chunk({ role: 'assistant', content: '', refusal: null }, null),
+    ...pieces.map((piece) => chunk({ content: piece }, null)),
+    chunk({}, 'stop'),
+  ];
+  if (includeUsage) events.push({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_mock', choices: [], usage });
+  for (let i = 0; i < events.length; i++) {
+    if (i > 1) await control.betweenChunks(i - 1); // hold after the first content chunk, not the role chunk
+    if (res.destroyed) return;
+    res.write(`data: ${JSON.stringify(events[i])}\n\n`);
+  }
+  res.end('data: [DONE]\n\n');
+}
+
+function embedding(input: string, dims = 8): number[] {
+  return Array.from({ length: dims }, (_, i) => ((input.length + i) % 10) / 10);
+}
+
+function embeddings(res: ServerResponse, body: any): void {
+  const inputs: string[] = Array.isArray(body.input) ? body.input : [body.input];
+  const base64 = body.encoding_format === 'base64';
+  const tokens = inputs.reduce((n, s) => n + countTokens(String(s)), 0);
+  sendJson(res, 200, {
+    object: 'list',
+    data: inputs.map((input, index) => {
+      const vector = embedding(String(input));
+      return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
+    }),
+    model: body.model,
+    usage: { prompt_tokens: tokens, total_tokens: tokens },
+  });
+}
+
+export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<MockServer> {
+  const name = opts.name ?? 'openai-mock';
+  return startMockServer(async (req, res, body, control) => {
+    if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+      return openAIError(res, 401, 'Incorrect API key provided.');
+    }
+    const failure = control.takeFailure();
+    if (failure) return openAIError(res, failure, `mock ${name} failing with ${failure}`);
+    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && path === '/v1/chat/completions') {
+      if (!body?.model || !Array.isArray(body.messages)) return openAIError(res, 400, "Missing required parameter: 'messages'.");
+      return chat(res, body, control, name);
+    }
+    if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(res, body);
+    if (req.method === 'GET' && path === '/v1/models') {
+      return sendJson(res, 200, {
+        object: 'list',
+        data: [
+          { id: 'gpt-4o-mini', object: 'model', created: 1721172741, owned_by: 'system' },
+          { id: 'text-embedding-3-small', object: 'model', created: 1705948997, owned_by: 'system' },
+        ],
+      });
+    }
+    openAIError(res, 404, `Invalid URL (${req.method} ${path})`);
+  });
+}
