@@ -1,0 +1,20 @@
+import type { SqlDatabase, SqlQueryable } from '../../core/db.js';
+
+/**
+ * Runs one mutation of an org's data and bumps the org's revision in the same transaction,
+ * so a gateway that has seen revision N has seen every change up to N and none after.
+ */
+export function mutateOrg<T>(db: SqlDatabase, organisationId: string, fn: (tx: SqlQueryable) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    // Taking the org row lock first serialises concurrent mutations of one org on real Postgres.
+    await tx.query('SELECT id FROM organisations WHERE id = $1 FOR UPDATE', [organisationId]);
+    const value = await fn(tx);
+    await tx.query('UPDATE organisations SET revision = revision + 1 WHERE id = $1', [organisationId]);
+    return value;
+  });
+}
+
+export async function orgRevision(db: SqlQueryable, organisationId: string): Promise<number | undefined> {
+  const { rows } = await db.query<{ revision: number | string }>('SELECT revision FROM organisations WHERE id = $1', [organisationId]);
+  return rows[0] ? Number(rows[0].revision) : undefined;
+}

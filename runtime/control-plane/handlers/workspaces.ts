@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { mutateOrg } from '../db/revision.js';
+import {
+  deleteWorkspace,
+  findWorkspace,
+  insertWorkspace,
+  listWorkspaces,
+  updateWorkspace,
+  workspaceContents,
+  type WorkspaceRow,
+} from '../db/workspaces-repo.js';
+import { requireOrganisationKey, visibleTo, type Caller } from '../http/auth.js';
+import { authorized, iso } from '../http/authorized.js';
+import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
+import { conflict, notFound } from '../http/problems.js';
+import { json } from '../http/response.js';
+import { validate } from '../http/validate.js';
+import { makeSlug } from '../slugs.js';
+
+const fields = {
+  description: z.string().max(1000).nullable().optional(),
+  defaults: z.record(z.string(), z.unknown()).nullable().optional(),
+};
+const createBody = z.object({
+  name: z.string().trim().min(1).max(255),
+  slug: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected lowercase letters, digits and dashes')
+    .optional(),
+  ...fields,
+});
+const updateBody = z.object({ name: z.string().trim().min(1).max(255).optional(), ...fields });
+const paging = z.object({
+  page_size: z.coerce.number().int().min(1).max(1000).default(100),
+  current_page: z.coerce.number().int().min(0).default(0),
+});
+
+function present(w: WorkspaceRow) {
+  return {
+    id: w.id,
+    slug: w.slug,
+    name: w.name,
+    description: w.description,
+    defaults: w.defaults,
+    is_default: w.is_default ? 1 : 0,
+    created_at: iso(w.created_at),
+    last_updated_at: iso(w.updated_at),
+    object: 'workspace',
+  };
+}
+
+/** `workspaceId` may be the id or the slug, as in Portkey. */
+async function findVisible(req: RouteRequest, caller: Caller): Promise<WorkspaceRow> {
+  const ref = req.params.workspaceId ?? '';
+  const found = await findWorkspace(req.ctx.db, caller.organisationId, ref);
+  if (!found || !visibleTo(caller, found.id)) throw notFound(`workspace "${ref}" not found`);
+  return found;
+}
+
+export const handler = controlPlaneHandler('workspaces', {
+  'GET /v1/admin/workspaces': authorized('workspaces', 'list', async (req, caller) => {
+    const page = validate(paging, req.query);
+    if (caller.workspaceId) {
+      const own = await findWorkspace(req.ctx.db, caller.organisationId, caller.workspaceId);
+      return json(200, { object: 'list', total: own ? 1 : 0, data: own ? [present(own)] : [] });
+    }
+    const { rows, total } = await listWorkspaces(req.ctx.db, caller.organisationId, page.page_size, page.page_size * page.current_page);
+    return json(200, { object: 'list', total, data: rows.map(present) });
+  }),
+
+  'POST /v1/admin/workspaces': authorized('workspaces', 'create', async (req, caller) => {
+    requireOrganisationKey(caller, 'creating a workspace');
+    const body = validate(createBody, req.body);
+    const created = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
+      insertWorkspace(tx, caller.organisationId, {
+        slug: body.slug ?? makeSlug(body.name, 'ws-'),
+        name: body.name,
+        description: body.description,
+        defaults: body.defaults,
+      }),
+    );
+    return json(200, present(created));
+  }),
+
+  'GET /v1/admin/workspaces/{workspaceId}': authorized('workspaces', 'read', async (req, caller) =>
+    json(200, present(await findVisible(req, caller))),
+  ),
+
+  'PUT /v1/admin/workspaces/{workspaceId}': authorized('workspaces', 'update', async (req, caller) => {
+    const body = validate(updateBody, req.body);
+    const existing = await findVisible(req, caller);
+    const updated = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
+      updateWorkspace(tx, caller.organisationId, existing.id, body),
+    );
+    if (!updated) throw notFound(`workspace "${existing.id}" not found`);
+    return json(200, present(updated));
+  }),
+
+  'DELETE /v1/admin/workspaces/{workspaceId}': authorized('workspaces', 'delete', async (req, caller) => {
+    requireOrganisationKey(caller, 'deleting a workspace');
+    const existing = await findVisible(req, caller);
+    if (existing.is_default) throw conflict('the default workspace cannot be deleted');
+    if ((await workspaceContents(req.ctx.db, caller.organisationId, existing.id)) > 0) {
+      throw conflict('workspace still holds configs, virtual keys or API keys; delete them first');
+    }
+    await mutateOrg(req.ctx.db, caller.organisationId, (tx) => deleteWorkspace(tx, caller.organisationId, existing.id));
+    return json(200, { success: true });
+  }),
+});
