@@ -51,7 +51,12 @@ const ROUTE_HEADERS = ['x-portkey-config', 'x-portkey-virtual-key', 'x-portkey-p
 function sendProblem(res: ServerResponse, err: unknown, logger: Logger): void {
   const trace = res.getHeader('x-portkey-trace-id');
   const headers = trace ? { 'x-portkey-trace-id': trace } : {};
-  if (err instanceof HttpProblem) return sendJson(res, err.status, err.body, headers);
+  if (err instanceof HttpProblem) {
+    // Validation errors keep Portkey's `{ status: 'failure', message }` and also carry OpenAI's
+    // `error` object: the openai SDK reads only `error.message` and would otherwise report "(no body)".
+    const body = (err.body as { status?: string }).status === 'failure' ? { ...(err.body as object), error: openAIError(err.message).error } : err.body;
+    return sendJson(res, err.status, body, headers);
+  }
   logger.error('gateway error', { reason: (err as Error)?.message });
   sendJson(res, 500, openAIError('internal gateway error', 'api_error', 'gateway_error'), headers);
 }
