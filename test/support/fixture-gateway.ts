@@ -17,6 +17,8 @@ import { startFixtureSyncServer, type FixtureSpec, type FixtureSyncServer } from
 export const API_KEY = 'pk-tollgate-test-api-key-0123456789abcdef';
 export const REVOKED_API_KEY = 'pk-tollgate-revoked-key-0123456789abcdef';
 export const EXPIRED_API_KEY = 'pk-tollgate-expired-key-0123456789abcdef';
+/** A key whose `defaults.config_id` routes calls that name no provider. */
+export const DEFAULT_CONFIG_API_KEY = 'pk-tollgate-default-config-key-0123456789';
 export const OPENAI_SECRET = 'sk-openai-primary-secret-0123456789abcdef';
 export const BACKUP_SECRET = 'sk-openai-backup-secret-0123456789abcdef';
 export const ANTHROPIC_SECRET = 'sk-ant-api03-secret-0123456789abcdef';
@@ -34,6 +36,7 @@ export function defaultSpec(mocks: Mocks): FixtureSpec {
       { key: API_KEY },
       { key: REVOKED_API_KEY, status: 'revoked' },
       { key: EXPIRED_API_KEY, expiresAt: '2020-01-01T00:00:00.000Z' },
+      { key: DEFAULT_CONFIG_API_KEY, defaultConfig: 'fallback-config' },
     ],
     virtualKeys: [
       { slug: 'openai-vk', provider: 'openai', secret: OPENAI_SECRET, options: { custom_host: `${mocks.openai.url}/v1` } },

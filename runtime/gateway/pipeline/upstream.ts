@@ -48,25 +48,38 @@ export type UpstreamResult =
 
 export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Promise<UpstreamResult> {
   const { pool, pathPrefix } = pools.resolve(call.baseUrl);
+  // Our own timer rather than undici's headersTimeout, whose coarse timers do not honour short values.
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  let signal = call.signal;
+  if (call.timeoutMs) {
+    const timeout = new AbortController();
+    timer = setTimeout(() => {
+      timedOut = true;
+      timeout.abort();
+    }, call.timeoutMs);
+    signal = call.signal ? AbortSignal.any([call.signal, timeout.signal]) : timeout.signal;
+  }
   try {
     const res = await pool.request({
       method: call.method,
       path: pathPrefix + call.path,
       headers: call.headers,
       body: call.body,
-      headersTimeout: call.timeoutMs,
       // Streams may pause for long between tokens; the idle timeout belongs to issue 3's stream handling.
       bodyTimeout: 0,
-      signal: call.signal,
+      signal,
     });
     return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
   } catch (err) {
-    if (err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
+    if (timedOut || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
       return { kind: 'unreachable', status: 504, message: `the upstream did not answer within ${call.timeoutMs ?? 'the allowed'} ms` };
     }
-    if (err instanceof undiciErrors.RequestAbortedError) throw err;
+    if (call.signal?.aborted) throw err;
     const code = (err as { code?: string }).code;
     // Only the error code and origin: never headers or body, which carry the provider key.
     return { kind: 'unreachable', status: 502, message: `could not reach the upstream ${new URL(call.baseUrl).host}${code ? ` (${code})` : ''}` };
+  } finally {
+    clearTimeout(timer);
   }
 }
