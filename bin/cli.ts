@@ -77,4 +77,35 @@ program
     onShutdown(dev.close);
   });
 
+program
+  .command('control-plane')
+  .description('run only the control plane API (PGlite in --data-dir, or Postgres from DATABASE_URL)')
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--port <port>', 'API port', port, 8788)
+  .option('--data-dir <dir>', 'PGlite database and keyring folder', './.tollgate')
+  .action(async (opts: { host: string; port: number; dataDir: string }) => {
+    const { runControlPlane } = await import('../runtime/standalone.js');
+    const running = await runControlPlane(opts).catch(fail);
+    process.stdout.write(`control plane listening on ${running.url}/v1\n`);
+    onShutdown(running.close);
+  });
+
+program
+  .command('gateway')
+  .description('run only the gateway; reads its credential from TOLLGATE_DATA_PLANE_TOKEN')
+  .option('--host <host>', 'address to bind', '127.0.0.1')
+  .option('--port <port>', 'gateway port', port, 8787)
+  .requiredOption('--control-plane-url <url>', 'control plane base URL, e.g. https://cp.example.com')
+  .option('--cache <kind>', 'memory | redis', 'memory')
+  .option('--redis-url <url>', 'redis:// or rediss:// URL when --cache redis')
+  .option('--sync-interval <seconds>', 'heartbeat interval', seconds, 30)
+  .option('--keyring-file <file>', 'local AES keyring (dev); in AWS set TOLLGATE_KMS_KEY_ARN instead')
+  .option('--log-dir <dir>', 'file log store folder')
+  .action(async (opts: { host: string; port: number; controlPlaneUrl: string; cache: string; redisUrl?: string; syncInterval: number; keyringFile?: string; logDir?: string }) => {
+    const { runGateway } = await import('../runtime/standalone.js');
+    const running = await runGateway(opts).catch(fail);
+    process.stdout.write(`gateway listening on ${running.url}/v1\n`);
+    onShutdown(running.close);
+  });
+
 await program.parseAsync(process.argv);

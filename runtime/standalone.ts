@@ -1,0 +1,71 @@
+import { join, resolve } from 'node:path';
+import { fileLogStore } from './adapters/file-log-store.js';
+import { kmsKeyring } from './adapters/kms-keyring.js';
+import { localKeyring } from './adapters/local-keyring.js';
+import { memoryCache } from './adapters/memory-cache.js';
+import { redisCache } from './adapters/redis-cache.js';
+import type { Keyring } from './core/keyring.js';
+import { jsonLogger } from './core/logger.js';
+import type { KeyValueCache } from './core/ports.js';
+import { startControlPlane } from './control-plane/server.js';
+import { startGateway } from './gateway/server.js';
+
+/** Picks the keyring the way AWS does it (KMS by ARN) and falls back to a local key file for dev. */
+async function chooseKeyring(keyringFile: string | undefined): Promise<Keyring> {
+  const kmsKeyArn = process.env.TOLLGATE_KMS_KEY_ARN;
+  if (kmsKeyArn) return kmsKeyring(kmsKeyArn);
+  if (keyringFile) return localKeyring(resolve(keyringFile));
+  throw new Error('no keyring: set TOLLGATE_KMS_KEY_ARN (AWS) or pass --keyring-file <file> (the same file the control plane uses)');
+}
+
+export async function runControlPlane(opts: { host: string; port: number; dataDir: string }) {
+  const dataDir = resolve(opts.dataDir);
+  const databaseUrl = process.env.DATABASE_URL || undefined;
+  const keyring = await chooseKeyring(process.env.TOLLGATE_KMS_KEY_ARN ? undefined : join(dataDir, 'keyring.json'));
+  const running = await startControlPlane({
+    host: opts.host,
+    port: opts.port,
+    dataDir: databaseUrl ? undefined : dataDir,
+    databaseUrl,
+    keyring,
+    adminApiKey: process.env.TOLLGATE_ADMIN_API_KEY || undefined,
+    dataPlaneToken: process.env.TOLLGATE_DATA_PLANE_TOKEN || undefined,
+  });
+  return running;
+}
+
+function chooseCache(kind: string, redisUrl: string | undefined): KeyValueCache {
+  if (kind === 'memory') return memoryCache();
+  if (kind === 'redis') {
+    if (!redisUrl) throw new Error('--cache redis needs --redis-url redis://host:6379 (or rediss:// for TLS)');
+    return redisCache({ url: redisUrl, authToken: process.env.TOLLGATE_REDIS_AUTH_TOKEN || undefined });
+  }
+  throw new Error(`unknown --cache "${kind}": use memory or redis`);
+}
+
+export async function runGateway(opts: {
+  host: string;
+  port: number;
+  controlPlaneUrl: string;
+  cache: string;
+  redisUrl?: string;
+  syncInterval: number;
+  keyringFile?: string;
+  logDir?: string;
+}) {
+  const dataPlaneToken = process.env.TOLLGATE_DATA_PLANE_TOKEN;
+  if (!dataPlaneToken) throw new Error('set TOLLGATE_DATA_PLANE_TOKEN to the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
+  const running = await startGateway({
+    host: opts.host,
+    port: opts.port,
+    controlPlaneUrl: opts.controlPlaneUrl.replace(/\/+$/, ''),
+    dataPlaneToken,
+    keyring: await chooseKeyring(opts.keyringFile),
+    cache: chooseCache(opts.cache, opts.redisUrl),
+    logStore: opts.logDir ? fileLogStore(resolve(opts.logDir)) : undefined,
+    syncIntervalMs: opts.syncInterval * 1000,
+    customHostAllowlist: (process.env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    logger: jsonLogger('gateway'),
+  });
+  return running;
+}
