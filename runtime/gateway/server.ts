@@ -78,9 +78,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     requestLog,
   };
   let draining = false;
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close');
+    // Our own in-flight count decides when a drain is done; Node's idle-connection tracking can
+    // keep a keep-alive socket "busy" after its response has finished.
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) onIdle?.();
+    });
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const key = `${req.method} ${q === -1 ? url : url.slice(0, q)}`;
@@ -118,13 +126,17 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     closing ??= (async () => {
       draining = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Idle keep-alive sockets would hold close() open; busy ones get `connection: close` and end after their response.
       server.closeIdleConnections();
-      const sweep = setInterval(() => server.closeIdleConnections(), 100);
-      const deadline = setTimeout(() => server.closeAllConnections(), opts.drainTimeoutMs ?? 30_000);
-      await closed;
-      clearInterval(sweep);
+      // Once nothing is in flight, every remaining socket is an idle keep-alive one: cut them all.
+      const drained = new Promise<void>((resolve) => {
+        onIdle = resolve;
+        if (inFlight === 0) resolve();
+      });
+      const deadline = setTimeout(() => onIdle?.(), opts.drainTimeoutMs ?? 30_000);
+      await drained;
       clearTimeout(deadline);
+      server.closeAllConnections();
+      await closed;
       await Promise.all([sync.close(), pools.close(), requestLog.flush()]);
     })();
     return closing;

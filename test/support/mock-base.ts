@@ -16,6 +16,8 @@ export interface RecordedRequest {
  */
 export class MockControl {
   readonly requests: RecordedRequest[] = [];
+  /** Responses whose client (the gateway) hung up before the mock finished them. */
+  abortedResponses = 0;
   private failures: { status: number; remaining: number } | undefined;
   delayMs = 0;
   chunkDelayMs = 0;
@@ -41,6 +43,7 @@ export class MockControl {
 
   reset(): void {
     this.requests.length = 0;
+    this.abortedResponses = 0;
     this.failures = undefined;
     this.delayMs = 0;
     this.chunkDelayMs = 0;
@@ -71,6 +74,9 @@ export type MockHandler = (req: IncomingMessage, res: ServerResponse, body: any,
 export async function startMockServer(handler: MockHandler): Promise<MockServer> {
   const control = new MockControl();
   const server: Server = createServer((req, res) => {
+    res.on('close', () => {
+      if (!res.writableFinished) control.abortedResponses++;
+    });
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {

@@ -122,7 +122,8 @@ export class SyncClient {
       }
       this.status = { ...this.status, syncedVersion: this.current.version, lastSyncAt: new Date().toISOString(), lastSyncError: null };
     } catch (err) {
-      const message = (err as Error).message || String(err);
+      const code = (err as { code?: string }).code;
+      const message = code ? `could not reach the control plane: ${(err as Error).message} (${code})` : (err as Error).message || String(err);
       if (this.status.lastSyncError !== message) {
         this.opts.logger.warn('sync failed; serving the last good snapshot', { version: this.current.version, reason: message });
       }
