@@ -1,0 +1,25 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { gatewayOptionsFromEnv } from '../../runtime/gateway/main.js';
+
+describe('gateway container configuration from the environment', () => {
+  it('names the variable to set when something is missing', async () => {
+    await expect(gatewayOptionsFromEnv({})).rejects.toThrow(/TOLLGATE_CONTROL_PLANE_URL is not set/);
+    await expect(gatewayOptionsFromEnv({ TOLLGATE_CONTROL_PLANE_URL: 'http://cp' })).rejects.toThrow(/TOLLGATE_DATA_PLANE_TOKEN is not set/);
+    await expect(gatewayOptionsFromEnv({ TOLLGATE_CONTROL_PLANE_URL: 'http://cp', TOLLGATE_DATA_PLANE_TOKEN: 't' })).rejects.toThrow(/TOLLGATE_KMS_KEY_ARN .* TOLLGATE_KEYRING_FILE/);
+  });
+
+  it('reads port, interval, allowlist and the redis choice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tollgate-env-'));
+    const base = { TOLLGATE_CONTROL_PLANE_URL: 'http://cp/', TOLLGATE_DATA_PLANE_TOKEN: 't', TOLLGATE_KEYRING_FILE: join(dir, 'k.json') };
+    const opts = await gatewayOptionsFromEnv({ ...base, PORT: '9000', TOLLGATE_SYNC_INTERVAL: '5', TOLLGATE_CUSTOM_HOST_ALLOWLIST: 'a.example, b.example' });
+    expect(opts).toMatchObject({ port: 9000, host: '0.0.0.0', controlPlaneUrl: 'http://cp', syncIntervalMs: 5000, customHostAllowlist: ['a.example', 'b.example'] });
+    await opts.cache.close();
+    await expect(gatewayOptionsFromEnv({ ...base, TOLLGATE_CACHE: 'redis' })).rejects.toThrow(/TOLLGATE_REDIS_URL is not set/);
+    await expect(gatewayOptionsFromEnv({ ...base, TOLLGATE_CACHE: 'disk' })).rejects.toThrow(/memory" or "redis/);
+    await expect(gatewayOptionsFromEnv({ ...base, PORT: 'x' })).rejects.toThrow(/PORT must be a positive integer/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
