@@ -9,6 +9,11 @@ export interface PostgresDbOptions {
   ssl?: boolean;
 }
 
+export interface SecretDbOptions extends PostgresDbOptions {
+  /** Connect here instead of the secret's host, e.g. to the RDS Proxy endpoint. */
+  host?: string;
+}
+
 /** A `pg` Pool behind the SqlDatabase port. */
 export function postgresDb(connection: string | pg.PoolConfig, opts: PostgresDbOptions = {}): SqlDatabase {
   const base: pg.PoolConfig = typeof connection === 'string' ? { connectionString: connection } : connection;
@@ -56,7 +61,7 @@ interface RdsSecret {
 /** Builds the pool from an RDS-format secret (`TOLLGATE_DB_SECRET_ARN`), so no password sits in env. */
 export async function postgresDbFromSecret(
   secretArn: string,
-  opts: PostgresDbOptions = {},
+  { host, ...opts }: SecretDbOptions = {},
   client = new SecretsManagerClient({}),
 ): Promise<SqlDatabase> {
   const out = await client.send(new GetSecretValueCommand({ SecretId: secretArn }));
@@ -64,7 +69,7 @@ export async function postgresDbFromSecret(
   const secret = JSON.parse(out.SecretString) as RdsSecret;
   return postgresDb(
     {
-      host: secret.host,
+      host: host ?? secret.host,
       port: secret.port === undefined ? 5432 : Number(secret.port),
       user: secret.username,
       password: secret.password,

@@ -28,19 +28,26 @@ export function getControlPlaneContext(): Promise<ControlPlaneContext> {
 }
 
 /**
- * Lambda: `DATABASE_URL` or `TOLLGATE_DB_SECRET_ARN` (RDS secret JSON) for Postgres,
- * `TOLLGATE_KMS_KEY_ARN` for the keyring. Migrations run at cold start under an advisory lock
- * unless `TOLLGATE_SKIP_MIGRATIONS=1` (when a deploy step runs them instead).
+ * The Postgres the Lambda environment names: `DATABASE_URL`, or `TOLLGATE_DB_SECRET_ARN` (RDS secret
+ * JSON) with `TOLLGATE_DB_HOST` overriding the secret's host (the RDS Proxy endpoint).
+ */
+export async function databaseFromEnv(env = process.env): Promise<SqlDatabase> {
+  const { postgresDb, postgresDbFromSecret } = await import('../adapters/postgres-db.js');
+  const poolOptions = { maxConnections: Number(env.TOLLGATE_DB_POOL_MAX ?? 2) };
+  if (env.DATABASE_URL) return postgresDb(env.DATABASE_URL, poolOptions);
+  if (env.TOLLGATE_DB_SECRET_ARN) return postgresDbFromSecret(env.TOLLGATE_DB_SECRET_ARN, { ...poolOptions, host: env.TOLLGATE_DB_HOST || undefined });
+  throw new Error('control plane needs DATABASE_URL or TOLLGATE_DB_SECRET_ARN');
+}
+
+/**
+ * Lambda: the database from env (above), `TOLLGATE_KMS_KEY_ARN` for the keyring. Migrations run at
+ * cold start under an advisory lock unless `TOLLGATE_SKIP_MIGRATIONS=1` (the deploy-time `migrate`
+ * handler runs them instead).
  */
 async function contextFromEnv(env = process.env): Promise<ControlPlaneContext> {
-  const { postgresDb, postgresDbFromSecret } = await import('../adapters/postgres-db.js');
   const { kmsKeyring } = await import('../adapters/kms-keyring.js');
-  const poolOptions = { maxConnections: Number(env.TOLLGATE_DB_POOL_MAX ?? 2) };
-  let db: SqlDatabase;
-  if (env.DATABASE_URL) db = postgresDb(env.DATABASE_URL, poolOptions);
-  else if (env.TOLLGATE_DB_SECRET_ARN) db = await postgresDbFromSecret(env.TOLLGATE_DB_SECRET_ARN, poolOptions);
-  else throw new Error('control plane needs DATABASE_URL or TOLLGATE_DB_SECRET_ARN');
   if (!env.TOLLGATE_KMS_KEY_ARN) throw new Error('control plane needs TOLLGATE_KMS_KEY_ARN');
+  const db = await databaseFromEnv(env);
   if (env.TOLLGATE_SKIP_MIGRATIONS !== '1') await runMigrations(db);
   return { db, keyring: kmsKeyring(env.TOLLGATE_KMS_KEY_ARN), devMode: false, logger: jsonLogger('control-plane') };
 }

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDb } from '../../runtime/adapters/postgres-db.js';
 import { syncSnapshotSchema } from '../../runtime/core/sync-contract.js';
 import { runMigrations } from '../../runtime/control-plane/db/migrations.js';
+import { handler as migrate } from '../../runtime/control-plane/handlers/migrate.js';
 import { startTestControlPlane, tempDir, type TestControlPlane } from '../support/cp-harness.js';
 
 /**
@@ -44,6 +45,17 @@ describe.skipIf(!adminUrl)('control plane on real Postgres', () => {
       expect(applied.flat()).toEqual([1]);
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
+    }
+  });
+
+  it('the deploy-time migrate handler reads DATABASE_URL and finds nothing left to do', async () => {
+    const previous = process.env.DATABASE_URL;
+    process.env.DATABASE_URL = url;
+    try {
+      expect(await migrate()).toEqual({ applied: [] });
+    } finally {
+      if (previous === undefined) delete process.env.DATABASE_URL;
+      else process.env.DATABASE_URL = previous;
     }
   });
 
