@@ -83,6 +83,19 @@ export function buildPlan(config: GatewayConfig, ctx: PlanContext, path = 'confi
   return buildLeaf(config, ctx, path, here, weight);
 }
 
+/** custom_host checks are pure per policy, so each distinct host is parsed and checked once, not per request. */
+const checkedHosts = new WeakMap<CustomHostPolicy, Map<string, string>>();
+function allowedBaseUrl(customHost: string, policy: CustomHostPolicy): string {
+  let cache = checkedHosts.get(policy);
+  if (!cache) checkedHosts.set(policy, (cache = new Map()));
+  let baseUrl = cache.get(customHost);
+  if (baseUrl === undefined) {
+    baseUrl = checkCustomHost(customHost, policy).href.replace(/\/+$/, ''); // throws (400) and is not cached when refused
+    if (cache.size < 1000) cache.set(customHost, baseUrl);
+  }
+  return baseUrl;
+}
+
 function buildLeaf(config: GatewayConfig, ctx: PlanContext, path: string, inherited: Inherited, weight: number): LeafPlan {
   let providerId = config.provider;
   let apiKey = config.api_key;
@@ -104,7 +117,7 @@ function buildLeaf(config: GatewayConfig, ctx: PlanContext, path: string, inheri
     throw new HttpProblem(400, `${path}: provider "${provider.id}" does not support this endpoint`);
   }
   const customHost = config.custom_host ?? (typeof options.custom_host === 'string' ? options.custom_host : undefined) ?? inherited.customHost;
-  const baseUrl = customHost ? checkCustomHost(customHost, ctx.policy).href.replace(/\/+$/, '') : provider.defaultBaseUrl;
+  const baseUrl = customHost ? allowedBaseUrl(customHost, ctx.policy) : provider.defaultBaseUrl;
   const retry = inherited.retry;
   return {
     kind: 'leaf',
