@@ -67,6 +67,9 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
     devMode: true,
   });
 
+  // The gateway does not own its cache and log store: whoever creates them closes them.
+  const cache = memoryCache();
+  const logStore = fileLogStore(join(dataDir, 'logs'));
   let gateway;
   try {
     gateway = await startGateway({
@@ -75,8 +78,8 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
       controlPlaneUrl: controlPlane.url,
       dataPlaneToken: controlPlane.dataPlaneToken,
       keyring,
-      cache: memoryCache(),
-      logStore: fileLogStore(join(dataDir, 'logs')),
+      cache,
+      logStore,
       syncIntervalMs: (options.syncIntervalSeconds ?? 30) * 1000,
       devMode: true,
       logger: jsonLogger('gateway'),
@@ -100,6 +103,7 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
     credentials,
     async close() {
       await gateway.close();
+      await Promise.all([cache.close(), logStore.close()]);
       await controlPlane.close();
     },
   };

@@ -55,17 +55,25 @@ export async function runGateway(opts: {
 }) {
   const dataPlaneToken = process.env.TOLLGATE_DATA_PLANE_TOKEN;
   if (!dataPlaneToken) throw new Error('set TOLLGATE_DATA_PLANE_TOKEN to the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
+  const cache = chooseCache(opts.cache, opts.redisUrl);
+  const logStore = opts.logDir ? fileLogStore(resolve(opts.logDir)) : undefined;
   const running = await startGateway({
     host: opts.host,
     port: opts.port,
     controlPlaneUrl: opts.controlPlaneUrl.replace(/\/+$/, ''),
     dataPlaneToken,
     keyring: await chooseKeyring(opts.keyringFile),
-    cache: chooseCache(opts.cache, opts.redisUrl),
-    logStore: opts.logDir ? fileLogStore(resolve(opts.logDir)) : undefined,
+    cache,
+    logStore,
     syncIntervalMs: opts.syncInterval * 1000,
     customHostAllowlist: (process.env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     logger: jsonLogger('gateway'),
   });
-  return running;
+  return {
+    url: running.url,
+    async close() {
+      await running.close();
+      await Promise.all([cache.close(), logStore?.close()]);
+    },
+  };
 }
