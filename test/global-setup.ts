@@ -28,7 +28,7 @@ function postgresBin(): string | undefined {
   return versions.map((v) => join(root, v, 'bin')).find((dir) => existsSync(join(dir, 'initdb')));
 }
 
-function missing(what: string): void {
+function missing(what: string): undefined {
   const message = `${what} is not installed; run: bash scripts/ensure-test-deps.sh`;
   if (required) throw new Error(message);
   process.stderr.write(`[global-setup] ${message} (tests that need it are skipped)\n`);
