@@ -53,9 +53,14 @@ export interface ControlPlaneSynth {
   template: Template;
 }
 
-export function synthControlPlane(props: ControlPlaneStackProps = {}): ControlPlaneSynth {
+export function synthControlPlane(
+  props: ControlPlaneStackProps = {},
+  withScope?: (stack: Stack) => Partial<ControlPlaneStackProps>,
+): ControlPlaneSynth {
   const app = new App();
-  const stack = new ControlPlaneStack(app, 'Cp', { handlersDir: HANDLERS_DIR, ...props });
+  // Props that need constructs (topics, certificates) are created in a sibling stack of the same app.
+  const deps = withScope ? withScope(new Stack(app, 'Deps', { env: props.env })) : {};
+  const stack = new ControlPlaneStack(app, 'Cp', { handlersDir: HANDLERS_DIR, ...props, ...deps });
   return { app, stack, template: Template.fromStack(stack) };
 }
 

@@ -1,0 +1,23 @@
+import { App, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { expect, it } from 'vitest';
+// What a consumer writes: the package entry point (package.json "exports" → lib/index.ts).
+import { ControlPlane, DataPlane } from '../../lib/index.js';
+import { HANDLERS_DIR } from './helpers.js';
+
+it('a consumer app synthesizes both constructs with minimal props', () => {
+  const app = new App();
+  const vendor = new Stack(app, 'Vendor');
+  const controlPlane = new ControlPlane(vendor, 'Tollgate', { handlersDir: HANDLERS_DIR });
+  const customer = new Stack(app, 'Customer');
+  const credentialSecret = secretsmanager.Secret.fromSecretNameV2(customer, 'Cred', 'tollgate/data-plane-credential');
+  new DataPlane(customer, 'Gateway', { controlPlaneUrl: 'https://api.tollgate.example.com', credentialSecret });
+
+  const assembly = app.synth();
+  expect(assembly.stacks.map((s) => s.stackName).sort()).toEqual(['Customer', 'Vendor']);
+  Template.fromStack(customer).resourceCountIs('AWS::ECS::Service', 1);
+  Template.fromStack(customer).resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
+  Template.fromStack(vendor).resourceCountIs('AWS::RDS::DBCluster', 1);
+  expect(controlPlane.url).toBeDefined();
+});

@@ -1,0 +1,219 @@
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { describe, expect, it } from 'vitest';
+import { controlPlaneHandlers, controlPlaneRoutes } from '../../runtime/control-plane/routes.js';
+import { synthControlPlane } from './helpers.js';
+
+const BYOK = 'arn:aws:kms:eu-west-1:222222222222:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
+
+// Each configuration is synthesized (and its Lambdas bundled with local esbuild) once.
+const defaults = synthControlPlane();
+const custom = synthControlPlane({
+  byokKeyArn: BYOK,
+  metricsStore: 'timestream',
+  oidcIssuerUrl: 'https://login.example.com',
+  oidcClientId: 'tollgate-ui',
+  logStore: false,
+  runMigrations: false,
+  database: { proxy: false, readers: 0, minCapacity: 0, maxCapacity: 16 },
+  functions: { memorySize: 512 },
+  env: { region: 'us-east-1', account: '111111111111' },
+  createWebAcl: true,
+});
+
+function functionsEnv(t: Template): Array<Record<string, unknown>> {
+  return Object.values(t.findResources('AWS::Lambda::Function'))
+    .map((f: any) => f.Properties.Environment?.Variables)
+    .filter((v): v is Record<string, unknown> => !!v && 'TOLLGATE_DB_SECRET_ARN' in v);
+}
+
+function policyStatements(t: Template): any[] {
+  return Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+describe('ControlPlane defaults', () => {
+  const t = defaults.template;
+
+  it('creates one ARM64, Node 24, JSON-logging, traced NodejsFunction per handler, plus migrate', () => {
+    const fns = functionsEnv(t);
+    expect(fns).toHaveLength(controlPlaneHandlers.length + 1);
+    t.allResourcesProperties('AWS::Lambda::Function', Match.anyValue());
+    for (const name of controlPlaneHandlers) {
+      t.hasResourceProperties('AWS::Lambda::Function', {
+        Description: `Tollgate control plane: ${name}`,
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 1024,
+        Timeout: 29,
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
+        VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
+      });
+    }
+  });
+
+  it('routes every entry of controlPlaneRoutes through the HTTP API, with throttling and access logs', () => {
+    t.resourceCountIs('AWS::ApiGatewayV2::Api', 1);
+    t.resourceCountIs('AWS::ApiGatewayV2::Route', controlPlaneRoutes.length);
+    for (const r of controlPlaneRoutes) t.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: r.routeKey });
+    t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default', AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+      AccessLogSettings: Match.objectLike({ DestinationArn: Match.anyValue() }),
+    });
+  });
+
+  it('passes the runtime settings to the handlers', () => {
+    for (const env of functionsEnv(t)) {
+      expect(env).toMatchObject({
+        TOLLGATE_METRICS_STORE: 'aurora', TOLLGATE_KMS_BYOK: '0', TOLLGATE_LOG_STORE: 's3',
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      });
+      for (const k of ['TOLLGATE_DB_SECRET_ARN', 'TOLLGATE_DB_HOST', 'TOLLGATE_KMS_KEY_ARN', 'TOLLGATE_REGISTRY_TABLE', 'TOLLGATE_LOG_BUCKET']) {
+        expect(env[k]).toBeDefined();
+      }
+    }
+    const apiEnvs = functionsEnv(t).filter((e) => e.TOLLGATE_SKIP_MIGRATIONS === '1');
+    expect(apiEnvs).toHaveLength(controlPlaneHandlers.length);
+    for (const env of apiEnvs) expect(env.TOLLGATE_OIDC_ISSUER).toBeDefined();
+  });
+
+  it('runs Aurora PostgreSQL Serverless v2, encrypted, protected, backed up, IAM auth, rotated, behind RDS Proxy', () => {
+    t.hasResourceProperties('AWS::RDS::DBCluster', {
+      Engine: 'aurora-postgresql',
+      StorageEncrypted: true,
+      KmsKeyId: Match.anyValue(),
+      DeletionProtection: true,
+      BackupRetentionPeriod: 14,
+      EnableIAMDatabaseAuthentication: true,
+      ServerlessV2ScalingConfiguration: { MinCapacity: 0.5, MaxCapacity: 8 },
+      EnableCloudwatchLogsExports: ['postgresql'],
+    });
+    t.resourceCountIs('AWS::RDS::DBInstance', 2);
+    t.hasResourceProperties('AWS::RDS::DBInstance', { DBInstanceClass: 'db.serverless' });
+    t.hasResource('AWS::RDS::DBCluster', { DeletionPolicy: 'Snapshot' });
+    t.hasResourceProperties('AWS::SecretsManager::RotationSchedule', {
+      RotationRules: { ScheduleExpression: 'rate(30 days)' },
+    });
+    t.hasResourceProperties('AWS::RDS::DBProxy', { RequireTLS: true, EngineFamily: 'POSTGRESQL' });
+  });
+
+  it('runs migrations at deploy time through a Trigger after the database', () => {
+    t.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('migrations'), Timeout: 300 });
+    const triggers = t.findResources('Custom::Trigger');
+    expect(Object.keys(triggers)).toHaveLength(1);
+    const trigger = Object.values(triggers)[0] as any;
+    expect(trigger.DependsOn.some((d: string) => d.includes('Cluster'))).toBe(true);
+  });
+
+  it('creates the DynamoDB registry with PITR, TTL expires_at, KMS and deletion protection', () => {
+    t.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      TimeToLiveSpecification: { AttributeName: 'expires_at', Enabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+      DeletionProtectionEnabled: true,
+    });
+  });
+
+  it('creates rotating KMS keys and grants the Lambdas encrypt + decrypt on its own envelope key', () => {
+    t.resourceCountIs('AWS::KMS::Key', 2);
+    t.allResourcesProperties('AWS::KMS::Key', { EnableKeyRotation: true });
+    const actions = policyStatements(t).map((s) => s.Action).flat();
+    expect(actions).toContain('kms:Decrypt');
+    expect(actions).toContain('kms:GenerateDataKey');
+  });
+
+  it('serves the UI from a private bucket through CloudFront with OAC, security headers, logging, and /v1/* to the API', () => {
+    t.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+    t.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({
+        DefaultRootObject: 'index.html',
+        Logging: Match.objectLike({ Prefix: 'cloudfront/' }),
+        DefaultCacheBehavior: Match.objectLike({ ViewerProtocolPolicy: 'redirect-to-https', ResponseHeadersPolicyId: Match.anyValue() }),
+        CacheBehaviors: [Match.objectLike({ PathPattern: '/v1/*', ViewerProtocolPolicy: 'https-only' })],
+      }),
+    });
+    t.hasResourceProperties('AWS::CloudFront::ResponseHeadersPolicy', {
+      ResponseHeadersPolicyConfig: Match.objectLike({
+        SecurityHeadersConfig: Match.objectLike({
+          StrictTransportSecurity: Match.objectLike({ AccessControlMaxAgeSec: 63072000 }),
+          FrameOptions: { FrameOption: 'DENY', Override: true },
+          ContentSecurityPolicy: Match.anyValue(),
+        }),
+      }),
+    });
+    const distribution = JSON.stringify(t.findResources('AWS::CloudFront::Distribution'));
+    expect(distribution).not.toContain('WebACLId');
+  });
+
+  it('creates a Cognito user pool with MFA required and no self sign-up', () => {
+    t.hasResourceProperties('AWS::Cognito::UserPool', {
+      MfaConfiguration: 'ON',
+      AdminCreateUserConfig: { AllowAdminCreateUserOnly: true },
+      DeletionProtection: 'ACTIVE',
+    });
+    t.resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+  });
+
+  it('creates a KMS-encrypted log store and alarms; outputs the URLs', () => {
+    t.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'log-store/' }) });
+    t.resourceCountIs('AWS::CloudWatch::Alarm', 3 + controlPlaneHandlers.length);
+    const outputs = Object.keys(t.toJSON().Outputs);
+    for (const o of ['ControlPlaneUrl', 'ApiUrl', 'KeyArn', 'RegistryTableName', 'OidcIssuer']) {
+      expect(outputs.some((k) => k.includes(o))).toBe(true);
+    }
+  });
+});
+
+describe('ControlPlane options', () => {
+  const t = custom.template;
+
+  it('BYOK: imports the key and grants encrypt/GenerateDataKey only, never Decrypt', () => {
+    t.resourceCountIs('AWS::KMS::Key', 1); // the data key only
+    const onByok = policyStatements(t).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(BYOK));
+    expect(onByok.length).toBeGreaterThan(0);
+    for (const s of onByok) expect(s.Action).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+    for (const env of functionsEnv(t)) expect(env).toMatchObject({ TOLLGATE_KMS_KEY_ARN: BYOK, TOLLGATE_KMS_BYOK: '1' });
+  });
+
+  it('timestream metrics store (opt-in, KMS) with table-scoped grants', () => {
+    t.hasResourceProperties('AWS::Timestream::Database', { KmsKeyId: Match.anyValue() });
+    t.resourceCountIs('AWS::Timestream::Table', 1);
+    for (const env of functionsEnv(t)) {
+      expect(env.TOLLGATE_METRICS_STORE).toBe('timestream');
+      expect(env.TOLLGATE_TIMESTREAM_TABLE).toBeDefined();
+    }
+    expect(policyStatements(t).some((s) => JSON.stringify(s.Action).includes('timestream:WriteRecords'))).toBe(true);
+  });
+
+  it('external OIDC instead of Cognito; no log store; no proxy; no readers; no migrations; WAF on the distribution', () => {
+    t.resourceCountIs('AWS::Cognito::UserPool', 0);
+    for (const env of functionsEnv(t)) {
+      expect(env).toMatchObject({ TOLLGATE_OIDC_ISSUER: 'https://login.example.com', TOLLGATE_OIDC_CLIENT_ID: 'tollgate-ui' });
+      expect(env.TOLLGATE_LOG_BUCKET).toBeUndefined();
+    }
+    t.resourceCountIs('AWS::RDS::DBProxy', 0);
+    t.resourceCountIs('AWS::RDS::DBInstance', 1);
+    t.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 16 } });
+    t.resourceCountIs('Custom::Trigger', 0);
+    t.hasResourceProperties('AWS::Lambda::Function', { MemorySize: 512 });
+    t.hasResourceProperties('AWS::WAFv2::WebACL', { Scope: 'CLOUDFRONT' });
+    t.hasResourceProperties('AWS::CloudFront::Distribution', {
+      DistributionConfig: Match.objectLike({ WebACLId: { 'Fn::GetAtt': [Match.anyValue(), 'Arn'] } }),
+    });
+  });
+
+  it('data-plane accounts may decrypt with the created key; alarms notify a topic', () => {
+    const { template } = synthControlPlane({ dataPlaneAccountIds: ['333333333333'] }, (stack) => ({ alarmTopic: new sns.Topic(stack, 'Alarms') }));
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
+        Sid: 'TollgateDataPlane333333333333Decrypt', Action: 'kms:Decrypt',
+      })]) },
+    });
+    for (const a of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect((a as any).Properties.AlarmActions).toHaveLength(1);
+    }
+  });
+});

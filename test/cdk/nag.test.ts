@@ -1,0 +1,36 @@
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { describe, expect, it } from 'vitest';
+import { nagFindings, synthControlPlane, synthDataPlane } from './helpers.js';
+
+// cdk-nag AwsSolutions: every error AND warning must be fixed or acknowledged (with a reason) next to the resource.
+describe('cdk-nag AwsSolutions', () => {
+  it('reports an unacknowledged finding (the check itself works)', () => {
+    const { app, stack } = synthDataPlane();
+    new s3.Bucket(stack, 'Plain');
+    expect(nagFindings(app)).toEqual(expect.arrayContaining([expect.stringMatching(/^error AwsSolutions-S1 Dp\/Plain/)]));
+  });
+
+  it('DataPlane: defaults, public HTTPS, insecure public HTTP, control-plane logs, single-AZ cache, default image', () => {
+    const apps = [
+      synthDataPlane().app,
+      synthDataPlane((s) => ({ publicLoadBalancer: true, certificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:eu-west-1:1:certificate/x') })).app,
+      synthDataPlane({ publicLoadBalancer: true, allowInsecurePublicHttp: true }).app,
+      synthDataPlane({ logMode: 'control-plane', cache: { multiAz: false } }).app,
+      synthDataPlane({ image: undefined, kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/k' }, undefined, { region: 'eu-west-1', account: '111111111111' }).app,
+    ];
+    for (const app of apps) expect(nagFindings(app)).toEqual([]);
+  });
+
+  it('ControlPlane: defaults and BYOK + Timestream + OIDC + WAF + no proxy', () => {
+    const apps = [
+      synthControlPlane().app,
+      synthControlPlane({
+        byokKeyArn: 'arn:aws:kms:us-east-1:222222222222:key/k', metricsStore: 'timestream',
+        oidcIssuerUrl: 'https://login.example.com', oidcClientId: 'ui', createWebAcl: true,
+        database: { proxy: false }, env: { region: 'us-east-1', account: '111111111111' },
+      }).app,
+    ];
+    for (const app of apps) expect(nagFindings(app)).toEqual([]);
+  });
+});
