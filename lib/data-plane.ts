@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, IgnoreMode, Names, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, IgnoreMode, Names, RemovalPolicy } from 'aws-cdk-lib';
 import { acknowledge, iam5Resource } from './nag.js';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -69,6 +69,10 @@ export class DataPlane extends Construct implements ec2.IConnectable {
     super(scope, id);
     validateDataPlaneProps(props);
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    if (!props.kmsKeyArn) {
+      Annotations.of(this).addWarningV2('tollgate:noKmsKey',
+        'DataPlane has no kmsKeyArn: the gateway gets no keyring and cannot decrypt virtual keys. Pass the ControlPlane KeyArn output (or your BYOK key).');
+    }
     const name = props.name ?? Names.uniqueResourceName(this, { maxLength: 64 });
     const syncInterval = props.syncInterval ?? Duration.seconds(30);
     const drainTimeout = props.drainTimeout ?? Duration.seconds(60);

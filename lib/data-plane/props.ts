@@ -92,8 +92,9 @@ export interface DataPlaneProps {
    */
   readonly credentialSecretField?: string;
   /**
-   * ARN of the organisation's KMS key. The gateway task role gets `kms:Decrypt` on this key only.
-   * @default - no KMS permission; virtual keys cannot be decrypted in AWS
+   * ARN of the organisation's KMS key (the ControlPlane `KeyArn` output, or your BYOK key). The gateway
+   * task role gets `kms:Decrypt` on this key only, and the gateway uses it as its keyring.
+   * @default - no KMS permission and no keyring (synth warns); the gateway cannot decrypt virtual keys
    */
   readonly kmsKeyArn?: string;
   /**
