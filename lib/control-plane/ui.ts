@@ -1,4 +1,4 @@
-import { Duration, Fn, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, Fn, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudfront from 'aws-cdk-lib/aws-cloudfront';
 import * as origins from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -7,7 +7,7 @@ import * as s3deploy from 'aws-cdk-lib/aws-s3-deployment';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { existsSync } from 'node:fs';
-import { acknowledge } from '../nag.js';
+import { acknowledge, iam5Resource } from '../nag.js';
 
 export interface ControlPlaneUiProps {
   /** `https://<api id>.execute-api.<region>.amazonaws.com` — served under `/v1/*` of the distribution. */
@@ -126,13 +126,28 @@ export class ControlPlaneUi extends Construct {
     }
 
     if (existsSync(p.assetsDir)) {
-      new s3deploy.BucketDeployment(this, 'Deploy', {
+      const deployment = new s3deploy.BucketDeployment(this, 'Deploy', {
         sources: [s3deploy.Source.asset(p.assetsDir)],
         destinationBucket: this.bucket,
         distribution: this.distribution,
         distributionPaths: ['/index.html'],
         prune: true,
       });
+      // The upload handler is an aws-cdk-lib singleton at stack level.
+      const stack = Stack.of(this);
+      for (const child of stack.node.children.filter((c) => c.node.id.startsWith('Custom::CDKBucketDeployment'))) {
+        acknowledge(child, 'aws-cdk-lib BucketDeployment handler (framework code): its Python runtime, AWSLambdaBasicExecutionRole and the s3:GetObject*/List*/DeleteObject* grants on the asset and UI buckets are set by aws-cdk-lib.',
+          'AwsSolutions-L1',
+          'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
+      }
+      const ui = iam5Resource(this, this.bucket.arnForObjects('*'));
+      // The CDK bootstrap asset bucket (default synthesizer qualifier).
+      const assets = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]';
+      acknowledge(deployment.handlerRole, 'CloudFront CreateInvalidation/GetInvalidation after the upload support no resource-level scoping in this aws-cdk-lib handler policy.',
+        'AwsSolutions-IAM5[Resource::*]');
+      acknowledge(deployment.handlerRole, 'BucketDeployment copies the UI build from the CDK asset bucket into the UI bucket and prunes old files: object-level wildcards on those two buckets only.',
+        ui, assets, 'AwsSolutions-IAM5[Action::s3:GetObject*]', 'AwsSolutions-IAM5[Action::s3:GetBucket*]', 'AwsSolutions-IAM5[Action::s3:List*]',
+        'AwsSolutions-IAM5[Action::s3:DeleteObject*]', 'AwsSolutions-IAM5[Action::s3:Abort*]');
     }
   }
 }

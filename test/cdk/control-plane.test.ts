@@ -1,8 +1,11 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_UI_ASSETS_DIR } from '../../lib/paths.js';
 import { controlPlaneHandlers, controlPlaneRoutes } from '../../runtime/control-plane/routes.js';
-import { synthControlPlane } from './helpers.js';
+import { join } from 'node:path';
+import { FIXTURE_HANDLERS_DIR, synthControlPlane } from './helpers.js';
 
 const BYOK = 'arn:aws:kms:eu-west-1:222222222222:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 
@@ -146,6 +149,8 @@ describe('ControlPlane defaults', () => {
     });
     const distribution = JSON.stringify(t.findResources('AWS::CloudFront::Distribution'));
     expect(distribution).not.toContain('WebACLId');
+    // No runtime/ui/dist in the package (yet): bucket and distribution only, no upload.
+    if (!existsSync(DEFAULT_UI_ASSETS_DIR)) t.resourceCountIs('Custom::CDKBucketDeployment', 0);
   });
 
   it('creates a Cognito user pool with MFA required and no self sign-up', () => {
@@ -205,8 +210,12 @@ describe('ControlPlane options', () => {
     });
   });
 
-  it('data-plane accounts may decrypt with the created key; alarms notify a topic', () => {
-    const { template } = synthControlPlane({ dataPlaneAccountIds: ['333333333333'] }, (stack) => ({ alarmTopic: new sns.Topic(stack, 'Alarms') }));
+  it('data-plane accounts may decrypt with the created key; alarms notify a topic; a UI build is uploaded', () => {
+    const { template } = synthControlPlane(
+      { dataPlaneAccountIds: ['333333333333'], uiAssetsDir: join(FIXTURE_HANDLERS_DIR, '..', 'ui') },
+      (stack) => ({ alarmTopic: new sns.Topic(stack, 'Alarms') }),
+    );
+    template.resourceCountIs('Custom::CDKBucketDeployment', 1);
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({
         Sid: 'TollgateDataPlane333333333333Decrypt', Action: 'kms:Decrypt',

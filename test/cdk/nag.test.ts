@@ -1,7 +1,10 @@
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { nagFindings, synthControlPlane, synthDataPlane } from './helpers.js';
+import { join } from 'node:path';
+import { FIXTURE_HANDLERS_DIR, nagFindings, synthControlPlane, synthDataPlane } from './helpers.js';
+
+const UI_FIXTURE = join(FIXTURE_HANDLERS_DIR, '..', 'ui');
 
 // cdk-nag AwsSolutions: every error AND warning must be fixed or acknowledged (with a reason) next to the resource.
 describe('cdk-nag AwsSolutions', () => {
@@ -22,9 +25,9 @@ describe('cdk-nag AwsSolutions', () => {
     for (const app of apps) expect(nagFindings(app)).toEqual([]);
   });
 
-  it('ControlPlane: defaults and BYOK + Timestream + OIDC + WAF + no proxy', () => {
+  it('ControlPlane: defaults with a UI build and BYOK + Timestream + OIDC + WAF + no proxy', () => {
     const apps = [
-      synthControlPlane().app,
+      synthControlPlane({ uiAssetsDir: UI_FIXTURE }).app,
       synthControlPlane({
         byokKeyArn: 'arn:aws:kms:us-east-1:222222222222:key/k', metricsStore: 'timestream',
         oidcIssuerUrl: 'https://login.example.com', oidcClientId: 'ui', createWebAcl: true,
