@@ -23,6 +23,9 @@ export function postgresDb(connection: string | pg.PoolConfig, opts: PostgresDbO
     // Certificates are verified: in Lambda set NODE_EXTRA_CA_CERTS=/var/runtime/ca-cert.pem for the RDS CA.
     ...(opts.ssl === undefined ? {} : { ssl: opts.ssl ? { rejectUnauthorized: true } : false }),
   });
+  // An idle client that the server drops (failover, restart, pg_terminate_backend) emits 'error' on the
+  // pool; without a listener that would crash the process. The pool replaces the client on next use.
+  pool.on('error', () => undefined);
   const wrap = (client: pg.Pool | pg.PoolClient): SqlQueryable => ({
     async query<T>(sql: string, params: readonly unknown[] = []) {
       const result = await client.query(sql, params as unknown[]);

@@ -3,6 +3,7 @@ import { hashSecret, maskSecret, newId, newSecret } from '../core/secrets.js';
 import { findApiKeyByHash, insertApiKey } from './db/api-keys-repo.js';
 import { findCredentialByHash, insertCredential } from './db/credentials-repo.js';
 import { mutateOrg } from './db/revision.js';
+import { withTenant } from './db/tenant.js';
 import { insertWorkspace } from './db/workspaces-repo.js';
 import { ALL_SCOPES } from './scopes.js';
 
@@ -43,7 +44,7 @@ async function ensureDataPlaneToken(tx: SqlQueryable, orgId: string, token: stri
 /** A new org with its default workspace, an org admin service key and a data-plane credential. */
 export async function createOrganisation(db: SqlDatabase, name: string, inputs: CredentialInputs = {}): Promise<OrganisationCredentials> {
   const organisationId = newId('org-');
-  await db.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [organisationId, name]);
+  await withTenant(db, organisationId, (tx) => tx.query('INSERT INTO organisations (id, name) VALUES ($1, $2)', [organisationId, name]));
   return ensureOrganisationCredentials(db, organisationId, inputs);
 }
 
@@ -59,7 +60,7 @@ export async function ensureOrganisationCredentials(
 ): Promise<OrganisationCredentials> {
   const adminApiKey = inputs.adminApiKey ?? newSecret(API_KEY_PREFIX);
   const dataPlaneToken = inputs.dataPlaneToken ?? newSecret(DATA_PLANE_TOKEN_PREFIX, 32);
-  const defaultWorkspaceId = await mutateOrg(db, organisationId, async (tx) => {
+  const defaultWorkspaceId = await withTenant(db, organisationId, (scoped) => mutateOrg(scoped, organisationId, async (tx) => {
     const existing = await tx.query<{ id: string }>(
       'SELECT id FROM workspaces WHERE organisation_id = $1 AND is_default ORDER BY created_at LIMIT 1',
       [organisationId],
@@ -69,13 +70,13 @@ export async function ensureOrganisationCredentials(
     await ensureAdminKey(tx, organisationId, adminApiKey);
     await ensureDataPlaneToken(tx, organisationId, dataPlaneToken);
     return workspaceId;
-  });
+  }));
   return { organisationId, defaultWorkspaceId, adminApiKey, dataPlaneToken };
 }
 
 /** The single-tenant start used by `tollgate dev`: the first org, created on an empty database. */
 export async function bootstrapDefaultOrganisation(db: SqlDatabase, inputs: CredentialInputs = {}): Promise<OrganisationCredentials> {
-  const { rows } = await db.query<{ id: string }>('SELECT id FROM organisations ORDER BY created_at, id LIMIT 1');
-  if (!rows[0]) return createOrganisation(db, 'Default organisation', inputs);
+  const { rows } = await db.query<{ id: string | null }>('SELECT tollgate_first_organisation() AS id');
+  if (!rows[0]?.id) return createOrganisation(db, 'Default organisation', inputs);
   return ensureOrganisationCredentials(db, rows[0].id, inputs);
 }

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDb } from '../../runtime/adapters/postgres-db.js';
 import { syncSnapshotSchema } from '../../runtime/core/sync-contract.js';
-import { runMigrations } from '../../runtime/control-plane/db/migrations.js';
+import { migrations, runMigrations } from '../../runtime/control-plane/db/migrations.js';
 import { handler as migrate } from '../../runtime/control-plane/handlers/migrate.js';
 import { startTestControlPlane, tempDir, type TestControlPlane } from '../support/cp-harness.js';
 
@@ -42,7 +42,7 @@ describe.skipIf(!adminUrl)('control plane on real Postgres', () => {
     const dbs = [postgresDb(url), postgresDb(url), postgresDb(url)];
     try {
       const applied = await Promise.all(dbs.map((db) => runMigrations(db)));
-      expect(applied.flat()).toEqual([1]);
+      expect(applied.flat()).toEqual(migrations.map((m) => m.id));
     } finally {
       await Promise.all(dbs.map((db) => db.close()));
     }

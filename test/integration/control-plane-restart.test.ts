@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgliteDb } from '../../runtime/adapters/pglite-db.js';
 import { virtualKeyContext } from '../../runtime/core/keyring.js';
-import { runMigrations } from '../../runtime/control-plane/db/migrations.js';
+import { migrations, runMigrations } from '../../runtime/control-plane/db/migrations.js';
 import { startTestControlPlane, tempDir } from '../support/cp-harness.js';
 
 async function filesUnder(dir: string): Promise<string[]> {
@@ -84,10 +84,10 @@ describe('control plane persistence', () => {
   it('migrations are idempotent and recorded', async () => {
     const db = await pgliteDb();
     try {
-      expect(await runMigrations(db)).toEqual([1]);
+      expect(await runMigrations(db)).toEqual(migrations.map((m) => m.id));
       expect(await runMigrations(db)).toEqual([]);
       const { rows } = await db.query<{ id: number }>('SELECT id FROM schema_migrations');
-      expect(rows.map((r) => r.id)).toEqual([1]);
+      expect(rows.map((r) => r.id)).toEqual(migrations.map((m) => m.id));
     } finally {
       await db.close();
     }

@@ -29,10 +29,10 @@ export interface ApiKeyRow {
 
 /**
  * Authentication lookup: by hash across all orgs, because the key is what tells us the org.
- * (When row-level security lands this becomes a SECURITY DEFINER function.)
+ * Row-level security hides other orgs' keys, so this goes through a SECURITY DEFINER function.
  */
 export async function findApiKeyByHash(db: SqlQueryable, keyHash: string): Promise<ApiKeyRow | undefined> {
-  const { rows } = await db.query<ApiKeyRow>('SELECT * FROM api_keys WHERE key_hash = $1', [keyHash]);
+  const { rows } = await db.query<ApiKeyRow>('SELECT * FROM tollgate_api_key_by_hash($1)', [keyHash]);
   return rows[0];
 }
 

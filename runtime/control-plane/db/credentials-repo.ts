@@ -9,8 +9,9 @@ export interface DataPlaneCredentialRow {
   status: 'active' | 'revoked';
 }
 
+/** Cross-org by hash (the token tells us the org), hence a SECURITY DEFINER function. */
 export async function findCredentialByHash(db: SqlQueryable, tokenHash: string): Promise<DataPlaneCredentialRow | undefined> {
-  const { rows } = await db.query<DataPlaneCredentialRow>('SELECT * FROM data_plane_credentials WHERE token_hash = $1', [tokenHash]);
+  const { rows } = await db.query<DataPlaneCredentialRow>('SELECT * FROM tollgate_credential_by_hash($1)', [tokenHash]);
   return rows[0];
 }
 
@@ -24,5 +25,5 @@ export async function insertCredential(db: SqlQueryable, orgId: string, tokenHas
 
 /** Heartbeat bookkeeping; best effort, never on the critical path of a failed sync. */
 export async function touchCredential(db: SqlQueryable, id: string): Promise<void> {
-  await db.query('UPDATE data_plane_credentials SET last_seen_at = now() WHERE id = $1', [id]);
+  await db.query('SELECT tollgate_touch_credential($1)', [id]);
 }

@@ -15,6 +15,7 @@ export function mutateOrg<T>(db: SqlDatabase, organisationId: string, fn: (tx: S
 }
 
 export async function orgRevision(db: SqlQueryable, organisationId: string): Promise<number | undefined> {
-  const { rows } = await db.query<{ revision: number | string }>('SELECT revision FROM organisations WHERE id = $1', [organisationId]);
-  return rows[0] ? Number(rows[0].revision) : undefined;
+  // Callable outside a tenant transaction (the sync heartbeat), hence the SECURITY DEFINER function.
+  const { rows } = await db.query<{ revision: number | string | null }>('SELECT tollgate_org_revision($1) AS revision', [organisationId]);
+  return rows[0]?.revision === null || rows[0]?.revision === undefined ? undefined : Number(rows[0].revision);
 }

@@ -1,19 +1,27 @@
+import { setTenant, withAppRole } from '../db/tenant.js';
 import { scopeFor, type AdminResource, type AdminVerb } from '../scopes.js';
 import { authenticate, requireScope, type Caller } from './auth.js';
 import type { RouteFn, RouteRequest } from './handler.js';
 import type { HandlerResult } from './response.js';
 
-/** Wraps an admin route: authenticate the API key, then check the `<resource>.<verb>` scope. */
+/**
+ * Wraps an admin route: one transaction as the non-superuser app role; authenticate the caller
+ * (a SECURITY DEFINER lookup), check the `<resource>.<verb>` scope, then scope the transaction to
+ * the caller's organisation (and workspace) so row-level security filters every query the route
+ * runs. The route sees `req.ctx.db` as that transaction.
+ */
 export function authorized(
   resource: AdminResource,
   verb: AdminVerb,
   fn: (req: RouteRequest, caller: Caller) => Promise<HandlerResult>,
 ): RouteFn {
-  return async (req) => {
-    const caller = await authenticate(req.ctx.db, req.headers);
-    requireScope(caller, scopeFor(resource, verb));
-    return fn(req, caller);
-  };
+  return (req) =>
+    withAppRole(req.ctx.db, async (tx, scoped) => {
+      const caller = await authenticate(tx, req.headers);
+      requireScope(caller, scopeFor(resource, verb));
+      await setTenant(tx, caller.organisationId, caller.workspaceId);
+      return fn({ ...req, ctx: { ...req.ctx, db: scoped } }, caller);
+    });
 }
 
 export const iso = (d: Date | string | null): string | null => (d === null ? null : new Date(d).toISOString());
