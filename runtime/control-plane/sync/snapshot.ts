@@ -3,6 +3,7 @@ import { SYNC_PROTOCOL_VERSION, type SyncApiKey, type SyncSnapshot } from '../..
 import type { ApiKeyRow } from '../db/api-keys-repo.js';
 import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
 import type { ConfigRow } from '../db/configs-repo.js';
+import { asApp, setTenant } from '../db/tenant.js';
 
 function syncDefaults(defaults: Record<string, unknown> | null): SyncApiKey['defaults'] {
   if (!defaults) return null;
@@ -23,6 +24,9 @@ function syncDefaults(defaults: Record<string, unknown> | null): SyncApiKey['def
 export async function buildSnapshot(db: SqlDatabase, organisationId: string): Promise<SyncSnapshot | undefined> {
   return db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    // Row-level security: read as the app role, scoped to this org only.
+    await asApp(tx);
+    await setTenant(tx, organisationId);
     const org = await tx.query<{ revision: number | string }>('SELECT revision FROM organisations WHERE id = $1', [organisationId]);
     if (!org.rows[0]) return undefined;
     const [workspaces, apiKeys, configs, virtualKeys] = [
