@@ -23,6 +23,7 @@ export interface ApiKeyRow {
   defaults: Record<string, unknown> | null;
   usage_limits: Record<string, unknown> | null;
   rate_limits: unknown[] | null;
+  version: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -106,7 +107,7 @@ export interface ApiKeyPatch {
   rateLimits?: unknown[] | null;
 }
 
-export async function updateApiKey(db: SqlQueryable, orgId: string, id: string, p: ApiKeyPatch): Promise<ApiKeyRow | undefined> {
+export async function updateApiKey(db: SqlQueryable, orgId: string, id: string, p: ApiKeyPatch, expectedVersion?: number): Promise<ApiKeyRow | undefined> {
   // `$n::boolean` flags say "this field was sent", so an explicit null clears it and an absent field keeps it.
   const { rows } = await db.query<ApiKeyRow>(
     `UPDATE api_keys SET
@@ -118,8 +119,9 @@ export async function updateApiKey(db: SqlQueryable, orgId: string, id: string, 
        defaults = CASE WHEN $10::boolean THEN $11::jsonb ELSE defaults END,
        usage_limits = CASE WHEN $12::boolean THEN $13::jsonb ELSE usage_limits END,
        rate_limits = CASE WHEN $14::boolean THEN $15::jsonb ELSE rate_limits END,
+       version = version + 1,
        updated_at = now()
-     WHERE organisation_id = $1 AND id = $2 RETURNING *`,
+     WHERE organisation_id = $1 AND id = $2 AND ($16::int IS NULL OR version = $16) RETURNING *`,
     [
       orgId,
       id,
@@ -136,6 +138,7 @@ export async function updateApiKey(db: SqlQueryable, orgId: string, id: string, 
       jsonParam(p.usageLimits),
       p.rateLimits !== undefined,
       jsonParam(p.rateLimits),
+      expectedVersion ?? null,
     ],
   );
   return rows[0];

@@ -71,9 +71,17 @@ export interface ConfigPatch {
 }
 
 /** Every update writes a new version (even a rename), so history is complete; GET reads the latest. */
-export async function updateConfig(db: SqlQueryable, orgId: string, slug: string, p: ConfigPatch): Promise<ConfigRow | undefined> {
+export async function updateConfig(
+  db: SqlQueryable,
+  orgId: string,
+  slug: string,
+  p: ConfigPatch,
+  expectedVersion?: number,
+): Promise<ConfigRow | undefined> {
   const current = await getConfig(db, orgId, slug);
   if (!current) return undefined;
+  // The config's version is its latest_version; a stale writer gets nothing back (the handler answers 409).
+  if (expectedVersion !== undefined && expectedVersion !== current.latest_version) return undefined;
   const version = current.latest_version + 1;
   const name = p.name ?? current.name;
   await insertVersion(db, orgId, current.id, version, name, p.config ?? current.config);

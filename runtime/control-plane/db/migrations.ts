@@ -1,6 +1,7 @@
 import type { SqlDatabase } from '../../core/db.js';
 import { m001 } from './schema/001-initial.js';
 import { m002 } from './schema/002-rls.js';
+import { m003 } from './schema/003-versions.js';
 
 /**
  * Ordered, append-only schema migrations. Plain Postgres SQL that runs on PGlite and on Aurora.
@@ -13,7 +14,7 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [m001, m002];
+export const migrations: Migration[] = [m001, m002, m003];
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_302_026;

@@ -18,6 +18,7 @@ export interface VirtualKeyRow {
   usage_limits: Record<string, unknown> | null;
   rate_limits: unknown[] | null;
   status: VirtualKeyStatus;
+  version: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -82,7 +83,13 @@ export interface VirtualKeyPatch {
   status?: VirtualKeyStatus;
 }
 
-export async function updateVirtualKey(db: SqlQueryable, orgId: string, slug: string, p: VirtualKeyPatch): Promise<VirtualKeyRow | undefined> {
+export async function updateVirtualKey(
+  db: SqlQueryable,
+  orgId: string,
+  slug: string,
+  p: VirtualKeyPatch,
+  expectedVersion?: number,
+): Promise<VirtualKeyRow | undefined> {
   const { rows } = await db.query<VirtualKeyRow>(
     `UPDATE virtual_keys SET
        name = COALESCE($3, name),
@@ -93,8 +100,9 @@ export async function updateVirtualKey(db: SqlQueryable, orgId: string, slug: st
        usage_limits = CASE WHEN $9::boolean THEN $10::jsonb ELSE usage_limits END,
        rate_limits = CASE WHEN $11::boolean THEN $12::jsonb ELSE rate_limits END,
        status = COALESCE($13, status),
+       version = version + 1,
        updated_at = now()
-     WHERE organisation_id = $1 AND slug = $2 RETURNING *`,
+     WHERE organisation_id = $1 AND slug = $2 AND ($14::int IS NULL OR version = $14) RETURNING *`,
     [
       orgId,
       slug,
@@ -109,6 +117,7 @@ export async function updateVirtualKey(db: SqlQueryable, orgId: string, slug: st
       p.rateLimits !== undefined,
       jsonParam(p.rateLimits),
       p.status ?? null,
+      expectedVersion ?? null,
     ],
   );
   return rows[0];

@@ -10,6 +10,7 @@ export interface WorkspaceRow {
   description: string | null;
   defaults: Record<string, unknown> | null;
   is_default: boolean;
+  version: number;
   created_at: Date;
   updated_at: Date;
 }
@@ -62,15 +63,17 @@ export async function updateWorkspace(
   orgId: string,
   id: string,
   patch: { name?: string; description?: string | null; defaults?: Record<string, unknown> | null },
+  expectedVersion?: number,
 ): Promise<WorkspaceRow | undefined> {
   const { rows } = await db.query<WorkspaceRow>(
     `UPDATE workspaces SET
        name = COALESCE($3, name),
        description = CASE WHEN $4::boolean THEN $5 ELSE description END,
        defaults = CASE WHEN $6::boolean THEN $7::jsonb ELSE defaults END,
+       version = version + 1,
        updated_at = now()
-     WHERE organisation_id = $1 AND id = $2 RETURNING *`,
-    [orgId, id, patch.name ?? null, patch.description !== undefined, patch.description ?? null, patch.defaults !== undefined, jsonParam(patch.defaults)],
+     WHERE organisation_id = $1 AND id = $2 AND ($8::int IS NULL OR version = $8) RETURNING *`,
+    [orgId, id, patch.name ?? null, patch.description !== undefined, patch.description ?? null, patch.defaults !== undefined, jsonParam(patch.defaults), expectedVersion ?? null],
   );
   return rows[0];
 }

@@ -9,6 +9,7 @@ import { authorized, iso } from '../http/authorized.js';
 import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 
 const futureDate = z.coerce
   .date({ error: 'expected an ISO 8601 date' })
@@ -61,6 +62,7 @@ function present(k: ApiKeyRow) {
     workspace_id: k.workspace_id,
     user_id: k.user_id,
     status: k.status,
+    version: k.version,
     scopes: k.scopes,
     defaults: k.defaults,
     usage_limits: k.usage_limits,
@@ -118,11 +120,15 @@ export const handler = controlPlaneHandler('api-keys', {
     return json(200, { id: created.id, key, object: 'api-key' });
   }),
 
-  'GET /v1/api-keys/{id}': authorized('api_keys', 'read', async (req, caller) => json(200, present(await findVisible(req, caller)))),
+  'GET /v1/api-keys/{id}': authorized('api_keys', 'read', async (req, caller) => {
+    const key = await findVisible(req, caller);
+    return json(200, present(key), etag(key.version));
+  }),
 
   'PUT /v1/api-keys/{id}': authorized('api_keys', 'update', async (req, caller) => {
     const body = validate(updateBody, req.body);
     if (body.scopes) assertGrantable(caller, body.scopes);
+    const expected = expectedVersion(req.headers, req.body);
     const existing = await findVisible(req, caller);
     const updated = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
       updateApiKey(tx, caller.organisationId, existing.id, {
@@ -134,10 +140,10 @@ export const handler = controlPlaneHandler('api-keys', {
         defaults: body.defaults,
         usageLimits: body.usage_limits,
         rateLimits: body.rate_limits,
-      }),
+      }, expected),
     );
-    if (!updated) throw notFound(`API key "${existing.id}" not found`);
-    return json(200, present(updated));
+    if (!updated) staleOrMissing('API key', existing.id, Boolean(await getApiKey(req.ctx.db, caller.organisationId, existing.id)));
+    return json(200, present(updated), etag(updated.version));
   }),
 
   'DELETE /v1/api-keys/{id}': authorized('api_keys', 'delete', async (req, caller) => {

@@ -8,6 +8,7 @@ import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { badRequest, notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
 
 /** Portkey's UI sends `config` as a JSON string, the SDKs as an object; both are accepted. */
@@ -90,18 +91,22 @@ export const handler = controlPlaneHandler('configs', {
     return json(200, { success: true, data: ids, ...ids, object: 'config' });
   }),
 
-  'GET /v1/configs/{slug}': authorized('configs', 'read', async (req, caller) => json(200, present(await findVisible(req, caller)))),
+  'GET /v1/configs/{slug}': authorized('configs', 'read', async (req, caller) => {
+    const c = await findVisible(req, caller);
+    return json(200, present(c), etag(c.latest_version));
+  }),
 
   'PUT /v1/configs/{slug}': authorized('configs', 'update', async (req, caller) => {
     const body = validate(updateBody, req.body);
     const config = body.config === undefined ? undefined : gatewayConfig(body.config);
+    const expected = expectedVersion(req.headers, req.body);
     const existing = await findVisible(req, caller);
     const updated = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
-      updateConfig(tx, caller.organisationId, existing.slug, { name: body.name, config, status: body.status }),
+      updateConfig(tx, caller.organisationId, existing.slug, { name: body.name, config, status: body.status }, expected),
     );
-    if (!updated) throw notFound(`config "${existing.slug}" not found`);
-    const ids = { id: updated.id, slug: updated.slug, version_id: updated.version_id };
-    return json(200, { success: true, data: ids, ...ids, object: 'config' });
+    if (!updated) staleOrMissing('config', existing.slug, Boolean(await getConfig(req.ctx.db, caller.organisationId, existing.slug)));
+    const ids = { id: updated.id, slug: updated.slug, version_id: updated.version_id, version: updated.latest_version };
+    return json(200, { success: true, data: ids, ...ids, object: 'config' }, etag(updated.latest_version));
   }),
 
   'DELETE /v1/configs/{slug}': authorized('configs', 'delete', async (req, caller) => {

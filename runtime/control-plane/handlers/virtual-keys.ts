@@ -16,6 +16,7 @@ import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
 
 const nullableString = z.string().max(1000).nullable().optional();
@@ -84,6 +85,7 @@ function present(v: VirtualKeyRow) {
     masked_api_key: v.masked_key,
     note: v.note,
     status: v.status,
+    version: v.version,
     workspace_id: v.workspace_id,
     model_config: v.options,
     usage_limits: v.usage_limits,
@@ -132,12 +134,14 @@ export const handler = controlPlaneHandler('virtual-keys', {
     return json(200, { success: true, data: ids, ...ids, object: 'virtual-key' });
   }),
 
-  'GET /v1/virtual-keys/{slug}': authorized('virtual_keys', 'read', async (req, caller) =>
-    json(200, present(await findVisible(req, caller))),
-  ),
+  'GET /v1/virtual-keys/{slug}': authorized('virtual_keys', 'read', async (req, caller) => {
+    const vk = await findVisible(req, caller);
+    return json(200, present(vk), etag(vk.version));
+  }),
 
   'PUT /v1/virtual-keys/{slug}': authorized('virtual_keys', 'update', async (req, caller) => {
     const body = validate(updateBody, req.body);
+    const expected = expectedVersion(req.headers, req.body);
     const existing = await findVisible(req, caller);
     const encryptedKey =
       body.key === undefined
@@ -153,11 +157,11 @@ export const handler = controlPlaneHandler('virtual-keys', {
         usageLimits: body.usage_limits,
         rateLimits: body.rate_limits,
         status: body.status,
-      }),
+      }, expected),
     );
-    if (!updated) throw notFound(`virtual key "${existing.slug}" not found`);
-    const ids = { id: updated.id, slug: updated.slug };
-    return json(200, { success: true, data: ids, ...ids, object: 'virtual-key' });
+    if (!updated) staleOrMissing('virtual key', existing.slug, Boolean(await getVirtualKey(req.ctx.db, caller.organisationId, existing.slug)));
+    const ids = { id: updated.id, slug: updated.slug, version: updated.version };
+    return json(200, { success: true, data: ids, ...ids, object: 'virtual-key' }, etag(updated.version));
   }),
 
   'DELETE /v1/virtual-keys/{slug}': authorized('virtual_keys', 'delete', async (req, caller) => {

@@ -15,6 +15,7 @@ import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { conflict, notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
 
 const fields = {
@@ -43,6 +44,7 @@ function present(w: WorkspaceRow) {
     description: w.description,
     defaults: w.defaults,
     is_default: w.is_default ? 1 : 0,
+    version: w.version,
     created_at: iso(w.created_at),
     last_updated_at: iso(w.updated_at),
     object: 'workspace',
@@ -82,18 +84,20 @@ export const handler = controlPlaneHandler('workspaces', {
     return json(200, present(created));
   }),
 
-  'GET /v1/admin/workspaces/{workspaceId}': authorized('workspaces', 'read', async (req, caller) =>
-    json(200, present(await findVisible(req, caller))),
-  ),
+  'GET /v1/admin/workspaces/{workspaceId}': authorized('workspaces', 'read', async (req, caller) => {
+    const ws = await findVisible(req, caller);
+    return json(200, present(ws), etag(ws.version));
+  }),
 
   'PUT /v1/admin/workspaces/{workspaceId}': authorized('workspaces', 'update', async (req, caller) => {
     const body = validate(updateBody, req.body);
+    const expected = expectedVersion(req.headers, req.body);
     const existing = await findVisible(req, caller);
     const updated = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
-      updateWorkspace(tx, caller.organisationId, existing.id, body),
+      updateWorkspace(tx, caller.organisationId, existing.id, body, expected),
     );
-    if (!updated) throw notFound(`workspace "${existing.id}" not found`);
-    return json(200, present(updated));
+    if (!updated) staleOrMissing('workspace', existing.id, Boolean(await findWorkspace(req.ctx.db, caller.organisationId, existing.id)));
+    return json(200, present(updated), etag(updated.version));
   }),
 
   'DELETE /v1/admin/workspaces/{workspaceId}': authorized('workspaces', 'delete', async (req, caller) => {
