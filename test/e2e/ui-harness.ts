@@ -1,0 +1,140 @@
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { localKeyring } from '../../runtime/adapters/local-keyring.js';
+import { silentLogger } from '../../runtime/core/logger.js';
+import { startControlPlane, type RunningControlPlane } from '../../runtime/control-plane/server.js';
+import { serveUi } from '../../runtime/control-plane/ui-static.js';
+
+/** Shared by the ui-*.test.ts files: build the UI once, serve it with a real control plane, drive Chromium. */
+
+export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+export const uiRoot = join(repoRoot, 'runtime/ui');
+export const distDir = join(uiRoot, 'dist');
+export const artifactsDir = process.env.TOLLGATE_UI_ARTIFACTS ?? join(tmpdir(), 'tollgate-ui-artifacts');
+
+function sourceHash(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else h.update(p).update(readFileSync(p));
+    }
+  };
+  walk(join(uiRoot, 'src'));
+  for (const f of ['index.html', 'vite.config.ts']) h.update(readFileSync(join(uiRoot, f)));
+  h.update(readFileSync(join(repoRoot, 'runtime/core/config-schema.ts')));
+  return h.digest('hex');
+}
+
+/**
+ * Builds runtime/ui/dist unless it is already built from these exact sources. Test files run in
+ * parallel, so a lock directory keeps two builds from writing dist at once.
+ */
+export async function buildUi(): Promise<void> {
+  const lock = join(uiRoot, '.build-lock');
+  const stamp = join(distDir, '.source-hash');
+  for (let i = 0; ; i++) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (i > 600) throw new Error(`UI build lock ${lock} held for too long; remove it if no build runs`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  try {
+    const hash = sourceHash();
+    if (existsSync(stamp) && readFileSync(stamp, 'utf8') === hash) return;
+    execFileSync(process.execPath, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--config', join(uiRoot, 'vite.config.ts')], {
+      cwd: repoRoot,
+      stdio: 'pipe',
+    });
+    writeFileSync(stamp, hash);
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export interface UiStack {
+  url: string;
+  cp: RunningControlPlane;
+  close(): Promise<void>;
+}
+
+/** A real control plane plus a same-origin wrapper: serveUi first, everything else proxied to the API. */
+export async function startUiStack(): Promise<UiStack> {
+  const dir = await mkdtemp(join(tmpdir(), 'tollgate-ui-'));
+  const keyring = await localKeyring(join(dir, 'keyring.json'));
+  const cp = await startControlPlane({ port: 0, dataDir: dir, keyring, logger: silentLogger, devMode: true });
+  const upstream = new URL(cp.url);
+  const server: Server = createServer(async (req, res) => {
+    try {
+      if (await serveUi(req, res, { root: distDir })) return;
+    } catch {
+      if (!res.headersSent) res.writeHead(500).end();
+      return;
+    }
+    const proxied = request(
+      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    proxied.on('error', () => !res.headersSent && res.writeHead(502).end());
+    req.pipe(proxied);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    cp,
+    async close() {
+      await new Promise<void>((r) => {
+        server.close(() => r());
+        server.closeAllConnections();
+      });
+      await cp.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/**
+ * Collects browser console errors and page errors. The only allowed ones are 404s from probing
+ * APIs this control plane does not offer yet (the UI shows a "not offered" state for them).
+ */
+export function watchConsole(page: Page, allowed404: RegExp = /\/v1\/(auth|logs|analytics|prompts|labels|audit-logs|data-planes|admin\/users|feedback|configs\/[^/]+\/versions)/): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg: ConsoleMessage) => {
+    if (msg.type() !== 'error') return;
+    const where = msg.location()?.url ?? '';
+    if (/Failed to load resource: the server responded with a status of (404|405)/.test(msg.text()) && allowed404.test(where)) return;
+    errors.push(`${msg.text()} @ ${where}`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  return errors;
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(artifactsDir, { recursive: true });
+  const path = join(artifactsDir, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}
