@@ -6,6 +6,7 @@ import { portkeyFailure } from '../core/errors.js';
 import type { ControlPlaneContext } from './context.js';
 import { handler as apiKeys } from './handlers/api-keys.js';
 import { handler as configs } from './handlers/configs.js';
+import { handler as dataPlanes } from './handlers/data-planes.js';
 import { handler as sync } from './handlers/sync.js';
 import { handler as virtualKeys } from './handlers/virtual-keys.js';
 import { handler as workspaces } from './handlers/workspaces.js';
@@ -22,6 +23,7 @@ const handlers: Record<ControlPlaneHandlerName, LambdaHandler> = {
   configs,
   'api-keys': apiKeys,
   sync,
+  'data-planes': dataPlanes,
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

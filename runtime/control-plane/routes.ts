@@ -10,7 +10,7 @@ export interface ControlPlaneRoute {
   handler: ControlPlaneHandlerName;
 }
 
-export const controlPlaneHandlers = ['workspaces', 'virtual-keys', 'configs', 'api-keys', 'sync'] as const;
+export const controlPlaneHandlers = ['workspaces', 'virtual-keys', 'configs', 'api-keys', 'sync', 'data-planes'] as const;
 export type ControlPlaneHandlerName = (typeof controlPlaneHandlers)[number];
 
 const crud = (base: string, param: string, handler: ControlPlaneHandlerName): ControlPlaneRoute[] => [
@@ -31,4 +31,6 @@ export const controlPlaneRoutes: ControlPlaneRoute[] = [
   { routeKey: 'PUT /v1/api-keys/{id}', handler: 'api-keys' },
   { routeKey: 'DELETE /v1/api-keys/{id}', handler: 'api-keys' },
   { routeKey: 'GET /v1/sync/snapshot', handler: 'sync' },
+  { routeKey: 'GET /v1/sync/wait', handler: 'sync' },
+  { routeKey: 'GET /v1/data-planes', handler: 'data-planes' },
 ];

@@ -16,3 +16,15 @@ export interface LogStore {
   get(key: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
+
+/**
+ * Where a gateway keeps its last good synced snapshot (signed, secrets still envelope-encrypted) so
+ * that a restart serves before the control plane answers: the shared cache (Redis) by default, or
+ * an encrypted file when there is no Redis. `save` may be called often; implementations overwrite.
+ */
+export interface SnapshotStore {
+  /** For health and logs, e.g. `redis` or `file:/var/lib/tollgate/snapshot`. */
+  readonly kind: string;
+  load(): Promise<string | undefined>;
+  save(data: string): Promise<void>;
+}

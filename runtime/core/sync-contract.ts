@@ -5,11 +5,24 @@ import type { GatewayConfig } from './config-schema.js';
  * What the control plane sends the gateway at each heartbeat (`GET /v1/sync/snapshot`).
  * Auth: `Authorization: Bearer <data-plane token>`. The gateway sends `?since=<version>`
  * and gets 304 when its org has not changed. Secrets stay envelope-encrypted on the wire.
+ *
+ * Protocol 2 (this build) adds deltas (`kind: 'delta'`: only the entities changed since `since`,
+ * with tombstones), an HMAC over every body (`x-tollgate-signature`, see sync-integrity.ts), the
+ * long-poll push channel (`GET /v1/sync/wait?since=`) and the heartbeat report
+ * (`x-tollgate-heartbeat`). Protocol 1 (full snapshots only) is still served to old gateways.
+ * See docs/sync.md.
  */
-export const SYNC_PROTOCOL_VERSION = 1;
+export const SYNC_PROTOCOL_VERSION = 2;
+/** The protocols this control plane can answer; a gateway naming none of them gets 409/426. */
+export const SUPPORTED_SYNC_PROTOCOLS: readonly number[] = [1, 2];
+/** Gateways older than this are refused with 426 (upgrade the gateway). */
+export const MIN_GATEWAY_VERSION = '0.1.0';
 export const SYNC_PATH = '/v1/sync/snapshot';
+export const SYNC_WAIT_PATH = '/v1/sync/wait';
 export const GATEWAY_VERSION_HEADER = 'x-tollgate-gateway-version';
 export const SYNC_PROTOCOL_HEADER = 'x-tollgate-sync-protocol';
+export const SYNC_SIGNATURE_HEADER = 'x-tollgate-signature';
+export const HEARTBEAT_HEADER = 'x-tollgate-heartbeat';
 
 const apiKeyEntry = z.object({
   id: z.string(),
@@ -44,8 +57,14 @@ const virtualKeyEntry = z.object({
   options: z.record(z.string(), z.unknown()),
 });
 
+/**
+ * A full snapshot. Entity arrays are keyed by `id`; new optional arrays may be added (additively):
+ * deltas carry upserts/deletes for any of these arrays by the same names.
+ */
 export const syncSnapshotSchema = z.object({
-  protocol: z.literal(SYNC_PROTOCOL_VERSION),
+  protocol: z.union([z.literal(1), z.literal(2)]),
+  /** Protocol 2 only; absent in protocol 1. */
+  kind: z.literal('full').optional(),
   organisation_id: z.string(),
   version: z.number().int().nonnegative(),
   generated_at: z.string(),
@@ -59,3 +78,37 @@ export type SyncSnapshot = z.infer<typeof syncSnapshotSchema>;
 export type SyncApiKey = z.infer<typeof apiKeyEntry>;
 export type SyncConfig = z.infer<typeof configEntry> & { config: GatewayConfig & Record<string, unknown> };
 export type SyncVirtualKey = z.infer<typeof virtualKeyEntry>;
+
+/**
+ * Protocol 2 delta: what changed after `base_version`, up to `version`. `upserts.<array>` holds whole
+ * entries (validated against the same element schema as the full snapshot's array of that name);
+ * `deletes.<array>` holds the ids that are gone (deleted, or no longer served, e.g. archived configs).
+ * A gateway applies it only on top of exactly `base_version`, else it asks for a full snapshot.
+ */
+export const syncDeltaSchema = z.object({
+  protocol: z.literal(2),
+  kind: z.literal('delta'),
+  organisation_id: z.string(),
+  base_version: z.number().int().nonnegative(),
+  version: z.number().int().nonnegative(),
+  generated_at: z.string(),
+  upserts: z.record(z.string(), z.array(z.record(z.string(), z.unknown()))),
+  deletes: z.record(z.string(), z.array(z.string())),
+});
+export type SyncDelta = z.infer<typeof syncDeltaSchema>;
+
+/** The long-poll answer: 200 `{ version }` as soon as the org's revision differs from `since`, 304 at the timeout. */
+export const syncWaitSchema = z.object({ version: z.number().int().nonnegative() });
+
+/** What a gateway reports at each heartbeat (header `x-tollgate-heartbeat`, compact JSON). */
+export const heartbeatSchema = z.object({
+  instance_id: z.string().min(1).max(128),
+  gateway_version: z.string().max(64).optional(),
+  synced_version: z.number().int().nonnegative(),
+  uptime_seconds: z.number().nonnegative(),
+  cache: z.enum(['ok', 'down', 'none']),
+  /** Seconds since the gateway last confirmed its state with the control plane (null: never). */
+  sync_lag_seconds: z.number().nonnegative().nullable(),
+  push: z.boolean().optional(),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;

@@ -3,12 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { HttpProblem, openAIError } from '../core/errors.js';
 import type { Keyring } from '../core/keyring.js';
 import { silentLogger, type Logger } from '../core/logger.js';
-import type { KeyValueCache, LogStore } from '../core/ports.js';
+import type { KeyValueCache, LogStore, SnapshotStore } from '../core/ports.js';
 import { TOLLGATE_VERSION } from '../core/version.js';
 import { sendJson } from './http/respond.js';
 import { handleInference, type PipelineDeps } from './pipeline/inference.js';
 import { UpstreamPools } from './pipeline/upstream.js';
 import type { Endpoint } from './providers/index.js';
+import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
 import { SyncClient, type SyncStatus } from './sync/sync-client.js';
 import { requestLogger } from './telemetry/request-log.js';
 
@@ -30,6 +31,14 @@ export interface GatewayOptions {
   logger?: Logger;
   /** How long close() lets in-flight requests finish before cutting them; default 30 000 ms. */
   drainTimeoutMs?: number;
+  /** Where the last good snapshot is persisted (default: `cache`); e.g. fileSnapshotStore when there is no Redis. */
+  snapshotStore?: SnapshotStore;
+  /** Reported to the control plane's data-plane registry; default TOLLGATE_INSTANCE_ID or host-pid-random. */
+  instanceId?: string;
+  /** /v1/health answers 503 when the state is older than this (default TOLLGATE_MAX_SYNC_AGE; unset: always 200). */
+  maxSyncAgeSeconds?: number;
+  /** The long-poll push channel (default on); the heartbeat runs regardless. */
+  push?: boolean;
 }
 
 export interface RunningGateway {
@@ -63,11 +72,21 @@ function sendProblem(res: ServerResponse, err: unknown, logger: Logger): void {
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const logger = opts.logger ?? silentLogger;
-  const sync = new SyncClient({ controlPlaneUrl: opts.controlPlaneUrl, dataPlaneToken: opts.dataPlaneToken, keyring: opts.keyring, cache: opts.cache, logger });
+  const sync = new SyncClient({
+    controlPlaneUrl: opts.controlPlaneUrl,
+    dataPlaneToken: opts.dataPlaneToken,
+    keyring: opts.keyring,
+    cache: opts.cache,
+    logger,
+    snapshotStore: opts.snapshotStore,
+    instanceId: opts.instanceId,
+    push: opts.push,
+  });
+  const maxSyncAge = opts.maxSyncAgeSeconds ?? maxSyncAgeFromEnv();
   // Serve from the last persisted snapshot first; the control plane may be down right now.
   await sync.restoreFromCache();
   await sync.syncNow();
-  sync.startHeartbeat(opts.syncIntervalMs ?? 30_000);
+  sync.start(opts.syncIntervalMs ?? 30_000);
 
   const pools = new UpstreamPools();
   const requestLog = requestLogger(opts.logStore, logger);
@@ -102,8 +121,12 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return;
     }
     if (key === 'GET /v1/health') {
-      const status = sync.getStatus();
-      return sendJson(res, 200, { status: sync.state.version > 0 ? 'ok' : 'waiting_for_sync', version: TOLLGATE_VERSION, sync: status });
+      const health = healthReport(sync, maxSyncAge);
+      return sendJson(res, health.statusCode, health.body);
+    }
+    if (key === 'GET /metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      return void res.end(syncMetrics(sync));
     }
     sendJson(res, 404, openAIError(`no route for ${req.method} ${url.split('?')[0]}`, 'invalid_request_error', 'not_found'));
   };

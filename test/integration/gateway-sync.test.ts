@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { SNAPSHOT_CACHE_KEY } from '../../runtime/gateway/sync/sync-client.js';
+import { snapshotCacheKey } from '../../runtime/gateway/sync/sync-client.js';
 import { startFixtureSyncServer } from '../support/fixture-sync-server.js';
 import { CHAT_BODY, defaultSpec, gatewayHeaders, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
 
@@ -18,13 +18,16 @@ async function chat(url: string, headers: Record<string, string>) {
 
 describe('sync with the control plane', () => {
   it('authenticates and announces its protocol and version, then gets 304 while nothing changed', async () => {
-    const first = h.sync.requests[0];
+    const pulls = () => h.sync.requests.filter((r) => r.url.startsWith('/v1/sync/snapshot'));
+    const first = pulls()[0]!;
     expect(first.headers.authorization).toBe(`Bearer ${h.sync.token}`);
-    expect(first.headers['x-tollgate-sync-protocol']).toBe('1');
+    expect(first.headers['x-tollgate-sync-protocol']).toBe('2');
     expect(first.headers['x-tollgate-gateway-version']).toMatch(/^\d+\.\d+\.\d+/);
     expect(first.url).toBe('/v1/sync/snapshot?since=0');
     await h.gateway.syncNow();
-    expect(h.sync.requests.at(-1)!.url).toBe('/v1/sync/snapshot?since=1');
+    expect(pulls().at(-1)!.url).toBe('/v1/sync/snapshot?since=1');
+    // The heartbeat report the control plane's data-plane registry keeps.
+    expect(JSON.parse(pulls().at(-1)!.headers['x-tollgate-heartbeat'] as string)).toMatchObject({ synced_version: 1, cache: 'ok' });
     expect(h.gateway.status()).toMatchObject({ syncedVersion: 1, lastSyncError: null });
     expect(h.gateway.status().lastSyncAt).not.toBeNull();
   });
@@ -46,6 +49,13 @@ describe('sync with the control plane', () => {
     h.sync.serveRaw(JSON.stringify({ protocol: 1, organisation_id: 'o', version: 'x' }));
     await h.gateway.syncNow();
     expect(h.gateway.status().lastSyncError).toContain('does not validate');
+    // Integrity: an unsigned body, or one signed with another key, is refused before it is parsed.
+    h.sync.serveRaw(JSON.stringify(h.sync.snapshot()), null);
+    await h.gateway.syncNow();
+    expect(h.gateway.status().lastSyncError).toContain('signature');
+    h.sync.serveRaw(JSON.stringify(h.sync.snapshot()), 'hmac-sha256=AAAA');
+    await h.gateway.syncNow();
+    expect(h.gateway.status().lastSyncError).toContain('signature');
     expect(h.gateway.status().syncedVersion).toBe(before);
     expect((await chat(h.gateway.url, { 'x-portkey-virtual-key': 'openai-vk' })).text).toBe('Hello from primary');
     await h.sync.update(defaultSpec(h));
@@ -59,10 +69,13 @@ describe('sync with the control plane', () => {
     expect(h.logLines.join('\n')).not.toContain('wrong-token');
   });
 
-  it('persists the still-encrypted snapshot in the cache', async () => {
-    const cached = await h.cache.get(SNAPSHOT_CACHE_KEY);
+  it('persists the still-encrypted snapshot in the cache, signed', async () => {
+    await new Promise((r) => setTimeout(r, 2_100)); // persistence is debounced (2 s)
+    const cached = await h.cache.get(snapshotCacheKey(h.sync.token));
     expect(cached).toBeDefined();
-    expect(JSON.parse(cached!).version).toBe(h.sync.snapshot().version);
+    const persisted = JSON.parse(cached!);
+    expect(persisted).toMatchObject({ format: 'tollgate.snapshot.v1', version: h.sync.snapshot().version });
+    expect(persisted.signature).toMatch(/^hmac-sha256=/);
     expect(cached).not.toContain('sk-openai-primary-secret');
   });
 });

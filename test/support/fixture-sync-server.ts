@@ -2,7 +2,8 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { virtualKeyContext, type Keyring } from '../../runtime/core/keyring.js';
 import { hashSecret } from '../../runtime/core/secrets.js';
-import { SYNC_PATH, SYNC_PROTOCOL_VERSION, type SyncSnapshot } from '../../runtime/core/sync-contract.js';
+import { SYNC_PATH, SYNC_PROTOCOL_VERSION, SYNC_SIGNATURE_HEADER, type SyncSnapshot } from '../../runtime/core/sync-contract.js';
+import { deriveSyncKey, signBody } from '../../runtime/core/sync-integrity.js';
 
 /**
  * A stand-in control plane that serves one SyncSnapshot, so gateway tests run without the real
@@ -23,8 +24,8 @@ export interface FixtureSyncServer {
   snapshot(): SyncSnapshot;
   /** Replaces the served snapshot with a new version. */
   update(spec: FixtureSpec): Promise<void>;
-  /** Serves a raw body instead (for unreadable-payload tests). */
-  serveRaw(body: string): void;
+  /** Serves a raw body instead (for unreadable-payload tests), signed unless `signature` says otherwise. */
+  serveRaw(body: string, signature?: string | null): void;
   close(): Promise<void>;
 }
 
@@ -36,6 +37,7 @@ export async function buildSnapshot(spec: FixtureSpec, keyring: Keyring, version
   const ws = spec.workspaceId ?? FIXTURE_WORKSPACE;
   return {
     protocol: SYNC_PROTOCOL_VERSION,
+    kind: 'full',
     organisation_id: org,
     version,
     generated_at: new Date().toISOString(),
@@ -72,6 +74,13 @@ export async function startFixtureSyncServer(keyring: Keyring, spec: FixtureSpec
   let version = 1;
   let snapshot = await buildSnapshot(spec, keyring, version);
   let raw: string | undefined;
+  let rawSignature: string | null | undefined;
+  // Signed like the real control plane: HMAC under a key derived from the token's hash.
+  const key = deriveSyncKey(hashSecret(token), 'payload');
+  const send = (res: import('node:http').ServerResponse, body: string, signature: string | null = signBody(key, body)) => {
+    res.writeHead(200, { 'content-type': 'application/json', ...(signature === null ? {} : { [SYNC_SIGNATURE_HEADER]: signature }) });
+    res.end(body);
+  };
   const requests: FixtureSyncServer['requests'] = [];
   const server = createServer((req, res) => {
     requests.push({ url: req.url ?? '', headers: req.headers });
@@ -81,13 +90,9 @@ export async function startFixtureSyncServer(keyring: Keyring, spec: FixtureSpec
       res.writeHead(401, { 'content-type': 'application/json' });
       return void res.end(JSON.stringify({ status: 'failure', message: 'invalid data-plane token' }));
     }
-    if (raw !== undefined) {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      return void res.end(raw);
-    }
+    if (raw !== undefined) return send(res, raw, rawSignature === undefined ? signBody(key, raw) : rawSignature);
     if (Number(url.searchParams.get('since')) === snapshot.version) return void res.writeHead(304).end();
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(snapshot));
+    send(res, JSON.stringify(snapshot));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -100,8 +105,9 @@ export async function startFixtureSyncServer(keyring: Keyring, spec: FixtureSpec
       raw = undefined;
       snapshot = await buildSnapshot(next, keyring, ++version);
     },
-    serveRaw(body) {
+    serveRaw(body, signature) {
       raw = body;
+      rawSignature = signature;
     },
     close: () =>
       new Promise<void>((resolve) => {

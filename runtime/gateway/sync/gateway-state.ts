@@ -46,12 +46,16 @@ export const EMPTY_STATE: GatewayState = Object.freeze({
  */
 export type DecryptCache = ReadonlyMap<string, string>;
 
+/** Parsed configs from the previous state, keyed by `id@version`: unchanged configs are not re-validated. */
+export type ConfigCache = ReadonlyMap<string, ResolvedConfig>;
+
 export async function buildGatewayState(
   snapshot: SyncSnapshot,
   keyring: Keyring,
   logger: Logger,
   previous: DecryptCache = new Map(),
-): Promise<{ state: GatewayState; decrypted: Map<string, string> }> {
+  previousConfigs: ConfigCache = new Map(),
+): Promise<{ state: GatewayState; decrypted: Map<string, string>; parsedConfigs: Map<string, ResolvedConfig> }> {
   const decrypted = new Map<string, string>();
   const virtualKeys = new Map<string, ResolvedVirtualKey>();
   await Promise.all(
@@ -74,18 +78,28 @@ export async function buildGatewayState(
   );
 
   const configs = new Map<string, ResolvedConfig>();
+  const parsedConfigs = new Map<string, ResolvedConfig>();
   for (const entry of snapshot.configs) {
+    const cacheKey = `${entry.id}@${entry.version}@${entry.slug}@${entry.workspace_id}`;
+    const known = previousConfigs.get(cacheKey);
+    if (known) {
+      parsedConfigs.set(cacheKey, known);
+      configs.set(entry.slug, known);
+      configs.set(entry.id, known);
+      continue;
+    }
     const parsed = parseGatewayConfig(entry.config);
     if (!parsed.ok) {
       logger.warn('saved config skipped: it does not validate', { config: entry.slug, reason: parsed.message });
       continue;
     }
     const resolved: ResolvedConfig = { id: entry.id, slug: entry.slug, workspaceId: entry.workspace_id, version: entry.version, config: parsed.value };
+    parsedConfigs.set(cacheKey, resolved);
     configs.set(entry.slug, resolved);
     configs.set(entry.id, resolved);
   }
 
   const apiKeysByHash = new Map(snapshot.api_keys.map((key) => [key.key_hash, key]));
   const state: GatewayState = Object.freeze({ organisationId: snapshot.organisation_id, version: snapshot.version, apiKeysByHash, configs, virtualKeys });
-  return { state, decrypted };
+  return { state, decrypted, parsedConfigs };
 }

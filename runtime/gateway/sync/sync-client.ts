@@ -1,26 +1,66 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { Agent, request } from 'undici';
+import { describeIssues } from '../../core/config-schema.js';
 import type { Keyring } from '../../core/keyring.js';
 import type { Logger } from '../../core/logger.js';
-import type { KeyValueCache } from '../../core/ports.js';
+import type { KeyValueCache, SnapshotStore } from '../../core/ports.js';
+import { hashSecret } from '../../core/secrets.js';
 import {
   GATEWAY_VERSION_HEADER,
+  HEARTBEAT_HEADER,
   SYNC_PATH,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
+  SYNC_SIGNATURE_HEADER,
+  SYNC_WAIT_PATH,
+  syncDeltaSchema,
   syncSnapshotSchema,
+  syncWaitSchema,
+  type Heartbeat,
+  type SyncDelta,
   type SyncSnapshot,
 } from '../../core/sync-contract.js';
+import { credentialFingerprint, deriveSyncKey, signBody, verifyBody } from '../../core/sync-integrity.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
-import { buildGatewayState, EMPTY_STATE, type GatewayState } from './gateway-state.js';
-import { describeIssues } from '../../core/config-schema.js';
+import { buildGatewayState, EMPTY_STATE, type GatewayState, type ResolvedConfig } from './gateway-state.js';
+import { cacheSnapshotStore } from './snapshot-store.js';
 
-/** Where the raw (still encrypted) snapshot is kept, so a restart serves before the control plane answers. */
+/** The cache key prefix of the persisted snapshot; the full key ends with the credential's fingerprint. */
 export const SNAPSHOT_CACHE_KEY = 'tollgate:sync:snapshot';
+export const snapshotCacheKey = (dataPlaneToken: string) => `${SNAPSHOT_CACHE_KEY}:${credentialFingerprint(hashSecret(dataPlaneToken))}`;
+
+/** How the persisted snapshot looks (Redis value or the decrypted file): signed with the credential's cache key. */
+const PERSISTED_FORMAT = 'tollgate.snapshot.v1';
+interface PersistedSnapshot {
+  format: typeof PERSISTED_FORMAT;
+  version: number;
+  synced_at: string | null;
+  signature: string;
+  body: string;
+}
+
+export type SyncState = 'waiting' | 'ok' | 'stale';
+export type CacheState = 'ok' | 'down' | 'none';
 
 export interface SyncStatus {
   syncedVersion: number;
+  /** Last time the gateway confirmed its state with the control plane (a 200 or a 304). */
   lastSyncAt: string | null;
   lastSyncError: string | null;
+  /** `waiting`: nothing to serve yet; `ok`: the last pull succeeded; `stale`: serving the last good state while pulls fail. */
+  state: SyncState;
+  /** Where the current state came from. */
+  source: 'none' | 'control-plane' | 'cache';
+  lastAttemptAt: string | null;
+  /** Whether the long-poll push channel is connected. */
+  push: boolean;
+  cache: CacheState;
+  persistedVersion: number;
+  controlPlaneVersion: string | null;
+  instanceId: string;
+  counters: { full: number; delta: number; notModified: number; failures: number; pushWakeups: number; refused: number };
+  lastApplyMs: number | null;
 }
 
 export interface SyncClientOptions {
@@ -29,24 +69,100 @@ export interface SyncClientOptions {
   keyring: Keyring;
   cache: KeyValueCache;
   logger: Logger;
+  /** Where the last good snapshot is persisted; default: the cache, under `snapshotCacheKey(token)`. */
+  snapshotStore?: SnapshotStore;
+  /** Reported at each heartbeat; default `TOLLGATE_INSTANCE_ID`, else hostname-pid-random. */
+  instanceId?: string;
+  /** The long-poll push channel; default on. */
+  push?: boolean;
+  /** Long-poll timeout asked of the control plane, seconds (it caps it at 25). */
+  pushTimeoutSeconds?: number;
 }
 
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, ms);
+    t.unref();
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      resolve();
+    }, { once: true });
+  });
+
+function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise<T>((resolve) => {
+    const t = setTimeout(() => resolve(fallback), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      () => {
+        clearTimeout(t);
+        resolve(fallback);
+      },
+    );
+  });
+}
+
+class RefusedPayload extends Error {}
+
 /**
- * Pulls the org snapshot from the control plane and turns it into a GatewayState. A failed pull
- * (down, refused, unreadable payload) leaves the last good state in place: serving stale routing
- * beats serving nothing.
+ * Keeps the gateway's state in step with the control plane (protocol 2, docs/sync.md):
+ * - pulls `GET /v1/sync/snapshot?since=<version>` at start, every heartbeat, and whenever the
+ *   long-poll `GET /v1/sync/wait` says the org moved; applies full snapshots and deltas, each
+ *   verified (HMAC) and validated before it replaces anything;
+ * - keeps the merged snapshot (secrets still encrypted) and persists it, signed, to the snapshot
+ *   store (Redis or file), so a restart serves before the control plane answers;
+ * - on any failure keeps the last good state: serving stale routing beats serving nothing.
+ * The state LLM calls read is a plain field; no request ever waits on the network or the cache.
  */
 export class SyncClient {
   private current: GatewayState = EMPTY_STATE;
+  /** The merged snapshot `current` was built from: the base deltas apply to. */
+  private base: SyncSnapshot | undefined;
   private decrypted = new Map<string, string>();
-  private status: SyncStatus = { syncedVersion: 0, lastSyncAt: null, lastSyncError: null };
+  private parsedConfigs = new Map<string, ResolvedConfig>();
+  private status: SyncStatus;
   private queue: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
+  private cacheTimer: NodeJS.Timeout | undefined;
+  private persistTimer: NodeJS.Timeout | undefined;
+  private persisting: Promise<void> = Promise.resolve();
+  private lastPersistAt = 0;
+  private readonly abort = new AbortController();
+  private closed = false;
+  private pushLoop: Promise<void> | undefined;
+  private readonly startedAt = Date.now();
   private readonly agent = new Agent({ keepAliveTimeout: 60_000, headersTimeout: 15_000, bodyTimeout: 60_000 });
-  private readonly url: string;
+  private readonly waitAgent = new Agent({ keepAliveTimeout: 60_000, headersTimeout: 40_000, bodyTimeout: 40_000 });
+  private readonly baseUrl: string;
+  private readonly payloadKey: Buffer;
+  private readonly cacheKey: Buffer;
+  private readonly store: SnapshotStore;
 
   constructor(private readonly opts: SyncClientOptions) {
-    this.url = opts.controlPlaneUrl.replace(/\/+$/, '') + SYNC_PATH;
+    this.baseUrl = opts.controlPlaneUrl.replace(/\/+$/, '');
+    const tokenHash = hashSecret(opts.dataPlaneToken);
+    this.payloadKey = deriveSyncKey(tokenHash, 'payload');
+    this.cacheKey = deriveSyncKey(tokenHash, 'cache');
+    this.store = opts.snapshotStore ?? cacheSnapshotStore(opts.cache, snapshotCacheKey(opts.dataPlaneToken));
+    const instanceId = opts.instanceId ?? process.env.TOLLGATE_INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+    this.status = {
+      syncedVersion: 0,
+      lastSyncAt: null,
+      lastSyncError: null,
+      state: 'waiting',
+      source: 'none',
+      lastAttemptAt: null,
+      push: false,
+      cache: 'ok',
+      persistedVersion: 0,
+      controlPlaneVersion: null,
+      instanceId,
+      counters: { full: 0, delta: 0, notModified: 0, failures: 0, pushWakeups: 0, refused: 0 },
+      lastApplyMs: null,
+    };
   }
 
   /** The state LLM calls read; a plain field read, never a network call. */
@@ -54,21 +170,47 @@ export class SyncClient {
     return this.current;
   }
 
-  getStatus(): SyncStatus {
-    return { ...this.status };
+  /** The merged snapshot (secrets encrypted): for readers of arrays the gateway state does not index. */
+  get snapshot(): SyncSnapshot | undefined {
+    return this.base;
   }
 
-  /** Loads the snapshot a previous run persisted. Returns whether one was usable. */
+  getStatus(): SyncStatus {
+    return { ...this.status, counters: { ...this.status.counters } };
+  }
+
+  /** Seconds since the state was last confirmed with the control plane; null when never. */
+  syncAgeSeconds(now = Date.now()): number | null {
+    return this.status.lastSyncAt ? Math.max(0, (now - Date.parse(this.status.lastSyncAt)) / 1000) : null;
+  }
+
+  uptimeSeconds(now = Date.now()): number {
+    return (now - this.startedAt) / 1000;
+  }
+
+  /** Loads the snapshot a previous run (or another task sharing the Redis) persisted. Returns whether one was usable. */
   async restoreFromCache(): Promise<boolean> {
     try {
-      const raw = await this.opts.cache.get(SNAPSHOT_CACHE_KEY);
+      const raw = await withTimeout(this.store.load(), 3_000, undefined);
       if (!raw) return false;
-      const snapshot = this.parse(raw);
+      const persisted = JSON.parse(raw) as PersistedSnapshot;
+      if (persisted.format !== PERSISTED_FORMAT) throw new Error(`unknown format ${String(persisted.format).slice(0, 40)}`);
+      if (!verifyBody(this.cacheKey, persisted.body, persisted.signature)) {
+        throw new Error('its signature does not match this data-plane credential');
+      }
+      const snapshot = this.parseFull(JSON.parse(persisted.body));
       await this.apply(snapshot);
-      this.opts.logger.info('restored the synced snapshot from the cache', { version: snapshot.version });
+      this.status = {
+        ...this.status,
+        source: 'cache',
+        state: 'stale',
+        lastSyncAt: persisted.synced_at,
+        persistedVersion: snapshot.version,
+      };
+      this.opts.logger.info('restored the synced snapshot', { version: snapshot.version, store: this.store.kind, syncedAt: persisted.synced_at });
       return true;
     } catch (err) {
-      this.opts.logger.warn('the cached snapshot is unusable; waiting for the control plane', { reason: (err as Error).message });
+      this.opts.logger.warn('the persisted snapshot is unusable; waiting for the control plane', { reason: (err as Error).message });
       return false;
     }
   }
@@ -79,78 +221,312 @@ export class SyncClient {
     return this.queue;
   }
 
+  /** Heartbeat pulls, the push channel and the cache probe. */
+  start(intervalMs: number): void {
+    this.startHeartbeat(intervalMs);
+    if (this.opts.push !== false) this.pushLoop ??= this.runPushLoop();
+    this.cacheTimer = setInterval(() => void this.probeCache(), 5_000);
+    this.cacheTimer.unref();
+  }
+
   startHeartbeat(intervalMs: number): void {
     this.timer = setInterval(() => void this.syncNow(), intervalMs);
     this.timer.unref();
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     clearInterval(this.timer);
+    clearInterval(this.cacheTimer);
+    this.abort.abort();
     await this.queue;
-    await this.agent.close();
+    await this.pushLoop?.catch(() => undefined);
+    if (this.persistTimer) {
+      clearTimeout(this.persistTimer);
+      this.persistTimer = undefined;
+      await this.persist();
+    }
+    await this.persisting;
+    await Promise.all([this.agent.close(), this.waitAgent.close()]);
   }
 
-  private async pull(): Promise<void> {
+  private headers(): Record<string, string> {
+    const heartbeat: Heartbeat = {
+      instance_id: this.status.instanceId,
+      gateway_version: TOLLGATE_VERSION,
+      synced_version: this.current.version,
+      uptime_seconds: Math.round(this.uptimeSeconds()),
+      cache: this.status.cache,
+      sync_lag_seconds: (() => {
+        const age = this.syncAgeSeconds();
+        return age === null ? null : Math.round(age * 10) / 10;
+      })(),
+      push: this.status.push,
+    };
+    return {
+      authorization: `Bearer ${this.opts.dataPlaneToken}`,
+      [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
+      [GATEWAY_VERSION_HEADER]: TOLLGATE_VERSION,
+      [HEARTBEAT_HEADER]: JSON.stringify(heartbeat),
+      accept: 'application/json',
+    };
+  }
+
+  private async pull(retryFull = true): Promise<void> {
+    if (this.closed) return;
+    this.status.lastAttemptAt = new Date().toISOString();
     try {
-      const url = `${this.url}?since=${this.status.syncedVersion}`;
-      const res = await request(url, {
-        dispatcher: this.agent,
-        headers: {
-          authorization: `Bearer ${this.opts.dataPlaneToken}`,
-          [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
-          [GATEWAY_VERSION_HEADER]: TOLLGATE_VERSION,
-          accept: 'application/json',
-        },
-      });
+      const since = this.base ? this.current.version : 0;
+      const res = await request(`${this.baseUrl}${SYNC_PATH}?since=${since}`, { dispatcher: this.agent, headers: this.headers(), signal: this.abort.signal });
+      const cpVersion = res.headers['x-tollgate-control-plane-version'];
+      if (typeof cpVersion === 'string') this.status.controlPlaneVersion = cpVersion.slice(0, 64);
       if (res.statusCode === 304) {
         await res.body.dump();
+        this.status.counters.notModified++;
       } else if (res.statusCode === 200) {
         const raw = await res.body.text();
-        const snapshot = this.parse(raw);
-        await this.apply(snapshot);
-        // Persist after applying: only a payload this gateway understood is worth restoring.
-        await this.opts.cache.set(SNAPSHOT_CACHE_KEY, raw).catch((err: Error) =>
-          this.opts.logger.warn('could not persist the snapshot to the cache', { reason: err.message }),
-        );
+        const signature = res.headers[SYNC_SIGNATURE_HEADER];
+        if (!verifyBody(this.payloadKey, raw, typeof signature === 'string' ? signature : undefined)) {
+          throw new RefusedPayload('the sync payload is unsigned or its signature does not verify; refused');
+        }
+        const json = this.parseJson(raw);
+        if ((json as { kind?: unknown }).kind === 'delta') {
+          const delta = this.parseDelta(json);
+          if (!this.base || delta.base_version !== this.current.version || delta.organisation_id !== this.base.organisation_id) {
+            if (!retryFull) throw new RefusedPayload(`a delta from version ${delta.base_version} does not apply to version ${this.current.version}`);
+            this.base = undefined; // ask for a full snapshot
+            return await this.pull(false);
+          }
+          await this.apply(mergeDelta(this.base, delta));
+          this.status.counters.delta++;
+        } else {
+          await this.apply(this.parseFull(json));
+          this.status.counters.full++;
+        }
+        this.schedulePersist();
       } else {
-        await res.body.dump();
+        const text = await res.body.text().catch(() => '');
+        let message = '';
+        try {
+          message = String((JSON.parse(text) as { message?: unknown }).message ?? '');
+        } catch {
+          // not JSON
+        }
         throw new Error(
           res.statusCode === 401 || res.statusCode === 403
             ? `the control plane refused the data-plane token (${res.statusCode}); check TOLLGATE_DATA_PLANE_TOKEN`
-            : `the control plane answered ${res.statusCode}`,
+            : res.statusCode === 409 || res.statusCode === 426
+              ? `the control plane refused this gateway (${res.statusCode}): ${message.slice(0, 300)}`
+              : `the control plane answered ${res.statusCode}`,
         );
       }
-      this.status = { ...this.status, syncedVersion: this.current.version, lastSyncAt: new Date().toISOString(), lastSyncError: null };
+      this.status = {
+        ...this.status,
+        syncedVersion: this.current.version,
+        lastSyncAt: new Date().toISOString(),
+        lastSyncError: null,
+        state: 'ok',
+        source: 'control-plane',
+      };
     } catch (err) {
+      if (this.closed) return;
       const code = (err as { code?: string }).code;
-      const message = code ? `could not reach the control plane: ${(err as Error).message} (${code})` : (err as Error).message || String(err);
+      const message = code && !(err instanceof RefusedPayload) ? `could not reach the control plane: ${(err as Error).message} (${code})` : (err as Error).message || String(err);
+      if (err instanceof RefusedPayload) this.status.counters.refused++;
+      this.status.counters.failures++;
       if (this.status.lastSyncError !== message) {
         this.opts.logger.warn('sync failed; serving the last good snapshot', { version: this.current.version, reason: message });
       }
-      this.status = { ...this.status, lastSyncError: message };
+      this.status = { ...this.status, lastSyncError: message, state: this.current.version > 0 || this.base ? 'stale' : 'waiting' };
     }
   }
 
-  private parse(raw: string): SyncSnapshot {
+  private parseJson(raw: string): unknown {
     let json: unknown;
     try {
       json = JSON.parse(raw);
     } catch {
-      throw new Error('the snapshot is not JSON');
+      throw new RefusedPayload('the snapshot is not JSON');
     }
     const protocol = (json as { protocol?: unknown } | null)?.protocol;
-    if (protocol !== SYNC_PROTOCOL_VERSION) {
-      throw new Error(`the snapshot uses sync protocol ${String(protocol)}; this gateway (${TOLLGATE_VERSION}) speaks ${SYNC_PROTOCOL_VERSION}`);
+    if (protocol !== 1 && protocol !== 2) {
+      throw new RefusedPayload(`the snapshot uses sync protocol ${String(protocol).slice(0, 20)}; this gateway (${TOLLGATE_VERSION}) speaks 1 and ${SYNC_PROTOCOL_VERSION}`);
     }
+    return json;
+  }
+
+  private parseFull(json: unknown): SyncSnapshot {
     const result = syncSnapshotSchema.safeParse(json);
-    if (!result.success) throw new Error(`the snapshot does not validate: ${describeIssues(result.error)}`);
+    if (!result.success) throw new RefusedPayload(`the snapshot does not validate: ${describeIssues(result.error)}`);
     return result.data;
   }
 
-  private async apply(snapshot: SyncSnapshot): Promise<void> {
-    const { state, decrypted } = await buildGatewayState(snapshot, this.opts.keyring, this.opts.logger, this.decrypted);
-    this.current = state;
-    this.decrypted = decrypted;
-    this.status = { ...this.status, syncedVersion: state.version };
+  private parseDelta(json: unknown): SyncDelta {
+    const result = syncDeltaSchema.safeParse(json);
+    if (!result.success) throw new RefusedPayload(`the delta does not validate: ${describeIssues(result.error)}`);
+    const delta = result.data;
+    // Each upserted entry must validate exactly as it would inside a full snapshot.
+    const shape = syncSnapshotSchema.shape as Record<string, unknown>;
+    for (const [field, entries] of Object.entries(delta.upserts)) {
+      const element = arrayElement(shape[field]);
+      if (!element) {
+        delete delta.upserts[field]; // an array this gateway does not know: it would be stripped from a full snapshot too
+        continue;
+      }
+      const parsed = element.array().safeParse(entries);
+      if (!parsed.success) throw new RefusedPayload(`the delta does not validate: ${describeIssues(parsed.error, `upserts.${field}`)}`);
+      delta.upserts[field] = parsed.data as Record<string, unknown>[];
+    }
+    return delta;
   }
+
+  private async apply(snapshot: SyncSnapshot): Promise<void> {
+    const started = performance.now();
+    const { state, decrypted, parsedConfigs } = await buildGatewayState(snapshot, this.opts.keyring, this.opts.logger, this.decrypted, this.parsedConfigs);
+    this.current = state;
+    this.base = snapshot;
+    this.decrypted = decrypted;
+    this.parsedConfigs = parsedConfigs;
+    this.status = { ...this.status, syncedVersion: state.version, lastApplyMs: Math.round((performance.now() - started) * 100) / 100 };
+  }
+
+  /** Persists at most every 2 s (a burst of changes writes once), off the sync path. */
+  private schedulePersist(): void {
+    if (this.persistTimer) return;
+    const wait = Math.max(0, this.lastPersistAt + 2_000 - Date.now());
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined;
+      void this.persist();
+    }, wait);
+    this.persistTimer.unref();
+  }
+
+  private persist(): Promise<void> {
+    this.persisting = this.persisting.then(async () => {
+      const snapshot = this.base;
+      if (!snapshot || snapshot.version === this.status.persistedVersion) return;
+      this.lastPersistAt = Date.now();
+      const body = JSON.stringify({ ...snapshot, protocol: 2, kind: 'full' });
+      const persisted: PersistedSnapshot = {
+        format: PERSISTED_FORMAT,
+        version: snapshot.version,
+        synced_at: this.status.lastSyncAt,
+        signature: signBody(this.cacheKey, body),
+        body,
+      };
+      try {
+        await withTimeout(
+          this.store.save(JSON.stringify(persisted)).then(() => true),
+          5_000,
+          false,
+        ).then((ok) => {
+          if (!ok) throw new Error('the snapshot store did not answer');
+        });
+        this.status.persistedVersion = snapshot.version;
+        if (this.status.cache === 'down') this.opts.logger.info('the snapshot store is back', { store: this.store.kind });
+        this.status.cache = 'ok';
+      } catch (err) {
+        if (this.status.cache !== 'down') {
+          this.opts.logger.warn('could not persist the snapshot; serving from memory, will retry', { store: this.store.kind, reason: (err as Error).message });
+        }
+        this.status.cache = 'down';
+      }
+    });
+    return this.persisting;
+  }
+
+  /** Tracks cache health for /v1/health and the heartbeat, and re-persists once it is back. */
+  private async probeCache(): Promise<void> {
+    const ok = await withTimeout(this.opts.cache.ping(), 1_000, false);
+    const before = this.status.cache;
+    this.status.cache = ok ? 'ok' : 'down';
+    if (before !== this.status.cache) this.opts.logger.info(ok ? 'cache reachable again' : 'cache unreachable; serving from memory', {});
+    if (ok && this.base && this.status.persistedVersion !== this.base.version) this.schedulePersist();
+  }
+
+  /**
+   * The push channel: a long-poll the gateway opens (outbound only). The control plane answers as
+   * soon as the org's revision differs from ours, and we pull at once; otherwise it answers 304
+   * after ~25 s and we ask again. Errors back off up to 30 s; the heartbeat keeps running regardless.
+   */
+  private async runPushLoop(): Promise<void> {
+    let backoff = 500;
+    const timeout = this.opts.pushTimeoutSeconds ?? 25;
+    while (!this.closed) {
+      try {
+        const res = await request(`${this.baseUrl}${SYNC_WAIT_PATH}?since=${this.current.version}&timeout=${timeout}`, {
+          dispatcher: this.waitAgent,
+          headers: this.headers(),
+          signal: this.abort.signal,
+        });
+        if (res.statusCode === 304) {
+          await res.body.dump();
+          this.status.push = true;
+          backoff = 500;
+          continue;
+        }
+        if (res.statusCode === 200) {
+          const raw = await res.body.text();
+          const signature = res.headers[SYNC_SIGNATURE_HEADER];
+          if (!verifyBody(this.payloadKey, raw, typeof signature === 'string' ? signature : undefined)) throw new Error('unsigned push answer');
+          const { version } = syncWaitSchema.parse(JSON.parse(raw));
+          this.status.push = true;
+          if (version !== this.current.version) {
+            this.status.counters.pushWakeups++;
+            await this.syncNow();
+            // Still behind (a refused payload, a failing pull): do not spin on an instant answer.
+            if (this.current.version !== version) {
+              await sleep(backoff, this.abort.signal);
+              backoff = Math.min(backoff * 2, 30_000);
+            } else backoff = 500;
+          }
+          continue;
+        }
+        await res.body.dump();
+        if (res.statusCode === 404 || res.statusCode === 405) {
+          this.opts.logger.warn('the control plane has no push channel; relying on the heartbeat', {});
+          this.status.push = false;
+          await sleep(300_000, this.abort.signal);
+          continue;
+        }
+        throw new Error(`push channel answered ${res.statusCode}`);
+      } catch {
+        if (this.closed) return;
+        this.status.push = false;
+        await sleep(backoff, this.abort.signal);
+        backoff = Math.min(backoff * 2, 30_000);
+      }
+    }
+  }
+}
+
+function arrayElement(schema: unknown): { array(): { safeParse(v: unknown): { success: boolean; data?: unknown; error?: any } } } | undefined {
+  let s = schema as any;
+  while (s && typeof s.unwrap === 'function' && !s.element) s = s.unwrap();
+  return s?.element;
+}
+
+/** A new snapshot: `base` with the delta's upserts and deletes applied, array by array, by `id`. */
+export function mergeDelta(base: SyncSnapshot, delta: SyncDelta): SyncSnapshot {
+  const next: Record<string, unknown> = { ...base, version: delta.version, generated_at: delta.generated_at };
+  const fields = new Set([...Object.keys(delta.upserts), ...Object.keys(delta.deletes)]);
+  for (const field of fields) {
+    const upserts = delta.upserts[field] ?? [];
+    const deletes = new Set(delta.deletes[field] ?? []);
+    const replaced = new Map(upserts.map((e) => [e.id as string, e]));
+    const current = ((base as Record<string, unknown>)[field] as Record<string, unknown>[] | undefined) ?? [];
+    const out: Record<string, unknown>[] = [];
+    for (const entry of current) {
+      const id = entry.id as string;
+      if (deletes.has(id)) continue;
+      const update = replaced.get(id);
+      if (update) {
+        out.push(update);
+        replaced.delete(id);
+      } else out.push(entry);
+    }
+    for (const entry of replaced.values()) out.push(entry);
+    next[field] = out;
+  }
+  return next as SyncSnapshot;
 }

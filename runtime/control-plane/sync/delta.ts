@@ -1,0 +1,151 @@
+import type { SqlDatabase, SqlQueryable } from '../../core/db.js';
+import type { SyncApiKey, SyncDelta } from '../../core/sync-contract.js';
+import type { ApiKeyRow } from '../db/api-keys-repo.js';
+import type { ConfigRow } from '../db/configs-repo.js';
+import { asApp, setTenant } from '../db/tenant.js';
+import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
+import { OPAQUE_CHANGE } from './change-log.js';
+
+/** Row → wire entry mappers, shared by the full snapshot and the delta. */
+export function syncDefaults(defaults: Record<string, unknown> | null): SyncApiKey['defaults'] {
+  if (!defaults) return null;
+  const out: NonNullable<SyncApiKey['defaults']> = {};
+  if (typeof defaults.config_id === 'string') out.config_id = defaults.config_id;
+  if (defaults.metadata && typeof defaults.metadata === 'object') {
+    out.metadata = Object.fromEntries(Object.entries(defaults.metadata).map(([k, v]) => [k, String(v)]));
+  }
+  return out;
+}
+
+export const apiKeyEntry = (k: ApiKeyRow) => ({
+  id: k.id,
+  key_hash: k.key_hash,
+  workspace_id: k.workspace_id,
+  type: k.type,
+  scopes: k.scopes,
+  status: k.status,
+  expires_at: k.expires_at ? new Date(k.expires_at).toISOString() : null,
+  defaults: syncDefaults(k.defaults),
+});
+
+export const configEntry = (c: ConfigRow) => ({ id: c.id, slug: c.slug, workspace_id: c.workspace_id, version: c.latest_version, config: c.config });
+
+export const virtualKeyEntry = (v: VirtualKeyRow) => ({
+  id: v.id,
+  slug: v.slug,
+  workspace_id: v.workspace_id,
+  provider: v.provider,
+  encrypted_key: v.encrypted_key,
+  status: v.status,
+  options: v.options,
+});
+
+/**
+ * How to load the current entries of one entity kind by id. The key is the `entity` recorded in
+ * `sync_changes`; `field` is the snapshot array it lives in. A changed entity of a kind not listed
+ * here makes the delta fall back to a full snapshot.
+ */
+export interface DeltaLoader {
+  field: string;
+  load(tx: SqlQueryable, organisationId: string, ids: string[]): Promise<Record<string, unknown>[]>;
+}
+
+export const DELTA_LOADERS: Record<string, DeltaLoader> = {
+  workspace: {
+    field: 'workspaces',
+    load: async (tx, org, ids) =>
+      (await tx.query<{ id: string; slug: string }>('SELECT id, slug FROM workspaces WHERE organisation_id = $1 AND id = ANY($2)', [org, ids])).rows.map(
+        (w) => ({ id: w.id, slug: w.slug }),
+      ),
+  },
+  api_key: {
+    field: 'api_keys',
+    load: async (tx, org, ids) =>
+      (await tx.query<ApiKeyRow>('SELECT * FROM api_keys WHERE organisation_id = $1 AND id = ANY($2)', [org, ids])).rows.map(apiKeyEntry),
+  },
+  config: {
+    field: 'configs',
+    // Archived configs are not served: absent here, they go out as deletes.
+    load: async (tx, org, ids) =>
+      (
+        await tx.query<ConfigRow>(
+          `SELECT c.*, v.config FROM configs c JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version
+           WHERE c.organisation_id = $1 AND c.status = 'active' AND c.id = ANY($2)`,
+          [org, ids],
+        )
+      ).rows.map(configEntry),
+  },
+  virtual_key: {
+    field: 'virtual_keys',
+    load: async (tx, org, ids) =>
+      (await tx.query<VirtualKeyRow>('SELECT * FROM virtual_keys WHERE organisation_id = $1 AND id = ANY($2)', [org, ids])).rows.map(virtualKeyEntry),
+  },
+};
+
+/** Above this many changed entities a full snapshot is as cheap and simpler. */
+export const MAX_DELTA_ENTITIES = 5_000;
+
+export type DeltaAnswer =
+  | { kind: 'unchanged'; version: number }
+  | { kind: 'full'; reason: string }
+  | { kind: 'delta'; delta: SyncDelta };
+
+/**
+ * What changed in an org after `since`, read under REPEATABLE READ so the revision, the log and the
+ * rows agree. Answers `full` (with the reason) when a delta cannot be trusted: the gateway is ahead
+ * (database restored), behind the retained window, the change set is large, or it touches an entity
+ * kind with no loader (including the opaque marker). `undefined` when the org does not exist.
+ */
+export async function buildDelta(db: SqlDatabase, organisationId: string, since: number): Promise<DeltaAnswer | undefined> {
+  return db.transaction(async (tx) => {
+    await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
+    await asApp(tx);
+    await setTenant(tx, organisationId);
+    const org = await tx.query<{ revision: string | number; sync_log_floor: string | number }>(
+      'SELECT revision, sync_log_floor FROM organisations WHERE id = $1',
+      [organisationId],
+    );
+    if (!org.rows[0]) return undefined;
+    const revision = Number(org.rows[0].revision);
+    const floor = Number(org.rows[0].sync_log_floor);
+    if (since === revision) return { kind: 'unchanged', version: revision };
+    if (since > revision) return { kind: 'full', reason: 'gateway ahead of the control plane' };
+    if (since < floor) return { kind: 'full', reason: 'older than the retained change log' };
+
+    const changes = await tx.query<{ entity: string; entity_id: string }>(
+      `SELECT DISTINCT entity, entity_id FROM sync_changes WHERE organisation_id = $1 AND revision > $2 AND revision <= $3 LIMIT $4`,
+      [organisationId, since, revision, MAX_DELTA_ENTITIES + 1],
+    );
+    if (changes.rows.length > MAX_DELTA_ENTITIES) return { kind: 'full', reason: 'too many changes' };
+    const byEntity = new Map<string, string[]>();
+    for (const { entity, entity_id } of changes.rows) {
+      if (entity === OPAQUE_CHANGE || !DELTA_LOADERS[entity]) return { kind: 'full', reason: `untracked change (${entity})` };
+      let ids = byEntity.get(entity);
+      if (!ids) byEntity.set(entity, (ids = []));
+      ids.push(entity_id);
+    }
+    const upserts: SyncDelta['upserts'] = {};
+    const deletes: SyncDelta['deletes'] = {};
+    for (const [entity, ids] of byEntity) {
+      const loader = DELTA_LOADERS[entity]!;
+      const entries = await loader.load(tx, organisationId, ids);
+      const found = new Set(entries.map((e) => e.id as string));
+      if (entries.length) (upserts[loader.field] ??= []).push(...entries);
+      const gone = ids.filter((id) => !found.has(id));
+      if (gone.length) (deletes[loader.field] ??= []).push(...gone);
+    }
+    return {
+      kind: 'delta',
+      delta: {
+        protocol: 2,
+        kind: 'delta',
+        organisation_id: organisationId,
+        base_version: since,
+        version: revision,
+        generated_at: new Date().toISOString(),
+        upserts,
+        deletes,
+      },
+    };
+  });
+}
