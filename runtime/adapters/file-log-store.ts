@@ -10,10 +10,17 @@ export function fileLogStore(root: string): LogStore {
     if (!full.startsWith(base + sep)) throw new Error(`log key escapes the log store: ${key}`);
     return full;
   };
+  // Logs land in one folder per hour: remember the folders made so each write skips the mkdir syscalls.
+  const madeDirs = new Set<string>();
   return {
     async put(key, body) {
       const file = pathOf(key);
-      await mkdir(dirname(file), { recursive: true });
+      const dir = dirname(file);
+      if (!madeDirs.has(dir)) {
+        await mkdir(dir, { recursive: true });
+        if (madeDirs.size > 10_000) madeDirs.clear();
+        madeDirs.add(dir);
+      }
       await writeFile(file, body, { mode: 0o600 });
     },
     async get(key) {

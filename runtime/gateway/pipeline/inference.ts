@@ -8,6 +8,7 @@ import type { Endpoint } from '../providers/index.js';
 import type { GatewayState } from '../sync/gateway-state.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import type { CustomHostPolicy } from './custom-host.js';
+import { CancelSignal } from './cancel.js';
 import { run, type Outcome } from './execute.js';
 import { forwardableHeaders } from './forward-headers.js';
 import { buildPlan, type LeafPlan } from './plan.js';
@@ -69,7 +70,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   });
 
   const forwarded = forwardableHeaders(req.headers);
-  const upstreamAbort = new AbortController();
+  const upstreamAbort = new CancelSignal();
   const onClose = () => {
     if (!res.writableFinished) upstreamAbort.abort();
   };
@@ -90,7 +91,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       headers: { ...forwarded, ...(payload ? { 'content-type': 'application/json' } : {}), ...leaf.provider.authHeaders(leaf.target) },
       body: payload,
       timeoutMs: leaf.requestTimeoutMs,
-      signal: upstreamAbort.signal,
+      signal: upstreamAbort,
     });
   };
 
@@ -98,7 +99,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   try {
     outcome = await run(plan, send);
   } catch (err) {
-    if (upstreamAbort.signal.aborted) return; // the caller left before any answer: nothing to send
+    if (upstreamAbort.aborted) return; // the caller left before any answer: nothing to send
     throw err;
   }
   const { leaf, retries, result } = outcome;

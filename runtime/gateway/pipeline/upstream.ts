@@ -1,4 +1,5 @@
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
+import { CancelSignal } from './cancel.js';
 
 /**
  * One keep-alive undici Pool per upstream origin, created on first use and reused by every
@@ -38,7 +39,8 @@ export interface UpstreamCall {
   body?: string | Buffer;
   /** Bounds the wait for response headers (the first byte); a started stream is never cut by it. */
   timeoutMs?: number;
-  signal?: AbortSignal;
+  /** Fired when the caller goes away; aborts the upstream call. */
+  signal?: CancelSignal;
 }
 
 export type UpstreamResult =
@@ -49,16 +51,24 @@ export type UpstreamResult =
 export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Promise<UpstreamResult> {
   const { pool, pathPrefix } = pools.resolve(call.baseUrl);
   // Our own timer rather than undici's headersTimeout, whose coarse timers do not honour short values.
+  // A timed call gets its own signal (a fallback after a timeout must not inherit an aborted one),
+  // linked to the caller's so a disconnect still cancels it.
   let timedOut = false;
   let timer: NodeJS.Timeout | undefined;
   let signal = call.signal;
+  let unlink: (() => void) | undefined;
   if (call.timeoutMs) {
-    const timeout = new AbortController();
+    const own = new CancelSignal();
+    if (call.signal) {
+      const forward = () => own.abort(call.signal!.reason);
+      call.signal.once('abort', forward);
+      unlink = () => call.signal!.off('abort', forward);
+    }
     timer = setTimeout(() => {
       timedOut = true;
-      timeout.abort();
+      own.abort('timeout');
     }, call.timeoutMs);
-    signal = call.signal ? AbortSignal.any([call.signal, timeout.signal]) : timeout.signal;
+    signal = own;
   }
   try {
     const res = await pool.request({
@@ -68,7 +78,7 @@ export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Pr
       body: call.body,
       // Streams may pause for long between tokens; the idle timeout belongs to issue 3's stream handling.
       bodyTimeout: 0,
-      signal,
+      signal: signal as unknown as Dispatcher.RequestOptions['signal'],
     });
     return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
   } catch (err) {
@@ -81,5 +91,6 @@ export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Pr
     return { kind: 'unreachable', status: 502, message: `could not reach the upstream ${new URL(call.baseUrl).host}${code ? ` (${code})` : ''}` };
   } finally {
     clearTimeout(timer);
+    unlink?.();
   }
 }
