@@ -32,6 +32,8 @@ export function metadataJson(s: string | undefined): string | undefined {
   return Object.keys(out).length ? JSON.stringify(out) : undefined;
 }
 
+const cents = (usd: string | undefined) => (usd && !Number.isNaN(Number(usd)) ? String(Math.round(Number(usd) * 100 * 1e6) / 1e6) : undefined);
+
 export function apiQuery(f: Filters): Record<string, string | undefined> {
   const { from, to } = resolveRange(f.range ?? '24h', f.from, f.to);
   const status = f.status;
@@ -42,8 +44,9 @@ export function apiQuery(f: Filters): Record<string, string | undefined> {
     provider: f.provider,
     status_code: status && /^\d/.test(status) ? status : undefined,
     success: status === 'success' ? 'true' : status === 'error' ? 'false' : undefined,
-    cost_min: f.cost_min,
-    cost_max: f.cost_max,
+    // The API takes cents (Portkey's unit); the form takes dollars.
+    cost_min: cents(f.cost_min),
+    cost_max: cents(f.cost_max),
     api_key_ids: f.api_key,
     configs: f.config,
     prompt_id: f.prompt,

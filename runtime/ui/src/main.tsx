@@ -4,7 +4,7 @@ import { api, onSessionChange, session, setSession } from './api.ts';
 import { Login } from './login.tsx';
 import { installLinkInterceptor, match, navigate, useLocation } from './router.ts';
 import './styles.css';
-import { ErrorState, Spinner, Toaster } from './ui.tsx';
+import { ErrorState, focusOnNextPage, Spinner, Toaster } from './ui.tsx';
 
 type PageModule = { default: ComponentType<{ params: Record<string, string> }> };
 
@@ -85,7 +85,15 @@ function Shell() {
     setMenuOpen(false);
     // Move focus to the new page for keyboard and screen-reader users (not on first load).
     if (first.current) first.current = false;
-    else requestAnimationFrame(() => (document.getElementById('page-title') ?? main.current)?.focus());
+    else {
+      // The page may still be loading its chunk: its header takes focus when it mounts.
+      focusOnNextPage.pending = true;
+      const h = document.getElementById('page-title');
+      if (h && !main.current?.querySelector('.state-loading')) {
+        focusOnNextPage.pending = false;
+        h.focus();
+      }
+    }
   }, [path]);
   const s = session();
   const groups = [...new Set(nav.map((n) => n.group))];

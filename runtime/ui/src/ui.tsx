@@ -26,14 +26,24 @@ export function useLoad<T>(fn: (signal: AbortSignal) => Promise<T>, deps: unknow
   return { ...state, reload };
 }
 
+/** Set by the shell on client-side navigation: the next page header takes focus (keyboard and screen-reader users). */
+export const focusOnNextPage = { pending: false };
+
 export function PageHeader(props: { title: string; description?: ComponentChildren; actions?: ComponentChildren }) {
+  const h1 = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${props.title} · Tollgate`;
   }, [props.title]);
+  useEffect(() => {
+    if (focusOnNextPage.pending) {
+      focusOnNextPage.pending = false;
+      h1.current?.focus();
+    }
+  }, []);
   return (
     <header class="page-header">
       <div>
-        <h1 id="page-title" tabIndex={-1}>
+        <h1 id="page-title" tabIndex={-1} ref={h1}>
           {props.title}
         </h1>
         {props.description && <p class="muted">{props.description}</p>}

@@ -23,7 +23,7 @@ const GRAPHS: { id: string; title: string; unit: Unit; series: string[]; summary
 ];
 
 function fmt(unit: Unit, v: unknown): string {
-  if (unit === 'cost') return fmtCost(v);
+  if (unit === 'cost') return fmtCost(v, true);
   if (unit === 'ms') return fmtMs(v);
   if (unit === 'pct') return v === undefined ? '—' : `${fmtNum(Number(v) <= 1 ? Number(v) * 100 : v, 1)}%`;
   return fmtNum(v);
@@ -121,7 +121,7 @@ function GroupTable(props: { title: string; rows: Record<string, unknown>[]; nam
             <tr key={i}>
               <td>{String(pick(r, ...props.nameKeys) ?? '—')}</td>
               <td class="num">{fmtNum(pick(r, 'requests', 'count', 'total_requests'))}</td>
-              <td class="num">{fmtCost(pick(r, 'cost', 'total_cost'))}</td>
+              <td class="num">{fmtCost(pick(r, 'cost', 'total_cost'), true)}</td>
               <td class="num">{fmtNum(pick(r, 'total_tokens', 'tokens'))}</td>
               <td class="num">{fmtMs(pick(r, 'avg_latency', 'latency'))}</td>
             </tr>

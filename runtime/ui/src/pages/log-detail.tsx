@@ -11,8 +11,8 @@ function Timings(props: { log: LogRow }) {
   const t = (pick<Record<string, unknown>>(props.log, 'timings') ?? {}) as Record<string, unknown>;
   const rows: [string, unknown][] = [
     ['Total', pick(t, 'total', 'total_ms') ?? logField.latency(props.log)],
-    ['Upstream (provider)', pick(t, 'upstream', 'upstream_ms') ?? pick(props.log, 'upstream_latency')],
-    ['Gateway processing', pick(t, 'gateway', 'gateway_ms', 'processing', 'processing_ms') ?? pick(props.log, 'gateway_processing_time')],
+    ['Upstream (provider)', pick(t, 'upstream', 'upstream_ms') ?? pick(props.log, 'upstream_ms', 'upstream_latency')],
+    ['Gateway processing', pick(t, 'gateway', 'gateway_ms', 'processing', 'processing_ms') ?? pick(props.log, 'gateway_ms', 'gateway_processing_time')],
     ['Time to first byte', pick(t, 'first_byte', 'ttfb', 'ttfb_ms')],
   ];
   return (
@@ -132,6 +132,10 @@ export default function LogDetail(props: { params: Record<string, string> }) {
           const request = pick(log, 'request', 'request_body');
           const response = pick(log, 'response', 'response_body');
           const metadata = pick(log, 'metadata');
+          const bodyError = pick<{ status?: number; message?: string }>(log, 'body_error');
+          const missing = bodyError
+            ? `The body could not be fetched${pick(log, 'log_location') === 'gateway' ? ' from the data plane that keeps it' : ''}: ${bodyError.message ?? bodyError.status}. Check that the gateway is up and reachable from the control plane, then reload.`
+            : 'Not stored for this log (the gateway logs only metrics for it).';
           return (
             <>
               <div class="grid-cards">
@@ -143,7 +147,7 @@ export default function LogDetail(props: { params: Record<string, string> }) {
                 </div>
                 <div class="stat">
                   <div class="label">Cost</div>
-                  <div class="value">{fmtCost(logField.cost(log))}</div>
+                  <div class="value">{fmtCost(logField.cost(log), true)}</div>
                 </div>
                 <div class="stat">
                   <div class="label">Tokens</div>
@@ -176,9 +180,13 @@ export default function LogDetail(props: { params: Record<string, string> }) {
                     <dd class="mono">{String(pick(log, 'prompt_slug', 'prompt_id') ?? '—')}</dd>
                     <dt>API key</dt>
                     <dd class="mono">{String(pick(log, 'api_key_id', 'api_key') ?? '—')}</dd>
+                    <dt>Virtual key</dt>
+                    <dd class="mono">{String(pick(log, 'virtual_key') ?? '—')}</dd>
+                    <dt>Endpoint</dt>
+                    <dd class="mono">{String(pick(log, 'endpoint') ?? '—')}{pick(log, 'stream') ? ' (stream)' : ''}</dd>
                     <dt>Tokens in / out</dt>
                     <dd>
-                      {fmtNum(pick(log, 'prompt_tokens', 'tokens.request', 'request_units'))} / {fmtNum(pick(log, 'completion_tokens', 'tokens.response', 'response_units'))}
+                      {fmtNum(pick(log, 'req_units', 'prompt_tokens', 'tokens.request'))} / {fmtNum(pick(log, 'res_units', 'completion_tokens', 'tokens.response'))}
                     </dd>
                   </dl>
                 </section>
@@ -192,11 +200,11 @@ export default function LogDetail(props: { params: Record<string, string> }) {
               <div class="grid-2">
                 <section class="panel" aria-labelledby="req-h">
                   <h2 id="req-h">Request</h2>
-                  <CodeBlock label="Request body" text={request === undefined ? 'Not stored for this log.' : pretty(request)} />
+                  <CodeBlock label="Request body" text={request === undefined ? missing : pretty(request)} />
                 </section>
                 <section class="panel" aria-labelledby="res-h">
                   <h2 id="res-h">Response</h2>
-                  <CodeBlock label="Response body" text={response === undefined ? 'Not stored for this log.' : pretty(response)} />
+                  <CodeBlock label="Response body" text={response === undefined ? missing : pretty(response)} />
                 </section>
               </div>
               {metadata !== undefined && (

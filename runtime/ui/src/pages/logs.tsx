@@ -15,7 +15,7 @@ export const logField = {
   status: (l: LogRow) => pick<string | number>(l, 'response_status_code', 'status_code', 'status'),
   cost: (l: LogRow) => pick<number>(l, 'cost'),
   tokens: (l: LogRow) => pick<number>(l, 'total_units', 'total_tokens', 'tokens.total', 'usage.total_tokens'),
-  latency: (l: LogRow) => pick<number>(l, 'response_time', 'latency_ms', 'timings.total', 'timings.total_ms'),
+  latency: (l: LogRow) => pick<number>(l, 'response_time', 'total_ms', 'latency_ms', 'timings.total', 'timings.total_ms'),
   cache: (l: LogRow) => pick<string>(l, 'cache_status'),
   trace: (l: LogRow) => pick<string>(l, 'trace_id'),
 };
@@ -109,7 +109,7 @@ export default function Logs() {
                         <td>{logField.model(l) ?? '—'}</td>
                         <td>{logField.provider(l) ?? '—'}</td>
                         <td class="num">{fmtNum(logField.tokens(l))}</td>
-                        <td class="num">{fmtCost(logField.cost(l))}</td>
+                        <td class="num">{fmtCost(logField.cost(l), true)}</td>
                         <td class="num">{fmtMs(logField.latency(l))}</td>
                         <td>{logField.cache(l) ?? '—'}</td>
                         <td class="mono small">
