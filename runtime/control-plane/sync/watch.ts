@@ -111,6 +111,8 @@ export function waitForRevision(db: SqlDatabase, organisationId: string, since: 
 
 /** A mutation happened in this process: waiters re-check now rather than at the next poll. */
 export function nudgeRevisionWatchers(): void {
+  // TOLLGATE_SYNC_NUDGE=0 turns the in-process wake off: the poll alone then wakes waiters, as in Lambda.
+  if (process.env.TOLLGATE_SYNC_NUDGE === '0') return;
   for (const watcher of watchers.values()) watcher.nudge();
 }
 
