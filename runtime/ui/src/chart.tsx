@@ -24,7 +24,7 @@ export function TimeChart(props: { times: number[]; series: Series[]; label: str
       height: props.height ?? 220,
       scales: { x: { time: true } },
       axes: [axis, { ...axis, values: fmt ? (_u, splits) => splits.map((v) => fmt(v)) : undefined, size: 60 }],
-      legend: { show: props.series.length > 1 },
+      legend: { show: false },
       cursor: { drag: { x: false, y: false } },
       series: [
         {},
@@ -46,5 +46,19 @@ export function TimeChart(props: { times: number[]; series: Series[]; label: str
       plot.destroy();
     };
   }, [props.times, props.series]);
-  return <div ref={box} class="chart-box" role="img" aria-label={props.label} />;
+  return (
+    <>
+      <div ref={box} class="chart-box" role="img" aria-label={props.label} />
+      {props.series.length > 1 && (
+        <div class="legend" aria-hidden="true">
+          {props.series.map((s, i) => (
+            <span key={s.label}>
+              <span class="swatch" style={`background:${COLORS[i % COLORS.length]}`} />
+              {s.label}
+            </span>
+          ))}
+        </div>
+      )}
+    </>
+  );
 }

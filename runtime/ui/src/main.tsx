@@ -113,7 +113,7 @@ function Shell() {
           Menu
         </button>
         <div class="topbar-right">
-          <span class="muted small who">{s?.mode === 'api-key' ? `API key ${s.apiKey.slice(0, 6)}…` : 'Signed in'}</span>
+          <span class="muted small who">{s?.mode === 'api-key' ? 'Signed in with an API key' : 'Signed in'}</span>
           <button
             type="button"
             class="btn small"

@@ -1,5 +1,5 @@
 import { useState } from 'preact/hooks';
-import { api, list } from '../api.ts';
+import { api, list, session } from '../api.ts';
 import { fmtDate } from '../format.ts';
 import { Async, Confirm, CopyButton, Dialog, Empty, Field, PageHeader, Pager, StatusBadge, toast, useLoad, val } from '../ui.tsx';
 
@@ -163,6 +163,14 @@ function CreateDialog(props: { open: boolean; onClose: () => void; onCreated: (k
   );
 }
 
+/** Masks keep the first and last characters: enough to warn before someone revokes the key they are using. */
+function isCurrentKey(masked: string): boolean {
+  const s = session();
+  if (s?.mode !== 'api-key') return false;
+  const m = /^([^*•]+)[*•]+([^*•]*)$/.exec(masked);
+  return !!m && s.apiKey.startsWith(m[1]) && s.apiKey.endsWith(m[2]);
+}
+
 /** The plaintext key exists only in this dialog's state; closing it drops the last copy. */
 function ShownOnce(props: { created: { key: string; name: string } | null; onClose: () => void }) {
   return (
@@ -295,7 +303,16 @@ export default function ApiKeys() {
       <Confirm
         open={!!revoking}
         title={`Revoke ${revoking?.name ?? ''}?`}
-        body={<p>Every app using this key starts getting 401 once gateways sync. Revoking cannot be undone.</p>}
+        body={
+          <>
+            {revoking && isCurrentKey(revoking.key) && (
+              <div class="alert warn" role="note">
+                This looks like the key you are logged in with: revoking it logs you out.
+              </div>
+            )}
+            <p>Every app using this key starts getting 401 once gateways sync. Revoking cannot be undone.</p>
+          </>
+        }
         confirm="Revoke key"
         danger
         onConfirm={() => revoking && revoke(revoking)}

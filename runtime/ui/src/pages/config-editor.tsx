@@ -71,7 +71,12 @@ function IssueList(props: { issues: ConfigIssue[]; onJump: (line: number) => voi
               Line {i.line}
             </button>
           ) : null}{' '}
-          <span class="mono">{i.path}</span>: {i.message}
+          {i.path && (
+            <>
+              <span class="mono">{i.path}</span>:{' '}
+            </>
+          )}
+          {i.message}
         </li>
       ))}
     </ul>
