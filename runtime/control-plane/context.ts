@@ -2,6 +2,8 @@ import type { SqlDatabase } from '../core/db.js';
 import type { Keyring } from '../core/keyring.js';
 import { jsonLogger, type Logger } from '../core/logger.js';
 import { runMigrations } from './db/migrations.js';
+import type { MetricsStore } from '../core/metrics.js';
+import type { LogStore } from '../core/ports.js';
 
 /** What every control-plane handler needs; built once per process (one Lambda instance, one local server). */
 export interface ControlPlaneContext {
@@ -9,6 +11,10 @@ export interface ControlPlaneContext {
   keyring: Keyring;
   devMode: boolean;
   logger: Logger;
+  /** Control-plane log mode: where gateways' encrypted logs are kept (file, S3). Default: the `log_bodies` table. */
+  logStore?: LogStore;
+  /** An extra metrics sink (e.g. Timestream) written after Postgres; analytics read Postgres. */
+  metricsStore?: MetricsStore;
 }
 
 let processContext: Promise<ControlPlaneContext> | undefined;

@@ -13,6 +13,10 @@ import { handler as workspaces } from './handlers/workspaces.js';
 import type { ControlPlaneLambdaContext } from './http/handler.js';
 import { matchRoute, pathExists } from './route-match.js';
 import type { ControlPlaneHandlerName } from './routes.js';
+import { handler as analytics } from './handlers/analytics.js';
+import { handler as feedback } from './handlers/feedback.js';
+import { handler as ingest } from './handlers/ingest.js';
+import { handler as logs } from './handlers/logs.js';
 
 type LambdaHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyResultV2>;
 
@@ -24,6 +28,10 @@ const handlers: Record<ControlPlaneHandlerName, LambdaHandler> = {
   'api-keys': apiKeys,
   sync,
   'data-planes': dataPlanes,
+  ingest,
+  analytics,
+  logs,
+  feedback,
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

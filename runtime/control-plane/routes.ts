@@ -4,13 +4,15 @@
  * Each handler is `runtime/control-plane/handlers/<handler>.ts`, exporting `handler`
  * (a middy handler over API Gateway HTTP API v2 events).
  */
+import { analyticsRoutes } from './analytics/routes.js';
+
 export interface ControlPlaneRoute {
   /** API Gateway HTTP API route key, e.g. `GET /v1/configs/{slug}`. */
   routeKey: string;
   handler: ControlPlaneHandlerName;
 }
 
-export const controlPlaneHandlers = ['workspaces', 'virtual-keys', 'configs', 'api-keys', 'sync', 'data-planes'] as const;
+export const controlPlaneHandlers = ['workspaces', 'virtual-keys', 'configs', 'api-keys', 'sync', 'data-planes', 'ingest', 'analytics', 'logs', 'feedback'] as const;
 export type ControlPlaneHandlerName = (typeof controlPlaneHandlers)[number];
 
 const crud = (base: string, param: string, handler: ControlPlaneHandlerName): ControlPlaneRoute[] => [
@@ -33,4 +35,13 @@ export const controlPlaneRoutes: ControlPlaneRoute[] = [
   { routeKey: 'GET /v1/sync/snapshot', handler: 'sync' },
   { routeKey: 'GET /v1/sync/wait', handler: 'sync' },
   { routeKey: 'GET /v1/data-planes', handler: 'data-planes' },
+  // Observability (issue 6): gateway ingestion (data-plane credential), analytics, log search, feedback.
+  { routeKey: 'POST /v1/ingest/metrics', handler: 'ingest' },
+  { routeKey: 'POST /v1/ingest/logs', handler: 'ingest' },
+  ...analyticsRoutes.map((routeKey) => ({ routeKey, handler: 'analytics' as const })),
+  { routeKey: 'GET /v1/logs', handler: 'logs' },
+  { routeKey: 'GET /v1/logs/export', handler: 'logs' },
+  { routeKey: 'GET /v1/logs/{id}', handler: 'logs' },
+  { routeKey: 'POST /v1/feedback', handler: 'feedback' },
+  { routeKey: 'PUT /v1/feedback/{id}', handler: 'feedback' },
 ];

@@ -7,6 +7,8 @@ import { bootstrapDefaultOrganisation } from './bootstrap.js';
 import type { ControlPlaneContext } from './context.js';
 import { runMigrations } from './db/migrations.js';
 import { startLocalAdapter } from './local-adapter.js';
+import type { MetricsStore } from '../core/metrics.js';
+import type { LogStore } from '../core/ports.js';
 
 export interface ControlPlaneOptions {
   /** @default '127.0.0.1' */
@@ -26,6 +28,10 @@ export interface ControlPlaneOptions {
   logger?: Logger;
   /** @default 1 MiB */
   maxBodyBytes?: number;
+  /** Where control-plane-mode logs are kept (file, S3); default: the database. Owned by the caller. */
+  logStore?: LogStore;
+  /** An extra metrics sink (Timestream) next to Postgres. Owned by the caller. */
+  metricsStore?: MetricsStore;
 }
 
 export interface RunningControlPlane {
@@ -65,7 +71,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   try {
     await runMigrations(db);
     const creds = await bootstrapDefaultOrganisation(db, { adminApiKey: opts.adminApiKey, dataPlaneToken: opts.dataPlaneToken });
-    const context: ControlPlaneContext = { db, keyring: opts.keyring, devMode: opts.devMode ?? false, logger };
+    const context: ControlPlaneContext = { db, keyring: opts.keyring, devMode: opts.devMode ?? false, logger, logStore: opts.logStore, metricsStore: opts.metricsStore };
     const { server, port } = await startLocalAdapter({ host, port: opts.port, context, maxBodyBytes: opts.maxBodyBytes });
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     let closed: Promise<void> | undefined;

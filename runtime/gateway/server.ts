@@ -11,7 +11,7 @@ import { UpstreamPools } from './pipeline/upstream.js';
 import type { Endpoint } from './providers/index.js';
 import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
 import { SyncClient, type SyncStatus } from './sync/sync-client.js';
-import { requestLogger } from './telemetry/request-log.js';
+import { createTelemetry, type TelemetryOptions, type TelemetryStats } from './telemetry/request-log.js';
 
 export interface GatewayOptions {
   host?: string;
@@ -31,6 +31,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** How long close() lets in-flight requests finish before cutting them; default 30 000 ms. */
   drainTimeoutMs?: number;
+  /** Metrics, logs (customer or control-plane mode), spool: see docs/observability.md. */
+  telemetry?: TelemetryOptions;
   /** Where the last good snapshot is persisted (default: `cache`); e.g. fileSnapshotStore when there is no Redis. */
   snapshotStore?: SnapshotStore;
   /** Reported to the control plane's data-plane registry; default TOLLGATE_INSTANCE_ID or host-pid-random. */
@@ -45,6 +47,8 @@ export interface RunningGateway {
   url: string;
   syncNow(): Promise<void>;
   status(): SyncStatus;
+  /** Telemetry counters: queued, spooled, sent and dropped metric records and logs. */
+  telemetry(): TelemetryStats;
   /** Stops accepting, lets in-flight requests finish, then releases pools and the sync client. */
   close(): Promise<void>;
 }
@@ -89,7 +93,15 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   sync.start(opts.syncIntervalMs ?? 30_000);
 
   const pools = new UpstreamPools();
-  const requestLog = requestLogger(opts.logStore, logger);
+  const requestLog = createTelemetry({
+    controlPlaneUrl: opts.controlPlaneUrl,
+    dataPlaneToken: opts.dataPlaneToken,
+    keyring: opts.keyring,
+    logStore: opts.logStore,
+    state: () => sync.state,
+    logger,
+    options: opts.telemetry,
+  });
   const deps: PipelineDeps = {
     state: () => sync.state,
     pools,
@@ -120,6 +132,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       handleInference(req, res, endpoint, deps).catch((err) => sendProblem(res, err, logger));
       return;
     }
+    if (key.startsWith('GET /v1/logs/')) return void requestLog.serveLog(req, res, key.slice(13)).catch((err) => sendProblem(res, err, logger));
+    if (key === 'GET /v1/telemetry') return sendJson(res, 200, requestLog.stats());
     if (key === 'GET /v1/health') {
       const health = healthReport(sync, maxSyncAge);
       return sendJson(res, health.statusCode, health.body);
@@ -142,6 +156,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? '127.0.0.1' : host}:${address.port}`;
+  requestLog.setPublicUrl(url);
   logger.info('gateway listening', { url, syncedVersion: sync.state.version });
 
   let closing: Promise<void> | undefined;
@@ -160,10 +175,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       clearTimeout(deadline);
       server.closeAllConnections();
       await closed;
-      await Promise.all([sync.close(), pools.close(), requestLog.flush()]);
+      await Promise.all([sync.close(), pools.close(), requestLog.close()]);
     })();
     return closing;
   };
 
-  return { url, syncNow: () => sync.syncNow(), status: () => sync.getStatus(), close };
+  return { url, syncNow: () => sync.syncNow(), status: () => sync.getStatus(), telemetry: () => requestLog.stats(), close };
 }

@@ -96,6 +96,8 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   };
 
   let outcome: Outcome;
+  const upstreamStartedAt = Date.now();
+  deps.requestLog.observe(res);
   try {
     outcome = await run(plan, send);
   } catch (err) {
@@ -129,6 +131,11 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       startedAt,
       durationMs: Date.now() - startedAt,
       request: body,
+      headers: req.headers,
+      res,
+      config: selected.config,
+      upstreamStartedAt,
+      secrets: [leaf.target.apiKey],
     });
   }
 }

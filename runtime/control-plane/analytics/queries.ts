@@ -1,0 +1,367 @@
+import type { SqlQueryable } from '../../core/db.js';
+import { granularity, type Filter, type Granularity } from './filters.js';
+
+/**
+ * Analytics over `request_metrics`, in Portkey's response shapes:
+ * graphs `{ object: 'analytics-graph', summary, data_points: [{ timestamp, ... }] }` with every
+ * bucket of the range present (zeros where there was no traffic), groups
+ * `{ object: 'list', total, data: [{ object: 'analytics-group', ... }] }`.
+ * Cost is in cents. Latency is the gateway's total time in ms. Cache hit rate is hits / requests (%).
+ */
+const HIT = `cache_status IN ('HIT', 'SEMANTIC HIT', 'SEMANTIC_HIT')`;
+
+/** Every per-bucket (or whole-range) aggregate the graphs read. */
+const AGGREGATES = `
+  count(*)::int AS requests,
+  coalesce(sum(cost), 0)::float8 AS cost,
+  coalesce(avg(cost), 0)::float8 AS avg_cost,
+  coalesce(sum(total_units), 0)::float8 AS tokens,
+  coalesce(avg(total_units), 0)::float8 AS avg_tokens,
+  coalesce(avg(total_ms), 0)::float8 AS avg_latency,
+  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p50,
+  coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p90,
+  coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p95,
+  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p99,
+  (count(*) FILTER (WHERE NOT success))::int AS errors,
+  (count(DISTINCT end_user))::int AS users,
+  (count(*) FILTER (WHERE ${HIT}))::int AS cache_hits,
+  (count(*) FILTER (WHERE cache_status IN ('HIT')))::int AS simple_hits,
+  (count(*) FILTER (WHERE cache_status IN ('SEMANTIC HIT', 'SEMANTIC_HIT')))::int AS semantic_hits,
+  coalesce(avg(total_ms) FILTER (WHERE ${HIT}), 0)::float8 AS cache_latency,
+  coalesce(avg(total_ms) FILTER (WHERE NOT (${HIT})), 0)::float8 AS miss_latency,
+  coalesce(sum(cost) FILTER (WHERE ${HIT}), 0)::float8 AS cache_savings,
+  (count(*) FILTER (WHERE rescued_by = 'retry'))::int AS rescued_retry,
+  (count(*) FILTER (WHERE rescued_by = 'fallback'))::int AS rescued_fallback`;
+
+export interface Aggregates {
+  requests: number;
+  cost: number;
+  avg_cost: number;
+  tokens: number;
+  avg_tokens: number;
+  avg_latency: number;
+  p50: number;
+  p90: number;
+  p95: number;
+  p99: number;
+  errors: number;
+  users: number;
+  cache_hits: number;
+  simple_hits: number;
+  semantic_hits: number;
+  cache_latency: number;
+  miss_latency: number;
+  cache_savings: number;
+  rescued_retry: number;
+  rescued_fallback: number;
+}
+
+const STEP: Record<Exclude<Granularity, 'week'>, number> = { minute: 60_000, hour: 3_600_000, day: 86_400_000 };
+
+function truncate(ms: number, g: Granularity): number {
+  if (g !== 'week') return Math.floor(ms / STEP[g]) * STEP[g];
+  const day = Math.floor(ms / 86_400_000) * 86_400_000;
+  const dow = (new Date(day).getUTCDay() + 6) % 7; // Monday = 0, as date_trunc('week')
+  return day - dow * 86_400_000;
+}
+
+/** Bucket starts from the range's first to its last, so a graph has no holes. */
+export function buckets(filter: Filter, g: Granularity): number[] {
+  const out: number[] = [];
+  const step = g === 'week' ? 7 * 86_400_000 : STEP[g];
+  for (let t = truncate(filter.from.getTime(), g); t <= filter.to.getTime() && out.length < 5000; t += step) out.push(t);
+  return out;
+}
+
+const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
+const pct = (part: number, whole: number) => (whole ? round((part / whole) * 100, 2) : 0);
+
+export interface Series {
+  g: Granularity;
+  summary: Aggregates;
+  points: { timestamp: string; a: Aggregates }[];
+}
+
+const ZERO: Aggregates = {
+  requests: 0, cost: 0, avg_cost: 0, tokens: 0, avg_tokens: 0, avg_latency: 0, p50: 0, p90: 0, p95: 0, p99: 0, errors: 0, users: 0,
+  cache_hits: 0, simple_hits: 0, semantic_hits: 0, cache_latency: 0, miss_latency: 0, cache_savings: 0, rescued_retry: 0, rescued_fallback: 0,
+};
+
+export async function series(db: SqlQueryable, filter: Filter, requestedGranularity: string | undefined): Promise<Series> {
+  const g = granularity(filter, requestedGranularity);
+  const bucketExpr = `(extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8`;
+  const [byBucket, total] = await Promise.all([
+    db.query<Aggregates & { bucket: number }>(`SELECT ${bucketExpr} AS bucket, ${AGGREGATES} FROM request_metrics WHERE ${filter.where} GROUP BY 1`, filter.params),
+    db.query<Aggregates>(`SELECT ${AGGREGATES} FROM request_metrics WHERE ${filter.where}`, filter.params),
+  ]);
+  const map = new Map(byBucket.rows.map((r) => [Number(r.bucket), r]));
+  return {
+    g,
+    summary: total.rows[0] ?? ZERO,
+    points: buckets(filter, g).map((t) => ({ timestamp: new Date(t).toISOString(), a: map.get(t) ?? ZERO })),
+  };
+}
+
+const graph = (summary: object, data_points: object[]) => ({ object: 'analytics-graph', summary, data_points });
+
+/** The graphs computed from the shared aggregates, by name (both Portkey's SDK and API path spellings). */
+export const simpleGraphs: Record<string, (s: Series) => object> = {
+  requests: (s) => graph({ total: s.summary.requests }, s.points.map((p) => ({ timestamp: p.timestamp, total: p.a.requests }))),
+  cost: (s) =>
+    graph(
+      { total: round(s.summary.cost), avg: round(s.summary.avg_cost) },
+      s.points.map((p) => ({ timestamp: p.timestamp, total: round(p.a.cost), avg: round(p.a.avg_cost) })),
+    ),
+  tokens: (s) =>
+    graph(
+      { total: s.summary.tokens, avg: round(s.summary.avg_tokens, 2) },
+      s.points.map((p) => ({ timestamp: p.timestamp, total: p.a.tokens, avg: round(p.a.avg_tokens, 2) })),
+    ),
+  latency: (s) => {
+    const l = (a: Aggregates) => ({ avg: round(a.avg_latency, 2), p50: round(a.p50, 2), p90: round(a.p90, 2), p95: round(a.p95, 2), p99: round(a.p99, 2) });
+    return graph(l(s.summary), s.points.map((p) => ({ timestamp: p.timestamp, ...l(p.a) })));
+  },
+  users: (s) => graph({ total: s.summary.users }, s.points.map((p) => ({ timestamp: p.timestamp, total: p.a.users }))),
+  'users-requests': (s) =>
+    graph(
+      { total: s.summary.requests, unique: s.summary.users, avg: s.summary.users ? round(s.summary.requests / s.summary.users, 2) : 0 },
+      s.points.map((p) => ({ timestamp: p.timestamp, avg: p.a.users ? round(p.a.requests / p.a.users, 2) : 0 })),
+    ),
+  errors: (s) => graph({ total: s.summary.errors }, s.points.map((p) => ({ timestamp: p.timestamp, total: p.a.errors }))),
+  'errors-rate': (s) =>
+    graph({ rate: pct(s.summary.errors, s.summary.requests) }, s.points.map((p) => ({ timestamp: p.timestamp, rate: pct(p.a.errors, p.a.requests) }))),
+  'cache-hit-rate': (s) => {
+    let savings = 0;
+    return graph(
+      { total: s.summary.cache_hits, rate: pct(s.summary.cache_hits, s.summary.requests) },
+      s.points.map((p) => {
+        savings += p.a.cache_savings;
+        return {
+          timestamp: p.timestamp,
+          simple_hits: p.a.simple_hits,
+          semantic_hits: p.a.semantic_hits,
+          rate: pct(p.a.cache_hits, p.a.requests),
+          cumulative_simple_cache_savings: round(savings),
+          cumulative_semantic_cache_savings: 0,
+        };
+      }),
+    );
+  },
+  'cache-latency': (s) =>
+    graph({ avg: round(s.summary.cache_latency, 2) }, s.points.map((p) => ({ timestamp: p.timestamp, avg: round(p.a.cache_latency, 2) }))),
+};
+
+export async function errorsByStatus(db: SqlQueryable, filter: Filter) {
+  const { rows } = await db.query<{ status: number; count: number }>(
+    `SELECT status, count(*)::int AS count FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY status ORDER BY count DESC, status`,
+    filter.params,
+  );
+  return graph(
+    { total_errors: rows.reduce((n, r) => n + r.count, 0), unique_error_codes: rows.length },
+    rows.map((r) => ({ status_code: r.status, count: r.count })),
+  );
+}
+
+export async function errorsStack(db: SqlQueryable, filter: Filter, requested: string | undefined) {
+  const g = granularity(filter, requested);
+  const { rows } = await db.query<{ bucket: number; status: number; count: number }>(
+    `SELECT (extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket, status, count(*)::int AS count
+     FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY 1, 2`,
+    filter.params,
+  );
+  const byBucket = new Map<number, { response_status_code: number; count: number }[]>();
+  for (const r of rows) {
+    const list = byBucket.get(Number(r.bucket)) ?? [];
+    list.push({ response_status_code: r.status, count: r.count });
+    byBucket.set(Number(r.bucket), list);
+  }
+  return graph(
+    { total: rows.reduce((n, r) => n + r.count, 0) },
+    buckets(filter, g).map((t) => ({ timestamp: new Date(t).toISOString(), stats: byBucket.get(t) ?? [] })),
+  );
+}
+
+export async function rescued(db: SqlQueryable, filter: Filter, requested: string | undefined) {
+  const g = granularity(filter, requested);
+  const { rows } = await db.query<{ bucket: number; rescued_by: string; retry_count: number; count: number }>(
+    `SELECT (extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket, rescued_by, retry_count, count(*)::int AS count
+     FROM request_metrics WHERE ${filter.where} AND rescued_by IS NOT NULL GROUP BY 1, 2, 3`,
+    filter.params,
+  );
+  const retry = new Map<number, { retry_success_count: number; count: number }[]>();
+  const fallback = new Map<number, number>();
+  let retryTotal = 0;
+  let fallbackTotal = 0;
+  for (const r of rows) {
+    const t = Number(r.bucket);
+    if (r.rescued_by === 'retry') {
+      retry.set(t, [...(retry.get(t) ?? []), { retry_success_count: r.retry_count, count: r.count }]);
+      retryTotal += r.count;
+    } else {
+      fallback.set(t, (fallback.get(t) ?? 0) + r.count);
+      fallbackTotal += r.count;
+    }
+  }
+  return graph(
+    { retry: retryTotal, fallback: fallbackTotal },
+    buckets(filter, g).map((t) => ({ timestamp: new Date(t).toISOString(), retry: retry.get(t) ?? [], fallback: fallback.get(t) ?? 0 })),
+  );
+}
+
+export async function cacheSummary(db: SqlQueryable, filter: Filter) {
+  const { rows } = await db.query<Aggregates>(`SELECT ${AGGREGATES} FROM request_metrics WHERE ${filter.where}`, filter.params);
+  const a = rows[0] ?? ZERO;
+  return {
+    object: 'analytics-summary',
+    summary: {
+      hits: a.cache_hits,
+      avg_latency: round(a.cache_latency, 2),
+      total_requests: a.requests,
+      cache_speedup: a.cache_hits && a.miss_latency ? round(((a.miss_latency - a.cache_latency) / a.miss_latency) * 100, 2) : 0,
+    },
+  };
+}
+
+/**
+ * Feedback graphs take a filter built with `{ alias: 'm', scopeAlias: 'f' }`: feedback in the time
+ * range (by when it was given) and workspace, and, when request filters are set (model, metadata,
+ * ...), only feedback whose trace id matches such a request.
+ */
+function feedbackScope(filter: Filter): { sql: string; params: unknown[] } {
+  const scope = filter.scopeClauses.join(' AND ');
+  const sql = filter.requestClauses.length
+    ? `${scope} AND EXISTS (SELECT 1 FROM request_metrics m WHERE m.organisation_id = f.organisation_id AND m.trace_id = f.trace_id AND ${filter.requestClauses.join(' AND ')})`
+    : scope;
+  return { sql, params: filter.params };
+}
+
+export async function feedbackGraph(db: SqlQueryable, filter: Filter, requested: string | undefined, kind: 'total' | 'weighted') {
+  const g = granularity(filter, requested);
+  const scope = feedbackScope(filter);
+  const { rows } = await db.query<{ bucket: number | null; total: number; avg: number }>(
+    `SELECT (extract(epoch FROM date_trunc('${g}', f.created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket,
+            count(*)::int AS total, coalesce(sum(f.value * f.weight) / nullif(sum(f.weight), 0), 0)::float8 AS avg
+     FROM feedback f WHERE ${scope.sql} GROUP BY ROLLUP (1)`,
+    scope.params,
+  );
+  const all = rows.find((r) => r.bucket === null) ?? { total: 0, avg: 0 };
+  const map = new Map(rows.filter((r) => r.bucket !== null).map((r) => [Number(r.bucket), r]));
+  const points = buckets(filter, g).map((t) => {
+    const r = map.get(t);
+    return kind === 'total' ? { timestamp: new Date(t).toISOString(), total: r?.total ?? 0 } : { timestamp: new Date(t).toISOString(), avg: round(r?.avg ?? 0, 3) };
+  });
+  return graph(kind === 'total' ? { total: all.total } : { avg: round(all.avg, 3) }, points);
+}
+
+export async function feedbackScores(db: SqlQueryable, filter: Filter) {
+  const scope = feedbackScope(filter);
+  const { rows } = await db.query<{ score: number; total: number }>(
+    `SELECT f.value AS score, count(*)::int AS total FROM feedback f WHERE ${scope.sql} GROUP BY 1 ORDER BY 1`,
+    scope.params,
+  );
+  return graph({ total: rows.reduce((n, r) => n + r.total, 0) }, rows);
+}
+
+export async function feedbackByModel(db: SqlQueryable, filter: Filter) {
+  const scope = feedbackScope(filter);
+  const { rows } = await db.query<{ ai_model: string | null; total: number; avg_weighted_feedback: number }>(
+    `SELECT m.model AS ai_model, count(*)::int AS total, coalesce(sum(f.value * f.weight) / nullif(sum(f.weight), 0), 0)::float8 AS avg_weighted_feedback
+     FROM feedback f
+     JOIN LATERAL (SELECT model FROM request_metrics r WHERE r.organisation_id = f.organisation_id AND r.trace_id = f.trace_id ORDER BY r.created_at DESC LIMIT 1) m ON true
+     WHERE ${scope.sql} GROUP BY 1 ORDER BY total DESC`,
+    scope.params,
+  );
+  return graph({}, rows.map((r) => ({ ...r, avg_weighted_feedback: round(r.avg_weighted_feedback, 3) })));
+}
+
+/** Group-by dimensions of `/analytics/groups/{groupBy}`. */
+export const GROUP_COLUMNS: Record<string, { column: string; name: string }> = {
+  model: { column: 'model', name: 'model' },
+  'ai-models': { column: 'model', name: 'ai_model' },
+  ai_model: { column: 'model', name: 'ai_model' },
+  ai_service: { column: 'provider', name: 'ai_service' },
+  provider: { column: 'provider', name: 'provider' },
+  status_code: { column: 'status', name: 'status_code' },
+  api_key: { column: 'api_key_id', name: 'api_key' },
+  config: { column: 'config_id', name: 'config' },
+  workspace: { column: 'workspace_id', name: 'workspace' },
+  prompt: { column: 'prompt_id', name: 'prompt' },
+  users: { column: 'end_user', name: 'user' },
+  virtual_key: { column: 'virtual_key', name: 'virtual_key' },
+};
+
+export async function groupBy(
+  db: SqlQueryable,
+  filter: Filter,
+  dimension: { column: string; name: string } | { metadataKey: string },
+  page: { size: number; current: number },
+) {
+  const params = [...filter.params];
+  let expr: string;
+  let extraWhere = '';
+  let name: string;
+  if ('metadataKey' in dimension) {
+    params.push(dimension.metadataKey);
+    expr = `metadata ->> $${params.length}`;
+    extraWhere = ` AND metadata ? $${params.length}`;
+    name = 'metadata_value';
+  } else {
+    expr = dimension.column;
+    name = dimension.name;
+  }
+  const { rows } = await db.query<Record<string, unknown> & { total_groups: number }>(
+    `WITH base AS (SELECT * FROM request_metrics WHERE ${filter.where}${extraWhere}),
+     fb AS (
+       SELECT f.trace_id, sum(f.value * f.weight) / nullif(sum(f.weight), 0) AS weighted
+       FROM feedback f WHERE f.organisation_id = $1 AND f.trace_id IN (SELECT trace_id FROM base WHERE trace_id IS NOT NULL)
+       GROUP BY f.trace_id
+     )
+     SELECT ${expr} AS key,
+       count(*)::int AS requests,
+       coalesce(sum(cost), 0)::float8 AS cost,
+       coalesce(sum(total_units), 0)::float8 AS total_tokens,
+       coalesce(avg(total_units), 0)::float8 AS avg_tokens,
+       coalesce(avg(req_units), 0)::float8 AS avg_input_tokens,
+       coalesce(avg(res_units), 0)::float8 AS avg_output_tokens,
+       coalesce(avg(total_ms), 0)::float8 AS avg_latency,
+       coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p95_latency,
+       coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p99_latency,
+       (count(*) FILTER (WHERE success))::int AS successes,
+       (count(*) FILTER (WHERE NOT success))::int AS error_count,
+       (count(*) FILTER (WHERE ${HIT}))::int AS cache_hits,
+       max(created_at) AS last_seen,
+       min(created_at) AS first_seen,
+       avg(fb.weighted)::float8 AS avg_weighted_feedback,
+       count(fb.weighted)::int AS requests_with_feedback,
+       count(*) OVER ()::int AS total_groups
+     FROM base LEFT JOIN fb ON fb.trace_id = base.trace_id
+     GROUP BY 1 ORDER BY requests DESC, key NULLS LAST
+     LIMIT ${page.size} OFFSET ${page.size * page.current}`,
+    params,
+  );
+  const data = rows.map((r) => {
+    const requests = Number(r.requests);
+    return {
+      object: 'analytics-group',
+      [name]: r.key,
+      ...('metadataKey' in dimension ? {} : dimension.column === 'provider' ? {} : {}),
+      requests,
+      cost: round(Number(r.cost)),
+      total_tokens: Number(r.total_tokens),
+      avg_tokens: round(Number(r.avg_tokens), 2),
+      avg_input_tokens: round(Number(r.avg_input_tokens), 2),
+      avg_output_tokens: round(Number(r.avg_output_tokens), 2),
+      avg_latency: round(Number(r.avg_latency), 2),
+      p95_latency: round(Number(r.p95_latency), 2),
+      p99_latency: round(Number(r.p99_latency), 2),
+      success_rate: pct(Number(r.successes), requests),
+      error_count: Number(r.error_count),
+      cache_hit_rate: pct(Number(r.cache_hits), requests),
+      avg_weighted_feedback: r.avg_weighted_feedback === null ? null : round(Number(r.avg_weighted_feedback), 3),
+      requests_with_feedback: Number(r.requests_with_feedback),
+      last_seen: r.last_seen ? new Date(r.last_seen as string).toISOString() : null,
+      first_seen: r.first_seen ? new Date(r.first_seen as string).toISOString() : null,
+    };
+  });
+  return { object: 'list', total: Number(rows[0]?.total_groups ?? 0), data };
+}

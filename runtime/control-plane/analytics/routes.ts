@@ -1,0 +1,36 @@
+/** The analytics route keys (Portkey's SDK and API-reference spellings), kept free of imports: routes.ts and the CDK read it. */
+export const analyticsRoutes = [
+  'requests',
+  'cost',
+  'tokens',
+  'latency',
+  'users',
+  'users-requests',
+  'users/requests',
+  'errors',
+  'errors-rate',
+  'errors/rate',
+  'errors-stack',
+  'errors/stacks',
+  'errors-status-code',
+  'errors/status-codes',
+  'requests-rescued',
+  'requests/rescued',
+  'cache-hit-rate',
+  'cache/hit-rate',
+  'cache-latency',
+  'cache/latency',
+  'feedbacks',
+  'feedbacks/weighted',
+  'feedbacks/score',
+  'feedbacks/scores',
+  'feedbacks/ai-models',
+]
+  .map((g) => `GET /v1/analytics/graphs/${g}`)
+  .concat([
+    'GET /v1/analytics/summary/cache',
+    'GET /v1/analytics/groups/ai-models',
+    'GET /v1/analytics/groups/users',
+    'GET /v1/analytics/groups/metadata/{metadataKey}',
+    'GET /v1/analytics/groups/{groupBy}',
+  ]);

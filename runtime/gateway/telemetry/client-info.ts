@@ -1,0 +1,44 @@
+import type { IncomingHttpHeaders } from 'node:http';
+
+export interface ClientInfo {
+  runtime: string | null;
+  runtimeVersion: string | null;
+  sdk: string | null;
+  sdkVersion: string | null;
+}
+
+const h = (headers: IncomingHttpHeaders, name: string): string | undefined => {
+  const v = headers[name];
+  const s = (Array.isArray(v) ? v[0] : v)?.trim();
+  return s ? s.slice(0, 64) : undefined;
+};
+
+/**
+ * The caller's SDK and runtime, from what SDKs send anyway: the Stainless headers of the openai and
+ * anthropic SDKs (`x-stainless-lang`, `-package-version`, `-runtime`, `-runtime-version`), the
+ * portkey-ai SDK's `x-portkey-runtime`/`-runtime-version`/`-package-version`, else the user-agent's first product.
+ */
+export function clientInfo(headers: IncomingHttpHeaders): ClientInfo {
+  const ua = h(headers, 'user-agent');
+  const product = ua ? /^([^\s/]+(?:\/[A-Za-z]+)?)[/ ]v?([\w.+-]+)/.exec(ua) : null;
+  const portkey = h(headers, 'x-portkey-package-version');
+  const stainlessLang = h(headers, 'x-stainless-lang');
+  let sdk: string | null = null;
+  let sdkVersion: string | null = null;
+  if (portkey) {
+    const m = /^([a-z-]+)-(\d[\w.+-]*)$/i.exec(portkey);
+    sdk = m ? `${m[1]}${stainlessLang ? `/${stainlessLang}` : ''}` : 'portkey';
+    sdkVersion = m ? m[2] : portkey;
+  } else if (product) {
+    sdk = product[1].toLowerCase();
+    sdkVersion = product[2];
+  }
+  if (stainlessLang && !sdk) sdk = stainlessLang;
+  if (!sdkVersion) sdkVersion = h(headers, 'x-stainless-package-version') ?? null;
+  return {
+    runtime: h(headers, 'x-stainless-runtime') ?? h(headers, 'x-portkey-runtime') ?? null,
+    runtimeVersion: h(headers, 'x-stainless-runtime-version') ?? h(headers, 'x-portkey-runtime-version') ?? null,
+    sdk,
+    sdkVersion,
+  };
+}

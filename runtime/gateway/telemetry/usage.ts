@@ -1,0 +1,119 @@
+/**
+ * Token usage from what the client was sent. OpenAI's JSON bodies and the final chunk of a stream
+ * with `stream_options.include_usage` carry `usage`; Anthropic's Messages format carries
+ * `input_tokens` in message_start and `output_tokens` in message_delta. When the provider reports
+ * nothing, the gateway estimates: about 4 characters a token (documented as an estimate).
+ */
+export interface Usage {
+  req: number;
+  res: number;
+  total: number;
+  estimated: boolean;
+}
+
+/** The JSON object that starts at `start` (a `{`), or undefined; strings and escapes respected. */
+function objectAt(text: string, start: number): Record<string, unknown> | undefined {
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash
+      else if (c === 34) inString = false;
+      continue;
+    }
+    if (c === 34) inString = true;
+    else if (c === 123) depth++;
+    else if (c === 125 && --depth === 0) {
+      try {
+        return JSON.parse(text.slice(start, i + 1)) as Record<string, unknown>;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}
+
+interface RawUsage {
+  input?: number;
+  output?: number;
+  total?: number;
+}
+
+function read(obj: Record<string, unknown>): RawUsage {
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined);
+  return {
+    input: num(obj.prompt_tokens) ?? num(obj.input_tokens),
+    output: num(obj.completion_tokens) ?? num(obj.output_tokens),
+    total: num(obj.total_tokens),
+  };
+}
+
+/** Every `"usage":{...}` object in `text`, in order (`"usage":null` is skipped). */
+function usageObjects(text: string, fromEnd: boolean): RawUsage[] {
+  const out: RawUsage[] = [];
+  const re = /"usage"\s*:\s*\{/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const obj = objectAt(text, m.index + m[0].length - 1);
+    if (obj) out.push(read(obj));
+  }
+  return fromEnd ? out.reverse() : out;
+}
+
+export function usageFromResponse(head: string, tail: string): RawUsage | undefined {
+  const last = usageObjects(tail, true).find((u) => u.input !== undefined || u.output !== undefined || u.total !== undefined);
+  const first = usageObjects(head, false).find((u) => u.input !== undefined);
+  if (!last && !first) return undefined;
+  return {
+    input: last?.input ?? first?.input,
+    output: last?.output ?? first?.output,
+    total: last?.total,
+  };
+}
+
+export function estimateTokens(chars: number): number {
+  return chars <= 0 ? 0 : Math.ceil(chars / 4);
+}
+
+/** The characters of prompt text in an OpenAI/Anthropic-style request body: messages, prompt, input, system. */
+export function promptChars(body: unknown): number {
+  if (!body || typeof body !== 'object') return 0;
+  const b = body as Record<string, unknown>;
+  let n = 0;
+  const add = (v: unknown): void => {
+    if (typeof v === 'string') n += v.length;
+    else if (Array.isArray(v)) v.forEach(add);
+    else if (v && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      if (typeof o.text === 'string') n += o.text.length;
+      if ('content' in o) add(o.content);
+    }
+  };
+  add(b.messages);
+  add(b.prompt);
+  add(b.input);
+  add(b.system);
+  return n;
+}
+
+/** Text the model produced, from a captured JSON body or SSE stream (OpenAI or Anthropic shapes). */
+export function completionChars(text: string): number {
+  let n = 0;
+  const re = /"(?:content|text|partial_json|arguments)"\s*:\s*"((?:[^"\\]|\\.)*)"/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) n += m[1].length;
+  return n;
+}
+
+export function resolveUsage(
+  raw: RawUsage | undefined,
+  estimate: () => { req: number; res: number },
+): Usage {
+  if (raw && (raw.input !== undefined || raw.output !== undefined || raw.total !== undefined)) {
+    const req = raw.input ?? (raw.total !== undefined && raw.output !== undefined ? raw.total - raw.output : 0);
+    const res = raw.output ?? (raw.total !== undefined ? Math.max(0, raw.total - req) : 0);
+    return { req, res, total: raw.total ?? req + res, estimated: false };
+  }
+  const e = estimate();
+  return { req: e.req, res: e.res, total: e.req + e.res, estimated: true };
+}
