@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { fileLogStore } from './adapters/file-log-store.js';
+import { fileSnapshotStore } from './adapters/file-snapshot-store.js';
 import { kmsKeyring } from './adapters/kms-keyring.js';
 import { localKeyring } from './adapters/local-keyring.js';
 import { memoryCache } from './adapters/memory-cache.js';
@@ -57,13 +58,17 @@ export async function runGateway(opts: {
   if (!dataPlaneToken) throw new Error('set TOLLGATE_DATA_PLANE_TOKEN to the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
   const cache = chooseCache(opts.cache, opts.redisUrl);
   const logStore = opts.logDir ? fileLogStore(resolve(opts.logDir)) : undefined;
+  const keyring = await chooseKeyring(opts.keyringFile);
+  // Without Redis, TOLLGATE_SNAPSHOT_FILE keeps the last good snapshot on disk (encrypted, 0600) for restarts.
+  const snapshotFile = process.env.TOLLGATE_SNAPSHOT_FILE || undefined;
   const running = await startGateway({
     host: opts.host,
     port: opts.port,
     controlPlaneUrl: opts.controlPlaneUrl.replace(/\/+$/, ''),
     dataPlaneToken,
-    keyring: await chooseKeyring(opts.keyringFile),
+    keyring,
     cache,
+    snapshotStore: snapshotFile ? fileSnapshotStore({ path: resolve(snapshotFile), keyring }) : undefined,
     logStore,
     syncIntervalMs: opts.syncInterval * 1000,
     customHostAllowlist: (process.env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
