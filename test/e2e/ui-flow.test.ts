@@ -2,6 +2,14 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUi, launchBrowser, screenshot, startUiStack, watchConsole, type UiStack } from './ui-harness.js';
 
+// The callbacks passed to page.evaluate/waitForFunction run in the browser; the root tsconfig has no DOM lib.
+interface El {
+  id: string;
+  textContent: string | null;
+}
+declare const document: { activeElement: El | null; querySelector(s: string): El | null; documentElement: { scrollWidth: number; clientWidth: number } };
+declare function getComputedStyle(e: El): { outlineStyle: string };
+
 /**
  * The control panel in headless Chromium against a real control plane (PGlite, local keyring),
  * served same-origin through serveUi. Fails on any browser console error except the 404s of
