@@ -109,8 +109,8 @@ export const simpleGraphs: Record<string, (s: Series) => object> = {
   requests: (s) => graph({ total: s.summary.requests }, s.points.map((p) => ({ timestamp: p.timestamp, total: p.a.requests }))),
   cost: (s) =>
     graph(
-      { total: round(s.summary.cost), avg: round(s.summary.avg_cost) },
-      s.points.map((p) => ({ timestamp: p.timestamp, total: round(p.a.cost), avg: round(p.a.avg_cost) })),
+      { total: round(s.summary.cost, 8), avg: round(s.summary.avg_cost, 8) },
+      s.points.map((p) => ({ timestamp: p.timestamp, total: round(p.a.cost, 8), avg: round(p.a.avg_cost, 8) })),
     ),
   tokens: (s) =>
     graph(
@@ -141,7 +141,7 @@ export const simpleGraphs: Record<string, (s: Series) => object> = {
           simple_hits: p.a.simple_hits,
           semantic_hits: p.a.semantic_hits,
           rate: pct(p.a.cache_hits, p.a.requests),
-          cumulative_simple_cache_savings: round(savings),
+          cumulative_simple_cache_savings: round(savings, 8),
           cumulative_semantic_cache_savings: 0,
         };
       }),
@@ -346,7 +346,7 @@ export async function groupBy(
       [name]: r.key,
       ...('metadataKey' in dimension ? {} : dimension.column === 'provider' ? {} : {}),
       requests,
-      cost: round(Number(r.cost)),
+      cost: round(Number(r.cost), 8),
       total_tokens: Number(r.total_tokens),
       avg_tokens: round(Number(r.avg_tokens), 2),
       avg_input_tokens: round(Number(r.avg_input_tokens), 2),
