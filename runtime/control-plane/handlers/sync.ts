@@ -126,6 +126,16 @@ async function recordHeartbeat(req: RouteRequest, credential: DataPlaneCredentia
   }
 }
 
+/** `last_seen_at` bookkeeping at most once a minute per credential and process: a 304 heartbeat stays a read. */
+const touchedAt = new Map<string, number>();
+function touchSometimes(req: RouteRequest, credentialId: string): Promise<void> {
+  const now = Date.now();
+  if ((touchedAt.get(credentialId) ?? 0) > now - 60_000) return Promise.resolve();
+  if (touchedAt.size > 10_000) touchedAt.clear();
+  touchedAt.set(credentialId, now);
+  return touchCredential(req.ctx.db, credentialId).catch(() => undefined);
+}
+
 function waitSeconds(): number {
   const n = Number(process.env.TOLLGATE_SYNC_WAIT_SECONDS);
   return Number.isFinite(n) && n > 0 ? Math.min(n, 28) : 25;
@@ -144,7 +154,7 @@ export const handler = controlPlaneHandler('sync', {
     const revision = await orgRevision(req.ctx.db, org);
     if (revision === undefined) throw unauthorized('invalid data-plane credential');
     const bookkeeping = Promise.all([
-      touchCredential(req.ctx.db, credential.id).catch(() => undefined),
+      touchSometimes(req, credential.id),
       recordHeartbeat(req, credential, protocol, revision),
     ]);
 
