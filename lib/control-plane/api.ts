@@ -76,7 +76,8 @@ export class ControlPlaneApi extends Construct {
     }
     for (const route of controlPlaneRoutes) {
       const [method, path] = route.routeKey.split(' ') as [string, string];
-      new apigwv2.HttpRoute(this, `Route${pascal(route.routeKey)}`, {
+      // The route key itself is the id ('/' is not allowed in ids): `users-requests` and `users/requests` stay distinct.
+      new apigwv2.HttpRoute(this, `Route ${route.routeKey.replace(/\//g, '|')}`, {
         httpApi: this.httpApi,
         routeKey: apigwv2.HttpRouteKey.with(path, method as apigwv2.HttpMethod),
         integration: integrations.get(route.handler)!,

@@ -9,6 +9,13 @@ import { acknowledge } from '../nag.js';
 import { PACKAGE_ROOT } from '../paths.js';
 import type { ControlPlaneFunctionProps } from './props.js';
 
+/**
+ * Modules left out of the bundles: the AWS SDK v3 (provided by the Lambda runtime), pg's optional native
+ * binding, and native addons that esbuild cannot bundle for another CPU (they must not be needed on Lambda;
+ * see docs/deploy-aws.md).
+ */
+export const EXTERNAL_MODULES = ['@aws-sdk/*', 'pg-native', '@node-rs/argon2'];
+
 /** ESM bundles still load CJS dependencies that call `require`. */
 export const ESM_REQUIRE_BANNER =
   "import { createRequire as __tollgateCreateRequire } from 'node:module'; const require = __tollgateCreateRequire(import.meta.url);";
@@ -64,7 +71,7 @@ export function tollgateFunction(scope: Construct, id: string, o: TollgateFuncti
       minify: true,
       sourceMap: true,
       sourcesContent: false,
-      externalModules: ['@aws-sdk/*', 'pg-native'],
+      externalModules: EXTERNAL_MODULES,
       forceDockerBundling: false,
     },
   });

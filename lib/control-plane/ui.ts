@@ -141,8 +141,9 @@ export class ControlPlaneUi extends Construct {
           'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]');
       }
       const ui = iam5Resource(this, this.bucket.arnForObjects('*'));
-      // The CDK bootstrap asset bucket (default synthesizer qualifier).
-      const assets = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]';
+      // The CDK bootstrap asset bucket (default synthesizer naming).
+      const qualifier = stack.node.tryGetContext('@aws-cdk/core:bootstrapQualifier') ?? 'hnb659fds';
+      const assets = iam5Resource(this, `arn:${stack.partition}:s3:::cdk-${qualifier}-assets-${stack.account}-${stack.region}/*`);
       acknowledge(deployment.handlerRole, 'CloudFront CreateInvalidation/GetInvalidation after the upload support no resource-level scoping in this aws-cdk-lib handler policy.',
         'AwsSolutions-IAM5[Resource::*]');
       acknowledge(deployment.handlerRole, 'BucketDeployment copies the UI build from the CDK asset bucket into the UI bucket and prunes old files: object-level wildcards on those two buckets only.',

@@ -4,10 +4,11 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { expect, it } from 'vitest';
 // What a consumer writes: the package entry point (package.json "exports" → lib/index.ts).
 import { ControlPlane, DataPlane } from '../../lib/index.js';
-import { HANDLERS_DIR } from './helpers.js';
+import { HANDLERS_DIR, NO_BUNDLING_CONTEXT } from './helpers.js';
 
 it('a consumer app synthesizes both constructs with minimal props', () => {
-  const app = new App();
+  // Bundling is proven in control-plane.test.ts; here it is switched off to keep the suite fast.
+  const app = new App({ context: { [NO_BUNDLING_CONTEXT]: [] } });
   const vendor = new Stack(app, 'Vendor');
   const controlPlane = new ControlPlane(vendor, 'Tollgate', { handlersDir: HANDLERS_DIR });
   const customer = new Stack(app, 'Customer');

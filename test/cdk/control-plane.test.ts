@@ -1,16 +1,16 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_UI_ASSETS_DIR } from '../../lib/paths.js';
 import { controlPlaneHandlers, controlPlaneRoutes } from '../../runtime/control-plane/routes.js';
 import { join } from 'node:path';
-import { FIXTURE_HANDLERS_DIR, synthControlPlane } from './helpers.js';
+import { UI_FIXTURE_DIR, synthControlPlane } from './helpers.js';
 
 const BYOK = 'arn:aws:kms:eu-west-1:222222222222:key/aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee';
 
-// Each configuration is synthesized (and its Lambdas bundled with local esbuild) once.
-const defaults = synthControlPlane();
+// Each configuration is synthesized once; the defaults also bundle the real handlers with local esbuild.
+const defaults = synthControlPlane({}, undefined, { bundle: true });
 const custom = synthControlPlane({
   byokKeyArn: BYOK,
   metricsStore: 'timestream',
@@ -53,6 +53,20 @@ describe('ControlPlane defaults', () => {
         LoggingConfig: Match.objectLike({ LogFormat: 'JSON', ApplicationLogLevel: 'INFO' }),
         VpcConfig: Match.objectLike({ SubnetIds: Match.anyValue() }),
       });
+    }
+  });
+
+  it('bundles each handler with local esbuild into one ESM file with the require banner', () => {
+    const assembly = defaults.app.synth();
+    const manifest = JSON.parse(readFileSync(join(assembly.directory, 'Cp.assets.json'), 'utf8'));
+    const bundles = (Object.values(manifest.files) as Array<{ source: { path: string } }>)
+      .map((f) => join(assembly.directory, f.source.path, 'index.mjs'))
+      .filter((p) => existsSync(p));
+    expect(bundles).toHaveLength(controlPlaneHandlers.length + 1);
+    for (const b of bundles) {
+      const code = readFileSync(b, 'utf8');
+      expect(code.startsWith('import { createRequire as __tollgateCreateRequire }')).toBe(true);
+      expect(code).toMatch(/export\s*\{[^}]*handler/);
     }
   });
 
@@ -212,7 +226,7 @@ describe('ControlPlane options', () => {
 
   it('data-plane accounts may decrypt with the created key; alarms notify a topic; a UI build is uploaded', () => {
     const { template } = synthControlPlane(
-      { dataPlaneAccountIds: ['333333333333'], uiAssetsDir: join(FIXTURE_HANDLERS_DIR, '..', 'ui') },
+      { dataPlaneAccountIds: ['333333333333'], uiAssetsDir: UI_FIXTURE_DIR },
       (stack) => ({ alarmTopic: new sns.Topic(stack, 'Alarms') }),
     );
     template.resourceCountIs('Custom::CDKBucketDeployment', 1);

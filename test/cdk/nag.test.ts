@@ -1,10 +1,8 @@
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { FIXTURE_HANDLERS_DIR, nagFindings, synthControlPlane, synthDataPlane } from './helpers.js';
+import { UI_FIXTURE_DIR, nagFindings, synthControlPlane, synthDataPlane } from './helpers.js';
 
-const UI_FIXTURE = join(FIXTURE_HANDLERS_DIR, '..', 'ui');
 
 // cdk-nag AwsSolutions: every error AND warning must be fixed or acknowledged (with a reason) next to the resource.
 describe('cdk-nag AwsSolutions', () => {
@@ -27,11 +25,11 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('ControlPlane: defaults with a UI build and BYOK + Timestream + OIDC + WAF + no proxy', () => {
     const apps = [
-      synthControlPlane({ uiAssetsDir: UI_FIXTURE }).app,
+      synthControlPlane({ uiAssetsDir: UI_FIXTURE_DIR }).app,
       synthControlPlane({
         byokKeyArn: 'arn:aws:kms:us-east-1:222222222222:key/k', metricsStore: 'timestream',
         oidcIssuerUrl: 'https://login.example.com', oidcClientId: 'ui', createWebAcl: true,
-        database: { proxy: false }, env: { region: 'us-east-1', account: '111111111111' },
+        database: { proxy: false }, env: { region: 'us-east-1', account: '111111111111' }, uiAssetsDir: UI_FIXTURE_DIR,
       }).app,
     ];
     for (const app of apps) expect(nagFindings(app)).toEqual([]);

@@ -5,7 +5,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { ControlPlane, DataPlane, type ControlPlaneProps, type DataPlaneProps } from '../../lib/index.js';
-import { FIXTURE_HANDLERS_DIR, PINNED_IMAGE } from './helpers.js';
+import { HANDLERS_DIR, PINNED_IMAGE } from './helpers.js';
 
 function dataPlane(props: (stack: Stack) => Partial<DataPlaneProps>, env?: { region: string }): () => void {
   return () => {
@@ -22,7 +22,7 @@ function dataPlane(props: (stack: Stack) => Partial<DataPlaneProps>, env?: { reg
 function controlPlane(props: (stack: Stack) => ControlPlaneProps, env?: { region: string }): () => void {
   return () => {
     const stack = new Stack(new App(), 'S', { env });
-    new ControlPlane(stack, 'Cp', { handlersDir: FIXTURE_HANDLERS_DIR, ...props(stack) });
+    new ControlPlane(stack, 'Cp', { handlersDir: HANDLERS_DIR, ...props(stack) });
   };
 }
 
