@@ -7,7 +7,9 @@ import type { ControlPlaneContext } from './context.js';
 import { handler as apiKeys } from './handlers/api-keys.js';
 import { handler as configs } from './handlers/configs.js';
 import { handler as dataPlanes } from './handlers/data-planes.js';
+import { handler as platform } from './handlers/platform.js';
 import { handler as sync } from './handlers/sync.js';
+import { handler as users } from './handlers/users.js';
 import { handler as virtualKeys } from './handlers/virtual-keys.js';
 import { handler as workspaces } from './handlers/workspaces.js';
 import type { ControlPlaneLambdaContext } from './http/handler.js';
@@ -32,6 +34,8 @@ const handlers: Record<ControlPlaneHandlerName, LambdaHandler> = {
   analytics,
   logs,
   feedback,
+  users,
+  platform,
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

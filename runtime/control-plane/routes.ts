@@ -12,7 +12,9 @@ export interface ControlPlaneRoute {
   handler: ControlPlaneHandlerName;
 }
 
-export const controlPlaneHandlers = ['workspaces', 'virtual-keys', 'configs', 'api-keys', 'sync', 'data-planes', 'ingest', 'analytics', 'logs', 'feedback'] as const;
+import { adminHandlers, adminRoutes } from './routes-admin.js';
+
+export const controlPlaneHandlers = ['workspaces', 'virtual-keys', 'configs', 'api-keys', 'sync', 'data-planes', 'ingest', 'analytics', 'logs', 'feedback', ...adminHandlers] as const;
 export type ControlPlaneHandlerName = (typeof controlPlaneHandlers)[number];
 
 const crud = (base: string, param: string, handler: ControlPlaneHandlerName): ControlPlaneRoute[] => [
@@ -44,4 +46,5 @@ export const controlPlaneRoutes: ControlPlaneRoute[] = [
   { routeKey: 'GET /v1/logs/{id}', handler: 'logs' },
   { routeKey: 'POST /v1/feedback', handler: 'feedback' },
   { routeKey: 'PUT /v1/feedback/{id}', handler: 'feedback' },
+  ...adminRoutes,
 ];

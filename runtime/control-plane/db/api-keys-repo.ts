@@ -148,3 +148,13 @@ export async function deleteApiKey(db: SqlQueryable, orgId: string, id: string):
   const { rows } = await db.query('DELETE FROM api_keys WHERE organisation_id = $1 AND id = $2 RETURNING id', [orgId, id]);
   return rows.length > 0;
 }
+
+/** Rotation: a new hash and mask for the same key row; the old secret no longer matches anything. */
+export async function rotateApiKey(db: SqlQueryable, orgId: string, id: string, keyHash: string, maskedKey: string, expectedVersion?: number) {
+  const { rows } = await db.query<ApiKeyRow>(
+    `UPDATE api_keys SET key_hash = $3, masked_key = $4, version = version + 1, updated_at = now()
+     WHERE organisation_id = $1 AND id = $2 AND ($5::int IS NULL OR version = $5) RETURNING *`,
+    [orgId, id, keyHash, maskedKey, expectedVersion ?? null],
+  );
+  return rows[0];
+}

@@ -22,11 +22,10 @@ export async function asApp(tx: SqlQueryable): Promise<void> {
   await tx.query(`SET LOCAL ROLE ${APP_ROLE}`);
 }
 
-export async function setTenant(tx: SqlQueryable, organisationId: string, workspaceId: string | null = null): Promise<void> {
-  await tx.query(`SELECT set_config('${ORG_SETTING}', $1, true), set_config('${WORKSPACE_SETTING}', $2, true)`, [
-    organisationId,
-    workspaceId ?? '',
-  ]);
+/** `workspaces`: one id, several (an org member's), or null/empty for the whole organisation. */
+export async function setTenant(tx: SqlQueryable, organisationId: string, workspaces: string | readonly string[] | null = null): Promise<void> {
+  const list = workspaces === null ? '' : typeof workspaces === 'string' ? workspaces : workspaces.join(',');
+  await tx.query(`SELECT set_config('${ORG_SETTING}', $1, true), set_config('${WORKSPACE_SETTING}', $2, true)`, [organisationId, list]);
 }
 
 /** Runs `fn` in a transaction as the app role, scoped to one organisation (and optionally one workspace). */

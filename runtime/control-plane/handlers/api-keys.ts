@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { hashSecret, maskSecret, newSecret } from '../../core/secrets.js';
 import { API_KEY_PREFIX } from '../bootstrap.js';
-import { deleteApiKey, getApiKey, insertApiKey, listApiKeys, updateApiKey, type ApiKeyRow } from '../db/api-keys-repo.js';
+import { deleteApiKey, getApiKey, insertApiKey, listApiKeys, rotateApiKey, updateApiKey, type ApiKeyRow } from '../db/api-keys-repo.js';
 import { mutateOrg } from '../db/revision.js';
-import { forbidden, notFound, badRequest } from '../http/problems.js';
-import { requireOrganisationKey, resolveWorkspace, visibleTo, workspaceFilter, type Caller } from '../http/auth.js';
+import { badRequest, conflict, forbidden, notFound } from '../http/problems.js';
+import { requireOrganisationKey, resolveWorkspace, scopesIn, visibleTo, workspaceFilter, type Caller } from '../http/auth.js';
 import { authorized, iso } from '../http/authorized.js';
 import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { KNOWN_SCOPES } from '../scopes.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 
 const futureDate = z.coerce
@@ -25,16 +26,20 @@ const common = {
   usage_limits: z.record(z.string(), z.unknown()).nullable().optional(),
   rate_limits: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
 };
+const scopeList = z
+  .array(z.string().min(1).max(100))
+  .max(200)
+  .refine((list) => list.every((x) => KNOWN_SCOPES.has(x)), { error: (iss) => `unknown scope(s): ${(iss.input as string[]).filter((x) => !KNOWN_SCOPES.has(x)).join(', ')}` });
 const createBody = z.object({
   name: z.string().trim().min(1).max(255).optional(),
   workspace_id: z.string().optional(),
   user_id: z.string().max(255).optional(),
-  scopes: z.array(z.string().min(1).max(100)).max(200),
+  scopes: scopeList,
   ...common,
 });
 const updateBody = z.object({
   name: z.string().trim().min(1).max(255).optional(),
-  scopes: z.array(z.string().min(1).max(100)).max(200).optional(),
+  scopes: scopeList.optional(),
   status: z.enum(['active', 'revoked']).optional(),
   ...common,
 });
@@ -45,8 +50,9 @@ const paging = z.object({
 });
 
 /** A key may hand out only scopes it holds itself; otherwise any key could mint an admin key. */
-function assertGrantable(caller: Caller, scopes: string[]): void {
-  const missing = scopes.filter((s) => !caller.scopes.has(s));
+function assertGrantable(caller: Caller, scopes: string[], workspaceId: string | null = null): void {
+  const held = scopesIn(caller, workspaceId);
+  const missing = scopes.filter((s) => !held.has(s));
   if (missing.length) throw forbidden(`scopes: this API key cannot grant scopes it lacks (${missing.join(', ')})`);
 }
 
@@ -95,10 +101,10 @@ export const handler = controlPlaneHandler('api-keys', {
     if (!path.success) throw badRequest('path: expected /v1/api-keys/{organisation|workspace}/{user|service}');
     const { type: scope, subType: type } = path.data;
     const body = validate(createBody, req.body);
-    assertGrantable(caller, body.scopes);
     let workspaceId: string | null = null;
     if (scope === 'organisation') requireOrganisationKey(caller, 'creating an organisation API key');
     else workspaceId = (await resolveWorkspace(req.ctx.db, caller, body.workspace_id)).id;
+    assertGrantable(caller, body.scopes, workspaceId);
     const key = newSecret(API_KEY_PREFIX);
     const created = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
       insertApiKey(tx, caller.organisationId, {
@@ -127,9 +133,9 @@ export const handler = controlPlaneHandler('api-keys', {
 
   'PUT /v1/api-keys/{id}': authorized('api_keys', 'update', async (req, caller) => {
     const body = validate(updateBody, req.body);
-    if (body.scopes) assertGrantable(caller, body.scopes);
     const expected = expectedVersion(req.headers, req.body);
     const existing = await findVisible(req, caller);
+    if (body.scopes) assertGrantable(caller, body.scopes, existing.workspace_id);
     const updated = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
       updateApiKey(tx, caller.organisationId, existing.id, {
         name: body.name,
@@ -144,6 +150,19 @@ export const handler = controlPlaneHandler('api-keys', {
     );
     if (!updated) staleOrMissing('API key', existing.id, Boolean(await getApiKey(req.ctx.db, caller.organisationId, existing.id)));
     return json(200, present(updated), etag(updated.version));
+  }),
+
+  /** A new secret for the same key (id, scopes, defaults kept); the old secret stops working at once. */
+  'POST /v1/api-keys/{id}/rotate': authorized('api_keys', 'update', async (req, caller) => {
+    const existing = await findVisible(req, caller);
+    if (existing.status !== 'active') throw conflict(`API key "${existing.id}" is ${existing.status}`);
+    const expected = expectedVersion(req.headers, req.body);
+    const key = newSecret(API_KEY_PREFIX);
+    const rotated = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
+      rotateApiKey(tx, caller.organisationId, existing.id, hashSecret(key), maskSecret(key), expected),
+    );
+    if (!rotated) staleOrMissing('API key', existing.id, true);
+    return json(200, { id: rotated.id, key, version: rotated.version, object: 'api-key' }, etag(rotated.version));
   }),
 
   'DELETE /v1/api-keys/{id}': authorized('api_keys', 'delete', async (req, caller) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { memberRoutes } from '../api/members.js';
 import { mutateOrg } from '../db/revision.js';
 import {
   deleteWorkspace,
@@ -60,6 +61,7 @@ async function findVisible(req: RouteRequest, caller: Caller): Promise<Workspace
 }
 
 export const handler = controlPlaneHandler('workspaces', {
+  ...memberRoutes,
   'GET /v1/admin/workspaces': authorized('workspaces', 'list', async (req, caller) => {
     const page = validate(paging, req.query);
     if (caller.workspaceId) {

@@ -1,6 +1,6 @@
 import { setTenant, withAppRole } from '../db/tenant.js';
 import { scopeFor, type AdminResource, type AdminVerb } from '../scopes.js';
-import { authenticate, requireScope, type Caller } from './auth.js';
+import { authenticate, requireScope, rlsWorkspaces, type Caller } from './auth.js';
 import type { RouteFn, RouteRequest } from './handler.js';
 import type { HandlerResult } from './response.js';
 
@@ -18,8 +18,9 @@ export function authorized(
   return (req) =>
     withAppRole(req.ctx.db, async (tx, scoped) => {
       const caller = await authenticate(tx, req.headers);
-      requireScope(caller, scopeFor(resource, verb));
-      await setTenant(tx, caller.organisationId, caller.workspaceId);
+      caller.required = scopeFor(resource, verb);
+      requireScope(caller, caller.required);
+      await setTenant(tx, caller.organisationId, rlsWorkspaces(caller));
       return fn({ ...req, ctx: { ...req.ctx, db: scoped } }, caller);
     });
 }

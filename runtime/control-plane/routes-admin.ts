@@ -1,0 +1,30 @@
+/**
+ * The control-plane depth routes (identity, prompts, catalogue, audit, auth), spread into routes.ts
+ * so the local adapter and the CDK pick them up like every other route.
+ */
+export const adminHandlers = ['users', 'platform'] as const;
+export type AdminHandlerName = (typeof adminHandlers)[number] | 'workspaces' | 'api-keys';
+
+const members = '/v1/admin/workspaces/{workspaceId}/users';
+
+export const adminRoutes: { routeKey: string; handler: AdminHandlerName }[] = [
+  { routeKey: `POST ${members}`, handler: 'workspaces' },
+  { routeKey: `GET ${members}`, handler: 'workspaces' },
+  { routeKey: `GET ${members}/{userId}`, handler: 'workspaces' },
+  { routeKey: `PUT ${members}/{userId}`, handler: 'workspaces' },
+  { routeKey: `DELETE ${members}/{userId}`, handler: 'workspaces' },
+  { routeKey: 'GET /v1/admin/users', handler: 'users' },
+  { routeKey: 'GET /v1/admin/users/{userId}', handler: 'users' },
+  { routeKey: 'PUT /v1/admin/users/{userId}', handler: 'users' },
+  { routeKey: 'DELETE /v1/admin/users/{userId}', handler: 'users' },
+  { routeKey: 'POST /v1/admin/users/invites', handler: 'users' },
+  { routeKey: 'GET /v1/admin/users/invites', handler: 'users' },
+  { routeKey: 'GET /v1/admin/users/invites/{inviteId}', handler: 'users' },
+  { routeKey: 'DELETE /v1/admin/users/invites/{inviteId}', handler: 'users' },
+  { routeKey: 'POST /v1/admin/users/invites/{inviteId}/resend', handler: 'users' },
+  { routeKey: 'POST /v1/api-keys/{id}/rotate', handler: 'api-keys' },
+  { routeKey: 'POST /v1/platform/organisations', handler: 'platform' },
+  { routeKey: 'GET /v1/platform/organisations', handler: 'platform' },
+  { routeKey: 'GET /v1/platform/organisations/{organisationId}', handler: 'platform' },
+  { routeKey: 'PUT /v1/platform/organisations/{organisationId}', handler: 'platform' },
+];
