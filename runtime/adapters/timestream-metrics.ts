@@ -1,0 +1,111 @@
+import {
+  DescribeEndpointsCommand,
+  TimestreamWriteClient,
+  WriteRecordsCommand,
+  type _Record,
+  type TimestreamWriteClientConfig,
+} from '@aws-sdk/client-timestream-write';
+import type { MetricRecord, MetricsStore } from '../core/metrics.js';
+
+/**
+ * Opt-in metrics sink: Amazon Timestream for LiveAnalytics (closed to new AWS customers since
+ * 2025-06-20, hence opt-in; Postgres stays the default and the source of the analytics API).
+ *
+ * One multi-measure record per request (measure name `request`), dimensions for every filterable
+ * id, and the record id as a dimension: Timestream ignores a write whose dimensions, time and
+ * measures equal an existing record's, so a retried batch never double-counts.
+ *
+ * Endpoint discovery: in AWS the SDK discovers the ingestion endpoint itself. With
+ * `discoveryEndpoint` (tests, VPC endpoints), the adapter calls `DescribeEndpoints` there and
+ * sends `WriteRecords` to the address it returns, refreshed after `CachePeriodInMinutes`.
+ */
+export interface TimestreamMetricsOptions {
+  database: string;
+  table: string;
+  client?: TimestreamWriteClientConfig;
+  /** e.g. `http://127.0.0.1:9999`: where DescribeEndpoints is asked; its scheme is used for the discovered address. */
+  discoveryEndpoint?: string;
+}
+
+const MAX_RECORDS_PER_WRITE = 100;
+
+function dims(r: MetricRecord): { Name: string; Value: string }[] {
+  const out: { Name: string; Value: string }[] = [];
+  const add = (name: string, value: string | number | null | undefined) => {
+    if (value !== null && value !== undefined && value !== '') out.push({ Name: name, Value: String(value).slice(0, 2048) });
+  };
+  add('request_id', r.id);
+  add('organisation_id', r.organisation_id);
+  add('workspace_id', r.workspace_id);
+  add('api_key_id', r.api_key_id);
+  add('virtual_key', r.virtual_key);
+  add('config_id', r.config_id);
+  add('prompt_id', r.prompt_id);
+  add('provider', r.provider);
+  add('model', r.model);
+  add('endpoint', r.endpoint);
+  add('status', r.status);
+  add('cache_status', r.cache_status);
+  add('trace_id', r.trace_id);
+  for (const [k, v] of Object.entries(r.metadata ?? {}).slice(0, 16)) add(`md_${k.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 60), v);
+  return out;
+}
+
+export function toTimestreamRecord(r: MetricRecord): _Record {
+  const num = (name: string, value: number) => ({ Name: name, Value: String(value), Type: 'DOUBLE' as const });
+  const big = (name: string, value: number) => ({ Name: name, Value: String(Math.round(value)), Type: 'BIGINT' as const });
+  return {
+    Dimensions: dims(r),
+    MeasureName: 'request',
+    MeasureValueType: 'MULTI',
+    MeasureValues: [
+      big('total_ms', r.total_ms),
+      big('upstream_ms', r.upstream_ms),
+      big('gateway_ms', r.gateway_ms),
+      big('req_units', r.req_units),
+      big('res_units', r.res_units),
+      big('total_units', r.total_units),
+      big('retry_count', r.retry_count),
+      num('cost', r.cost),
+      { Name: 'success', Value: String(r.success), Type: 'BOOLEAN' },
+      { Name: 'stream', Value: String(r.stream), Type: 'BOOLEAN' },
+    ],
+    Time: String(Date.parse(r.created_at)),
+    TimeUnit: 'MILLISECONDS',
+  };
+}
+
+export function timestreamMetricsStore(opts: TimestreamMetricsOptions): MetricsStore {
+  let client: TimestreamWriteClient | undefined;
+  let expiresAt = 0;
+  const discovery = opts.discoveryEndpoint ? new TimestreamWriteClient({ ...opts.client, endpoint: opts.discoveryEndpoint }) : undefined;
+
+  const writer = async (): Promise<TimestreamWriteClient> => {
+    if (!discovery) return (client ??= new TimestreamWriteClient({ ...opts.client }));
+    if (client && Date.now() < expiresAt) return client;
+    const { Endpoints } = await discovery.send(new DescribeEndpointsCommand({}));
+    const found = Endpoints?.[0];
+    if (!found?.Address) throw new Error('Timestream DescribeEndpoints returned no endpoint');
+    const scheme = new URL(opts.discoveryEndpoint!).protocol;
+    client?.destroy();
+    client = new TimestreamWriteClient({ ...opts.client, endpoint: `${scheme}//${found.Address}` });
+    expiresAt = Date.now() + Math.max(1, found.CachePeriodInMinutes ?? 1) * 60_000;
+    return client;
+  };
+
+  return {
+    async write(records) {
+      const c = await writer();
+      for (let i = 0; i < records.length; i += MAX_RECORDS_PER_WRITE) {
+        const chunk = records.slice(i, i + MAX_RECORDS_PER_WRITE);
+        await c.send(new WriteRecordsCommand({ DatabaseName: opts.database, TableName: opts.table, Records: chunk.map(toTimestreamRecord) }));
+      }
+      // Timestream does not say which records were duplicates: report what was accepted.
+      return { inserted: records.length };
+    },
+    async close() {
+      client?.destroy();
+      discovery?.destroy();
+    },
+  };
+}
