@@ -9,7 +9,7 @@ const statusCodes = z.array(z.number().int().min(100).max(599));
 
 export const retrySchema = z
   .object({
-    attempts: z.number().int().min(0).max(10),
+    attempts: z.number().int().min(0).max(5),
     on_status_codes: statusCodes.optional(),
     use_retry_after_header: z.boolean().optional(),
   })
@@ -30,8 +30,23 @@ export const strategySchema = z
       .array(z.object({ query: z.record(z.string(), z.unknown()), then: z.string() }).strict())
       .optional(),
     default: z.string().optional(),
+    /** loadbalance: the same values of these fields (e.g. `metadata.user_id`) always reach the same target. */
+    sticky_session: z.object({ hash_fields: z.array(z.string().min(1)).min(1), ttl: z.number().int().positive().optional() }).strict().optional(),
   })
   .strict();
+
+/** A per-target circuit breaker: opens after failures, skips the target while open, half-opens after the cooldown. */
+export const circuitBreakerSchema = z
+  .object({
+    failure_threshold: z.number().int().positive().optional(),
+    failure_threshold_percentage: z.number().min(1).max(100).optional(),
+    minimum_requests: z.number().int().positive().optional(),
+    /** Milliseconds the circuit stays open before one trial request is let through. */
+    cooldown_interval: z.number().int().positive().optional(),
+    failure_status_codes: statusCodes.optional(),
+  })
+  .strict()
+  .refine((c) => c.failure_threshold !== undefined || c.failure_threshold_percentage !== undefined, { message: 'needs failure_threshold or failure_threshold_percentage' });
 
 const hookList = z.array(z.union([z.string(), z.record(z.string(), z.unknown())]));
 
@@ -60,6 +75,12 @@ const targetFields = {
   aws_session_token: z.string().optional(),
   vertex_project_id: z.string().optional(),
   vertex_region: z.string().optional(),
+  vertex_service_account_json: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
+  azure_auth_mode: z.enum(['api_key', 'entra', 'ad']).optional(),
+  azure_ad_token: z.string().optional(),
+  openai_organization: z.string().optional(),
+  openai_project: z.string().optional(),
+  cb_config: circuitBreakerSchema.optional(),
   strict_open_ai_compliance: z.boolean().optional(),
   before_request_hooks: hookList.optional(),
   after_request_hooks: hookList.optional(),
@@ -92,6 +113,12 @@ export interface GatewayConfig {
   aws_session_token?: string;
   vertex_project_id?: string;
   vertex_region?: string;
+  vertex_service_account_json?: string | Record<string, unknown>;
+  azure_auth_mode?: 'api_key' | 'entra' | 'ad';
+  azure_ad_token?: string;
+  openai_organization?: string;
+  openai_project?: string;
+  cb_config?: z.infer<typeof circuitBreakerSchema>;
   strict_open_ai_compliance?: boolean;
   before_request_hooks?: unknown[];
   after_request_hooks?: unknown[];
@@ -114,6 +141,14 @@ export const gatewayConfigSchema: z.ZodType<GatewayConfig> = z.lazy(() =>
       }
       if (mode === 'conditional' && !cfg.strategy?.conditions?.length) {
         ctx.addIssue({ code: 'custom', path: ['strategy', 'conditions'], message: 'conditional mode needs "conditions"' });
+      }
+      if (mode === 'conditional' && cfg.targets) {
+        const names = new Set(cfg.targets.map((t) => t.name).filter(Boolean));
+        cfg.strategy?.conditions?.forEach((c, i) => {
+          if (!names.has(c.then)) ctx.addIssue({ code: 'custom', path: ['strategy', 'conditions', i, 'then'], message: `no target is named "${c.then}"` });
+        });
+        const fallbackName = cfg.strategy?.default;
+        if (fallbackName !== undefined && !names.has(fallbackName)) ctx.addIssue({ code: 'custom', path: ['strategy', 'default'], message: `no target is named "${fallbackName}"` });
       }
       if (!cfg.targets && !cfg.provider && !cfg.virtual_key) {
         ctx.addIssue({

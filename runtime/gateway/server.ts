@@ -55,8 +55,14 @@ export interface RunningGateway {
 
 const routes: Record<string, Endpoint> = {
   'POST /v1/chat/completions': 'chatComplete',
+  'POST /v1/completions': 'complete',
   'POST /v1/embeddings': 'embed',
   'GET /v1/models': 'listModels',
+  'POST /v1/images/generations': 'imageGenerate',
+  'POST /v1/audio/speech': 'createSpeech',
+  'POST /v1/audio/transcriptions': 'createTranscription',
+  'POST /v1/audio/translations': 'createTranslation',
+  'POST /v1/responses': 'responses',
 };
 
 const ROUTE_HEADERS = ['x-portkey-config', 'x-portkey-virtual-key', 'x-portkey-provider'];
@@ -107,6 +113,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     pools,
     policy: { devMode: opts.devMode ?? false, allowlist: opts.customHostAllowlist ?? [] },
     requestLog,
+    cache: opts.cache,
   };
   let draining = false;
   let inFlight = 0;

@@ -127,11 +127,11 @@ describe('config routing', () => {
     expect(res.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
   });
 
-  it('times out a slow target (504) and falls back', async () => {
+  it('times out a slow target (408, Portkey’s shape) and falls back', async () => {
     h.openai.control.delayMs = 500;
     const alone = await chat({ virtual_key: 'openai-vk', request_timeout: 100 });
-    expect(alone.res.status).toBe(504);
-    expect(alone.json.error.code).toBe('upstream_timeout');
+    expect(alone.res.status).toBe(408);
+    expect(alone.json).toEqual({ error: { message: 'Request exceeded the timeout sent in the request: 100ms', type: 'timeout_error', param: null, code: null } });
     const { text } = await chat({ request_timeout: 100, ...fallback([{ virtual_key: 'openai-vk' }, { virtual_key: 'backup-vk' }]) });
     expect(text).toBe('Hello from backup');
   });

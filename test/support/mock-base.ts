@@ -22,6 +22,8 @@ export class MockControl {
   delayMs = 0;
   chunkDelayMs = 0;
   private hold: { promise: Promise<void>; release: () => void } | undefined;
+  /** A streamed reply breaks (socket destroyed) after its first content chunk. */
+  breakStream = false;
 
   /** The next `times` requests (default: all) answer `status` in the provider's error format. */
   fail(status: number, times = Number.POSITIVE_INFINITY): this {
@@ -49,6 +51,7 @@ export class MockControl {
     this.chunkDelayMs = 0;
     this.hold?.release();
     this.hold = undefined;
+    this.breakStream = false;
   }
 
   /** @internal */ takeFailure(): number | undefined {
@@ -59,6 +62,7 @@ export class MockControl {
 
   /** @internal */ async betweenChunks(index: number): Promise<void> {
     if (index === 1 && this.hold) await this.hold.promise;
+    if (index === 1 && this.breakStream) throw new Error('mock: stream broken on purpose');
     if (this.chunkDelayMs) await sleep(this.chunkDelayMs);
   }
 }
@@ -92,7 +96,8 @@ export async function startMockServer(handler: MockHandler): Promise<MockServer>
         if (control.delayMs) await sleep(control.delayMs);
         await handler(req, res, body, control);
       } catch (err) {
-        if (!res.headersSent) res.writeHead(500);
+        if (res.headersSent) return void res.destroy(); // a stream that breaks mid-way: no clean end
+        res.writeHead(500);
         res.end(String(err));
       }
     });

@@ -10,6 +10,13 @@ export interface MockOpenAIOptions {
   name?: string;
   /** When set, requests without `Authorization: Bearer <apiKey>` get OpenAI's 401. */
   apiKey?: string;
+  /**
+   * Speak Azure OpenAI instead: `/openai/deployments/{deployment}/...?api-version=` paths, the key
+   * in `api-key` (or an Entra token as `Authorization: Bearer`), and no `stream_options` before 2024-09.
+   */
+  azure?: { apiKey?: string; entraToken?: string };
+  /** Ignores `stream_options.include_usage` (as some OpenAI-compatible servers do). */
+  noStreamUsage?: boolean;
 }
 
 const errorTypes: Record<number, { type: string; code: string | null }> = {
@@ -31,7 +38,7 @@ export function openAIReplyText(name: string): string {
   return `Hello from ${name}`;
 }
 
-async function chat(res: ServerResponse, body: any, control: MockControl, name: string): Promise<void> {
+async function chat(res: ServerResponse, body: any, control: MockControl, name: string, noStreamUsage = false): Promise<void> {
   const id = `chatcmpl-${Math.random().toString(36).slice(2, 12)}`;
   const created = Math.floor(Date.now() / 1000);
   const model = body.model;
@@ -55,7 +62,7 @@ async function chat(res: ServerResponse, body: any, control: MockControl, name: 
       system_fingerprint: 'fp_mock',
     });
   }
-  const includeUsage = body.stream_options?.include_usage === true;
+  const includeUsage = body.stream_options?.include_usage === true && !noStreamUsage;
   res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
   const chunk = (delta: object, finish: string | null) => ({
     id,
@@ -81,6 +88,28 @@ async function chat(res: ServerResponse, body: any, control: MockControl, name: 
   res.end('data: [DONE]\n\n');
 }
 
+/** The legacy completions endpoint (JSON and SSE `text_completion` chunks). */
+async function completions(res: ServerResponse, body: any, control: MockControl, name: string, noStreamUsage = false): Promise<void> {
+  if (!body?.model || body.prompt === undefined) return openAIError(res, 400, "Missing required parameter: 'prompt'.");
+  const id = `cmpl-${Math.random().toString(36).slice(2, 12)}`;
+  const created = Math.floor(Date.now() / 1000);
+  const text = openAIReplyText(name);
+  const prompt = countTokens(String(body.prompt));
+  const usage = { prompt_tokens: prompt, completion_tokens: countTokens(text), total_tokens: prompt + countTokens(text) };
+  if (!body.stream) {
+    return sendJson(res, 200, { id, object: 'text_completion', created, model: body.model, choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }], usage });
+  }
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  const pieces = text.split(/(?= )/);
+  for (let i = 0; i < pieces.length; i++) {
+    if (i > 0) await control.betweenChunks(i);
+    if (res.destroyed) return;
+    res.write(`data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [{ text: pieces[i], index: 0, logprobs: null, finish_reason: i === pieces.length - 1 ? 'stop' : null }] })}\n\n`);
+  }
+  if (body.stream_options?.include_usage && !noStreamUsage) res.write(`data: ${JSON.stringify({ id, object: 'text_completion', created, model: body.model, choices: [], usage })}\n\n`);
+  res.end('data: [DONE]\n\n');
+}
+
 function embedding(input: string, dims = 8): number[] {
   return Array.from({ length: dims }, (_, i) => ((input.length + i) % 10) / 10);
 }
@@ -103,15 +132,43 @@ function embeddings(res: ServerResponse, body: any): void {
 export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<MockServer> {
   const name = opts.name ?? 'openai-mock';
   return startMockServer(async (req, res, body, control) => {
-    if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
+    let path = (req.url ?? '').split('?')[0];
+    if (opts.azure) {
+      const ok = (opts.azure.apiKey && req.headers['api-key'] === opts.azure.apiKey) || (opts.azure.entraToken && req.headers.authorization === `Bearer ${opts.azure.entraToken}`);
+      if (!ok) return openAIError(res, 401, 'Access denied due to invalid subscription key or wrong API endpoint.');
+      const version = new URL(req.url ?? '/', 'http://mock').searchParams.get('api-version');
+      if (!version) return openAIError(res, 404, 'Resource not found');
+      const m = /^\/openai\/deployments\/([^/]+)(\/.*)$/.exec(path);
+      if (!m) return openAIError(res, 404, 'Resource not found');
+      path = `/v1${m[2]}`;
+      if (body && typeof body === 'object' && !body.model) body.model = decodeURIComponent(m[1]);
+    } else if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
       return openAIError(res, 401, 'Incorrect API key provided.');
     }
     const failure = control.takeFailure();
     if (failure) return openAIError(res, failure, `mock ${name} failing with ${failure}`);
-    const path = (req.url ?? '').split('?')[0];
+    if (req.method === 'POST' && path === '/v1/completions') return completions(res, body, control, name, opts.noStreamUsage);
+    if (req.method === 'POST' && path === '/v1/images/generations') {
+      return sendJson(res, 200, { created: Math.floor(Date.now() / 1000), data: [{ url: 'https://images.example/mock.png', revised_prompt: body?.prompt }] });
+    }
+    if (req.method === 'POST' && path === '/v1/audio/speech') {
+      const audio = Buffer.from('ID3mock-audio-bytes');
+      res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': audio.length });
+      return void res.end(audio);
+    }
+    if (req.method === 'POST' && (path === '/v1/audio/transcriptions' || path === '/v1/audio/translations')) {
+      const type = String(req.headers['content-type'] ?? '');
+      if (!type.startsWith('multipart/form-data; boundary=')) return openAIError(res, 400, 'expected multipart/form-data');
+      const text = typeof body === 'string' ? body : '';
+      if (!text.includes('name="file"')) return openAIError(res, 400, "Missing required parameter: 'file'.");
+      return sendJson(res, 200, { text: path.endsWith('translations') ? 'translated by mock' : 'transcribed by mock' });
+    }
+    if (req.method === 'POST' && path === '/v1/responses') {
+      return sendJson(res, 200, { id: 'resp_mock', object: 'response', status: 'completed', model: body?.model, output: [{ type: 'message', id: 'msg_mock', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: openAIReplyText(name), annotations: [] }] }], usage: { input_tokens: 3, output_tokens: 3, total_tokens: 6 } });
+    }
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       if (!body?.model || !Array.isArray(body.messages)) return openAIError(res, 400, "Missing required parameter: 'messages'.");
-      return chat(res, body, control, name);
+      return chat(res, body, control, name, opts.noStreamUsage);
     }
     if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(res, body);
     if (req.method === 'GET' && path === '/v1/models') {

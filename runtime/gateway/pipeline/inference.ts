@@ -9,18 +9,33 @@ import type { GatewayState } from '../sync/gateway-state.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import type { CustomHostPolicy } from './custom-host.js';
 import { CancelSignal } from './cancel.js';
-import { run, type Outcome } from './execute.js';
+import { run, type Outcome, type RunContext } from './execute.js';
 import { forwardableHeaders } from './forward-headers.js';
-import { buildPlan, type LeafPlan } from './plan.js';
-import { reply } from './reply.js';
-import { selectConfig } from './select-config.js';
-import { callUpstream, type UpstreamPools } from './upstream.js';
+import { buildPlan, type CacheConfig, type LeafPlan } from './plan.js';
+import { reply, type ReplyOutcome } from './reply.js';
+import { metadataHeader, providerHeaderOptions, selectConfig, strictHeader } from './select-config.js';
+import { callUpstream, type UpstreamPools, type UpstreamResult } from './upstream.js';
+import { cacheKey, isCacheable, ResponseCache, type CacheStatus } from '../cache/response-cache.js';
+import { CircuitBreakers } from './circuit-breaker.js';
+import type { ConditionInput } from './conditions.js';
+import type { KeyValueCache } from '../../core/ports.js';
+import { unsupportedParam } from '../providers/index.js';
 
 export interface PipelineDeps {
   state(): GatewayState;
   pools: UpstreamPools;
   policy: CustomHostPolicy;
   requestLog: RequestLogger;
+  /** The shared cache port (Redis or memory): response cache entries and open circuit breakers. */
+  cache?: KeyValueCache;
+}
+
+/** Per-deps helpers built once: the response cache and the circuit breakers over the cache port. */
+const helpers = new WeakMap<PipelineDeps, { responseCache?: ResponseCache; breakers: CircuitBreakers }>();
+function helpersOf(deps: PipelineDeps) {
+  let h = helpers.get(deps);
+  if (!h) helpers.set(deps, (h = { responseCache: deps.cache ? new ResponseCache(deps.cache) : undefined, breakers: new CircuitBreakers(deps.cache) }));
+  return h;
 }
 
 function authenticate(state: GatewayState, presented: string | undefined): SyncApiKey {
@@ -42,6 +57,16 @@ function parseJsonObject(raw: Buffer): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+/** The prompt as text, for token counting when a stream carries no usage. */
+function promptText(body: Record<string, unknown> | undefined): string {
+  if (!body) return '';
+  if (typeof body.prompt === 'string') return body.prompt;
+  if (!Array.isArray(body.messages)) return '';
+  return (body.messages as { content?: unknown }[])
+    .map((m) => (typeof m.content === 'string' ? m.content : Array.isArray(m.content) ? m.content.map((p: { text?: string }) => p?.text ?? '').join(' ') : ''))
+    .join('\n');
+}
+
 function bearer(value: string | undefined): string | undefined {
   return value?.startsWith('Bearer ') ? value.slice(7).trim() || undefined : undefined;
 }
@@ -58,8 +83,9 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const state = deps.state();
   const apiKey = authenticate(state, req.headers['x-portkey-api-key'] as string | undefined);
 
+  const spec0Raw = endpoint === 'createTranscription' || endpoint === 'createTranslation';
   const raw = req.method === 'POST' ? await readBody(req) : undefined;
-  const body = raw ? parseJsonObject(raw) : undefined;
+  const body = raw && !spec0Raw ? parseJsonObject(raw) : undefined;
   const selected = selectConfig(req.headers, state, apiKey);
   const plan = buildPlan(selected.config, {
     state,
@@ -67,39 +93,92 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     callerProviderKey: bearer(req.headers.authorization),
     endpoint,
     policy: deps.policy,
+    headerOptions: providerHeaderOptions(req.headers),
+    strict: strictHeader(req.headers),
   });
 
   const forwarded = forwardableHeaders(req.headers);
+  const rawContentType = spec0Raw ? String(req.headers['content-type'] ?? 'application/octet-stream') : undefined;
   const upstreamAbort = new CancelSignal();
   const onClose = () => {
     if (!res.writableFinished) upstreamAbort.abort();
   };
   res.once('close', onClose);
 
-  const send = (leaf: LeafPlan) => {
+  const stream = body?.stream === true;
+  const { responseCache, breakers } = helpersOf(deps);
+  const forceRefresh = req.headers['x-portkey-cache-force-refresh'] === 'true';
+  const namespace = req.headers['x-portkey-cache-namespace'] as string | undefined;
+  let cacheStatus: CacheStatus = 'DISABLED';
+  let cacheWrite: { leaf: LeafPlan; key: string; cfg: CacheConfig } | undefined;
+
+  const send = async (leaf: LeafPlan): Promise<UpstreamResult> => {
     const spec = leaf.provider.endpoints[endpoint]!;
     let payload: string | Buffer | undefined = raw;
-    if (body && (leaf.overrideParams || spec.transformRequest)) {
-      // Only now is the body re-serialised; the common pass-through path forwards the caller's bytes.
-      const merged = leaf.overrideParams ? { ...body, ...leaf.overrideParams } : body;
-      payload = JSON.stringify(spec.transformRequest ? spec.transformRequest(merged, leaf.target) : merged);
+    const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
+    let path: string;
+    try {
+      let merged = body;
+      if (body) {
+        merged = leaf.overrideParams ? { ...body, ...leaf.overrideParams } : body;
+        if (spec.supportedParams) {
+          for (const field in merged) {
+            if (spec.supportedParams.has(field)) continue;
+            if (leaf.strict) return { kind: 'rejected', status: 400, message: unsupportedParam(leaf.provider.id, field), param: field };
+            if (merged === body) merged = { ...body };
+            delete merged[field];
+          }
+        }
+        if (stream && spec.streamUsage === 'ask' && (merged.stream_options as { include_usage?: boolean } | undefined)?.include_usage !== true) {
+          // Usage always comes in the final chunk: ask the provider for it.
+          merged = { ...merged, stream_options: { ...(merged.stream_options as object | undefined), include_usage: true } };
+        }
+        // Only now is the body re-serialised; the common pass-through path forwards the caller's bytes.
+        if (merged !== body || spec.transformRequest) payload = JSON.stringify(spec.transformRequest ? spec.transformRequest(merged, leaf.target) : merged);
+      }
+      path = typeof spec.path === 'string' ? spec.path : spec.path({ model, stream, target: leaf.target });
+      if (responseCache && isCacheable(leaf.cache)) {
+        const key = cacheKey({ namespace, path: spec0Raw ? '' : path, leaf, organisationId: state.organisationId, workspaceId: apiKey.workspace_id, body: merged ?? null });
+        cacheWrite = { leaf, key, cfg: leaf.cache };
+        if (forceRefresh) cacheStatus = 'REFRESH';
+        else {
+          const hit = spec0Raw ? undefined : await responseCache.get(key);
+          if (hit) {
+            cacheStatus = 'HIT';
+            return { kind: 'cached', status: hit.status, contentType: hit.contentType, body: hit.body };
+          }
+          cacheStatus = 'MISS';
+        }
+      }
+    } catch (err) {
+      if (err instanceof HttpProblem && err.status === 400) return { kind: 'rejected', status: 400, message: err.message };
+      throw err;
     }
+    const upstreamHeaders: Record<string, string> = { ...forwarded };
+    if (payload) upstreamHeaders['content-type'] = rawContentType ?? 'application/json';
+    Object.assign(upstreamHeaders, leaf.provider.signRequest ? await leaf.provider.signRequest({ method: spec.method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target) : leaf.provider.authHeaders(leaf.target));
     return callUpstream(deps.pools, {
       baseUrl: leaf.target.baseUrl,
-      path: spec.path,
+      path,
       method: spec.method,
-      headers: { ...forwarded, ...(payload ? { 'content-type': 'application/json' } : {}), ...leaf.provider.authHeaders(leaf.target) },
+      headers: upstreamHeaders,
       body: payload,
       timeoutMs: leaf.requestTimeoutMs,
       signal: upstreamAbort,
     });
+  };
+  let input: ConditionInput | undefined;
+  const runContext: RunContext = {
+    random: Math.random,
+    breakers,
+    input: () => (input ??= { metadata: metadataHeader(req.headers), params: body ?? {} }),
   };
 
   let outcome: Outcome;
   const upstreamStartedAt = Date.now();
   deps.requestLog.observe(res);
   try {
-    outcome = await run(plan, send);
+    outcome = await run(plan, send, runContext);
   } catch (err) {
     if (upstreamAbort.aborted) return; // the caller left before any answer: nothing to send
     throw err;
@@ -108,11 +187,22 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   headers['x-portkey-provider'] = leaf.provider.id;
   headers['x-portkey-retry-attempt-count'] = String(retries);
   if (selected.fromConfig) headers['x-portkey-last-used-option-index'] = leaf.path;
+  headers['x-portkey-cache-status'] = cacheWrite?.leaf === leaf || cacheStatus === 'DISABLED' ? cacheStatus : 'DISABLED';
 
   const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
   const spec = leaf.provider.endpoints[endpoint]!;
+  const write = cacheWrite?.leaf === leaf && result.kind === 'response' && responseCache ? cacheWrite : undefined;
+  let replied: ReplyOutcome | undefined;
   try {
-    await reply(res, result, { provider: leaf.provider, spec, transform: { model, traceId }, headers });
+    replied = await reply(res, result, {
+      provider: leaf.provider,
+      spec,
+      transform: { model, traceId, promptText: () => promptText(body) },
+      headers,
+      idleTimeoutMs: leaf.requestTimeoutMs,
+      ensureUsage: stream && (endpoint === 'chatComplete' || endpoint === 'complete') && !spec.createStreamTransformer,
+      capture: write ? (contentType, text) => responseCache!.set(write.key, write.cfg, result.status, contentType, text) : undefined,
+    });
   } finally {
     res.off('close', onClose);
     deps.requestLog.record({
@@ -122,7 +212,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       apiKeyId: apiKey.id,
       method: req.method ?? 'POST',
       path: req.url ?? '',
-      status: result.status,
+      status: replied?.status ?? result.status,
       provider: leaf.provider.id,
       model,
       stream: body?.stream === true,

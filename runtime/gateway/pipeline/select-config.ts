@@ -61,3 +61,36 @@ export function selectConfig(headers: Record<string, string | string[] | undefin
   if (defaultConfig) return { config: savedConfig(state, defaultConfig, apiKey), fromConfig: true };
   throw new HttpProblem(400, 'no route: send x-portkey-virtual-key, x-portkey-provider (with Authorization: Bearer <provider key>) or x-portkey-config');
 }
+
+/** Provider-option headers (Portkey's): `x-portkey-azure-resource-name` → `azure_resource_name`, and so on. */
+const OPTION_HEADER = /^x-portkey-((?:azure|aws|vertex|openai|anthropic)-[a-z0-9-]+)$/;
+
+export function providerHeaderOptions(headers: Record<string, string | string[] | undefined>): Record<string, unknown> | undefined {
+  let options: Record<string, unknown> | undefined;
+  for (const name in headers) {
+    if (name.charCodeAt(0) !== 120 /* x */ || !name.startsWith('x-portkey-')) continue;
+    const m = OPTION_HEADER.exec(name);
+    const value = header(headers, name);
+    if (m && value !== undefined) (options ??= {})[m[1].replace(/-/g, '_')] = value;
+  }
+  return options;
+}
+
+/** `x-portkey-strict-open-ai-compliance: false` drops unsupported fields instead of answering 400. */
+export function strictHeader(headers: Record<string, string | string[] | undefined>): boolean | undefined {
+  const value = header(headers, 'x-portkey-strict-open-ai-compliance');
+  return value === undefined ? undefined : value.toLowerCase() !== 'false';
+}
+
+/** `x-portkey-metadata`: a JSON object, for conditional routing, sticky hashing and logs. */
+export function metadataHeader(headers: Record<string, string | string[] | undefined>): Record<string, unknown> {
+  const value = header(headers, 'x-portkey-metadata');
+  if (!value) return {};
+  try {
+    const parsed = JSON.parse(value);
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    /* fall through */
+  }
+  throw new HttpProblem(400, 'x-portkey-metadata must be a JSON object');
+}

@@ -45,8 +45,17 @@ export interface UpstreamCall {
 
 export type UpstreamResult =
   | { kind: 'response'; status: number; headers: Dispatcher.ResponseData['headers']; body: Dispatcher.ResponseData['body'] }
-  /** The gateway could not get an answer: 502 (connect/socket) or 504 (timeout). */
-  | { kind: 'unreachable'; status: 502 | 504; message: string };
+  /** The gateway could not get an answer: 502 (connect/socket) or 408 (request_timeout, Portkey's status). */
+  | { kind: 'unreachable'; status: 502 | 408; message: string }
+  /** Refused before any call (a field the provider does not support, in strict mode): 400. */
+  | { kind: 'rejected'; status: 400; message: string; param?: string }
+  /** Served from the response cache. */
+  | { kind: 'cached'; status: number; contentType: string; body: string };
+
+/** Portkey's message for a request_timeout. */
+export function timeoutMessage(ms: number | undefined): string {
+  return `Request exceeded the timeout sent in the request: ${ms ?? 'the allowed'}ms`;
+}
 
 export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Promise<UpstreamResult> {
   const { pool, pathPrefix } = pools.resolve(call.baseUrl);
@@ -76,14 +85,14 @@ export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Pr
       path: pathPrefix + call.path,
       headers: call.headers,
       body: call.body,
-      // Streams may pause for long between tokens; the idle timeout belongs to issue 3's stream handling.
+      // Streams may pause for long between tokens; the idle timeout is enforced by the reply loop.
       bodyTimeout: 0,
       signal: signal as unknown as Dispatcher.RequestOptions['signal'],
     });
     return { kind: 'response', status: res.statusCode, headers: res.headers, body: res.body };
   } catch (err) {
     if (timedOut || err instanceof undiciErrors.HeadersTimeoutError || err instanceof undiciErrors.ConnectTimeoutError) {
-      return { kind: 'unreachable', status: 504, message: `the upstream did not answer within ${call.timeoutMs ?? 'the allowed'} ms` };
+      return { kind: 'unreachable', status: 408, message: timeoutMessage(call.timeoutMs) };
     }
     if (call.signal?.aborted) throw err;
     const code = (err as { code?: string }).code;

@@ -1,16 +1,27 @@
 import { anthropic } from './anthropic.js';
+import { azureOpenAI } from './azure-openai.js';
+import { bedrock } from './bedrock.js';
+import { cohere } from './cohere.js';
+import { google } from './google.js';
 import { openai } from './openai.js';
+import { deepseek, fireworks, groq, mistral, ollama, openaiCompatibleGeneric, openrouter, perplexity, together, xai } from './openai-compatible.js';
 import type { Provider } from './types.js';
+import { vertexAI } from './vertex-ai.js';
 
 /** The provider registry: the only place that lists providers. */
-const providers: ReadonlyMap<string, Provider> = new Map([openai, anthropic].map((p) => [p.id, p]));
+const all: Provider[] = [openai, azureOpenAI, anthropic, bedrock, google, vertexAI, mistral, groq, together, fireworks, deepseek, openrouter, perplexity, xai, ollama, cohere, openaiCompatibleGeneric];
+const providers = new Map<string, Provider>(all.map((p) => [p.id, p]));
+/** Portkey's slugs and common spellings for the same providers. */
+const ALIASES: Record<string, string> = { azure: 'azure-openai', mistral: 'mistral-ai', together: 'together-ai', fireworks: 'fireworks-ai', perplexity: 'perplexity-ai', xai: 'x-ai', gemini: 'google', vertex: 'vertex-ai', 'aws-bedrock': 'bedrock' };
+for (const [alias, id] of Object.entries(ALIASES)) providers.set(alias, providers.get(id)!);
 
 export function getProvider(id: string): Provider | undefined {
   return providers.get(id);
 }
 
 export function providerIds(): string[] {
-  return [...providers.keys()];
+  return all.map((p) => p.id);
 }
 
-export type { Endpoint, EndpointSpec, Provider, ProviderTarget, StreamTransformer, TransformContext } from './types.js';
+export type { Endpoint, EndpointSpec, PathContext, Provider, ProviderTarget, SignableRequest, StreamTransformer, TransformContext } from './types.js';
+export { unsupportedParam } from './types.js';

@@ -1,0 +1,353 @@
+import { generateKeyPairSync } from 'node:crypto';
+import OpenAI from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { API_KEY, BACKUP_SECRET, defaultSpec, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
+import type { MockServer } from '../support/mock-base.js';
+import { BEDROCK_REPLY_TEXT, startMockBedrock } from '../support/mock-bedrock.js';
+import { COHERE_REPLY_TEXT, startMockCohere } from '../support/mock-cohere.js';
+import { GEMINI_REPLY_TEXT, startMockGemini, type MockGemini } from '../support/mock-gemini.js';
+import { startMockOpenAI } from '../support/mock-openai.js';
+
+const GEMINI_KEY = 'AIza-gemini-secret-0123456789';
+const COHERE_KEY = 'co-secret-0123456789abcdef';
+const AZURE_KEY = 'azure-secret-0123456789abcdef';
+const AZURE_ENTRA = 'eyJ-entra-token-0123456789';
+const AWS = { accessKeyId: 'AKIAMOCKACCESSKEY01', secretAccessKey: 'mock/secret+access+key0123456789abcdef', region: 'eu-west-1' };
+const SA_EMAIL = 'tollgate@mock-project.iam.gserviceaccount.com';
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const SA_PRIVATE = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+const SA_PUBLIC = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+let h: GatewayHarness;
+let gemini: MockGemini;
+let bedrock: MockServer;
+let cohere: MockServer;
+let azure: MockServer;
+const mocks = () => [gemini, bedrock, cohere, azure, h.openai, h.backup];
+
+beforeAll(async () => {
+  gemini = await startMockGemini({ apiKey: GEMINI_KEY, servicePublicKey: SA_PUBLIC, serviceEmail: SA_EMAIL });
+  bedrock = await startMockBedrock(AWS);
+  cohere = await startMockCohere({ apiKey: COHERE_KEY });
+  azure = await startMockOpenAI({ name: 'azure', azure: { apiKey: AZURE_KEY, entraToken: AZURE_ENTRA } });
+  const serviceAccount = { type: 'service_account', project_id: 'mock-project', client_email: SA_EMAIL, private_key: SA_PRIVATE, private_key_id: 'kid1', token_uri: `${gemini.url}/token` };
+  h = await startGatewayHarness({
+    spec: (m) => {
+      const spec = defaultSpec(m);
+      spec.virtualKeys!.push(
+        { slug: 'gemini-vk', provider: 'google', secret: GEMINI_KEY, options: { custom_host: `${gemini.url}/v1beta` } },
+        { slug: 'vertex-vk', provider: 'vertex-ai', secret: 'unused', options: { custom_host: gemini.url, vertex_region: 'europe-west4', vertex_service_account_json: JSON.stringify(serviceAccount) } },
+        { slug: 'bedrock-vk', provider: 'bedrock', secret: AWS.secretAccessKey, options: { custom_host: bedrock.url, aws_region: AWS.region, aws_access_key_id: AWS.accessKeyId } },
+        { slug: 'cohere-vk', provider: 'cohere', secret: COHERE_KEY, options: { custom_host: cohere.url } },
+        { slug: 'azure-vk', provider: 'azure-openai', secret: AZURE_KEY, options: { custom_host: azure.url, azure_deployment_id: 'gpt4o-prod', azure_api_version: '2024-10-21' } },
+      );
+      return spec;
+    },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+  await Promise.all([gemini?.close(), bedrock?.close(), cohere?.close(), azure?.close()]);
+});
+beforeEach(() => mocks().forEach((m) => m.control.reset()));
+
+const messages = [
+  { role: 'system', content: 'You are terse.' },
+  { role: 'user', content: 'Say hello.' },
+];
+const TOOLS = [{ type: 'function', function: { name: 'get_weather', description: 'Weather for a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+
+async function chat(headers: Record<string, string>, body: object) {
+  const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-portkey-api-key': API_KEY, ...headers },
+    body: JSON.stringify(body),
+  });
+  return { res, json: (await res.json()) as any };
+}
+
+async function stream(headers: Record<string, string>, body: object) {
+  const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-portkey-api-key': API_KEY, ...headers },
+    body: JSON.stringify({ ...body, stream: true }),
+  });
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toContain('text/event-stream');
+  const events = (await res.text()).split('\n\n').filter(Boolean);
+  expect(events.at(-1)).toBe('data: [DONE]');
+  const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice('data: '.length)));
+  const text = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
+  const usage = chunks.at(-1).usage;
+  const toolCalls = chunks.flatMap((c) => c.choices?.[0]?.delta?.tool_calls ?? []);
+  return { res, chunks, text, usage, toolCalls };
+}
+
+describe.each([
+  ['mistral-ai', 'https://api.mistral.ai/v1'],
+  ['groq', 'https://api.groq.com/openai/v1'],
+  ['together-ai', 'https://api.together.xyz/v1'],
+  ['fireworks-ai', 'https://api.fireworks.ai/inference/v1'],
+  ['deepseek', 'https://api.deepseek.com'],
+  ['openrouter', 'https://openrouter.ai/api/v1'],
+  ['perplexity-ai', 'https://api.perplexity.ai'],
+  ['x-ai', 'https://api.x.ai/v1'],
+  ['ollama', 'http://localhost:11434/v1'],
+  ['openai-compatible', ''],
+])('OpenAI-compatible provider %s', (provider, defaultBase) => {
+  const headers = () => ({ 'x-portkey-provider': provider, 'x-portkey-custom-host': `${h.backup.url}/v1`, authorization: `Bearer ${BACKUP_SECRET}` });
+
+  it('passes chat through, JSON and streamed (with usage in the final chunk)', async () => {
+    const { res, json } = await chat(headers(), { model: 'm', messages, response_format: { type: 'json_object' }, tools: TOOLS });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-portkey-provider')).toBe(provider);
+    expect(json.choices[0].message.content).toBe('Hello from backup');
+    const seen = h.backup.control.requests[0];
+    expect(seen.headers.authorization).toBe(`Bearer ${BACKUP_SECRET}`);
+    expect(seen.body.response_format).toEqual({ type: 'json_object' });
+    const s = await stream(headers(), { model: 'm', messages });
+    expect(s.text).toBe('Hello from backup');
+    expect(s.usage).toMatchObject({ prompt_tokens: expect.any(Number), completion_tokens: 3 });
+  });
+
+  it('has its public base URL by default', async () => {
+    const { getProvider } = await import('../../runtime/gateway/providers/index.js');
+    const p = getProvider(provider)!;
+    if (defaultBase) expect(p.defaultBaseUrl).toBe(defaultBase);
+    else expect(() => p.baseUrl!({})).toThrow(/custom_host/);
+  });
+});
+
+describe('azure-openai', () => {
+  it('calls /openai/deployments/{deployment}/chat/completions?api-version with api-key', async () => {
+    const { res, json } = await chat({ 'x-portkey-virtual-key': 'azure-vk' }, { model: 'gpt-4o', messages });
+    expect(res.status).toBe(200);
+    expect(json.choices[0].message.content).toBe('Hello from azure');
+    const seen = azure.control.requests[0];
+    expect(seen.path).toBe('/openai/deployments/gpt4o-prod/chat/completions?api-version=2024-10-21');
+    expect(seen.headers['api-key']).toBe(AZURE_KEY);
+    expect(seen.headers.authorization).toBeUndefined();
+  });
+
+  it('takes resource/deployment/version and an Entra token from x-portkey-azure-* headers, and streams', async () => {
+    const headers = {
+      'x-portkey-provider': 'azure-openai',
+      'x-portkey-custom-host': azure.url,
+      'x-portkey-azure-deployment-id': 'dep-2',
+      'x-portkey-azure-api-version': '2025-01-01-preview',
+      'x-portkey-azure-ad-token': AZURE_ENTRA,
+    };
+    const s = await stream(headers, { model: 'gpt-4o', messages });
+    expect(s.text).toBe('Hello from azure');
+    expect(s.usage.completion_tokens).toBe(3);
+    const seen = azure.control.requests[0];
+    expect(seen.path).toBe('/openai/deployments/dep-2/chat/completions?api-version=2025-01-01-preview');
+    expect(seen.headers.authorization).toBe(`Bearer ${AZURE_ENTRA}`);
+    expect(seen.body.stream_options).toEqual({ include_usage: true });
+  });
+
+  it('builds https://{resource}.openai.azure.com from the resource name and refuses a missing one', async () => {
+    const { azureOpenAI } = await import('../../runtime/gateway/providers/azure-openai.js');
+    expect(azureOpenAI.baseUrl!({ azure_resource_name: 'my-res' })).toBe('https://my-res.openai.azure.com');
+    const { res, json } = await chat({ 'x-portkey-provider': 'azure-openai', authorization: 'Bearer k' }, { model: 'gpt-4o', messages });
+    expect(res.status).toBe(400);
+    expect(json.message).toContain('azure_resource_name');
+  });
+});
+
+describe('google (Gemini API)', () => {
+  const headers = { 'x-portkey-virtual-key': 'gemini-vk' };
+
+  it('translates chat to generateContent and back', async () => {
+    const { res, json } = await chat(headers, { model: 'gemini-2.0-flash', messages, temperature: 0.3, max_tokens: 50, stop: ['END'] });
+    expect(res.status).toBe(200);
+    const seen = gemini.control.requests[0];
+    expect(seen.path).toBe('/v1beta/models/gemini-2.0-flash:generateContent');
+    expect(seen.headers['x-goog-api-key']).toBe(GEMINI_KEY);
+    expect(seen.body).toEqual({
+      contents: [{ role: 'user', parts: [{ text: 'Say hello.' }] }],
+      systemInstruction: { parts: [{ text: 'You are terse.' }] },
+      generationConfig: { maxOutputTokens: 50, temperature: 0.3, stopSequences: ['END'] },
+    });
+    expect(json.object).toBe('chat.completion');
+    expect(json.choices[0].message.content).toBe(GEMINI_REPLY_TEXT);
+    expect(json.choices[0].finish_reason).toBe('stop');
+    expect(json.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+  });
+
+  it('maps tools, tool results, JSON mode and images both ways', async () => {
+    const { json } = await chat(headers, { model: 'gemini-2.0-flash', messages, tools: TOOLS, tool_choice: 'required' });
+    expect(json.choices[0].finish_reason).toBe('tool_calls');
+    const call = json.choices[0].message.tool_calls[0];
+    expect(call.function).toEqual({ name: 'get_weather', arguments: '{"city":"Paris"}' });
+    expect(gemini.control.requests[0].body.tools).toEqual([{ functionDeclarations: [{ name: 'get_weather', description: 'Weather for a city', parameters: TOOLS[0].function.parameters }] }]);
+    expect(gemini.control.requests[0].body.toolConfig).toEqual({ functionCallingConfig: { mode: 'ANY' } });
+
+    await chat(headers, {
+      model: 'gemini-2.0-flash',
+      response_format: { type: 'json_object' },
+      messages: [
+        { role: 'user', content: [{ type: 'text', text: 'What is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'c1', content: '{"temp":21}' },
+      ],
+    });
+    const body = gemini.control.requests[1].body;
+    expect(body.generationConfig).toEqual({ responseMimeType: 'application/json' });
+    expect(body.contents).toEqual([
+      { role: 'user', parts: [{ text: 'What is this?' }, { inlineData: { mimeType: 'image/png', data: 'iVBORw0KGgo=' } }] },
+      { role: 'model', parts: [{ functionCall: { name: 'get_weather', args: { city: 'Paris' } } }] },
+      { role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { temp: 21 } } }] },
+    ]);
+  });
+
+  it('streams with alt=sse, usage in the final chunk', async () => {
+    const s = await stream(headers, { model: 'gemini-2.0-flash', messages });
+    expect(gemini.control.requests[0].path).toBe('/v1beta/models/gemini-2.0-flash:streamGenerateContent?alt=sse');
+    expect(s.chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
+    expect(s.text).toBe(GEMINI_REPLY_TEXT);
+    expect(s.chunks.at(-2).choices[0].finish_reason).toBe('stop');
+    expect(s.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+    const tools = await stream(headers, { model: 'gemini-2.0-flash', messages, tools: TOOLS });
+    expect(tools.toolCalls[0].function).toEqual({ name: 'get_weather', arguments: '{"city":"Paris"}' });
+  });
+
+  it('answers 400 for an unsupported field unless strict_open_ai_compliance is false', async () => {
+    const strict = await chat(headers, { model: 'gemini-2.0-flash', messages, logit_bias: { '1': 5 } });
+    expect(strict.res.status).toBe(400);
+    expect(strict.json.error.message).toContain('"logit_bias"');
+    expect(strict.json.error.param).toBe('logit_bias');
+    expect(gemini.control.requests).toHaveLength(0);
+    const lax = await chat({ ...headers, 'x-portkey-strict-open-ai-compliance': 'false' }, { model: 'gemini-2.0-flash', messages, logit_bias: { '1': 5 } });
+    expect(lax.res.status).toBe(200);
+    const config = await chat({ 'x-portkey-config': JSON.stringify({ virtual_key: 'gemini-vk', strict_open_ai_compliance: false }) }, { model: 'gemini-2.0-flash', messages, logit_bias: {} });
+    expect(config.res.status).toBe(200);
+  });
+
+  it('maps Google errors to OpenAI’s shape', async () => {
+    gemini.control.fail(429, 1);
+    const { res, json } = await chat(headers, { model: 'gemini-2.0-flash', messages });
+    expect(res.status).toBe(429);
+    expect(json.error).toMatchObject({ message: 'mock failing with 429', code: 'RESOURCE_EXHAUSTED' });
+  });
+
+  it('embeds with batchEmbedContents', async () => {
+    const res = await fetch(`${h.gateway.url}/v1/embeddings`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': API_KEY, ...headers }, body: JSON.stringify({ model: 'text-embedding-004', input: ['ab', 'abcd'] }) });
+    const json = (await res.json()) as any;
+    expect(json.data.map((d: any) => d.embedding[0])).toEqual([0.2, 0.4]);
+    expect(gemini.control.requests[0].body.requests[0].model).toBe('models/text-embedding-004');
+  });
+});
+
+describe('vertex-ai', () => {
+  it('exchanges the service account JWT for an access token once, then reuses it', async () => {
+    const before = gemini.tokenRequests;
+    const { res, json } = await chat({ 'x-portkey-virtual-key': 'vertex-vk' }, { model: 'gemini-2.0-flash', messages });
+    expect(res.status).toBe(200);
+    expect(json.choices[0].message.content).toBe(GEMINI_REPLY_TEXT);
+    expect(gemini.control.requests.at(-1)!.path).toBe('/v1/projects/mock-project/locations/europe-west4/publishers/google/models/gemini-2.0-flash:generateContent');
+    const s = await stream({ 'x-portkey-virtual-key': 'vertex-vk' }, { model: 'gemini-2.0-flash', messages });
+    expect(s.text).toBe(GEMINI_REPLY_TEXT);
+    expect(gemini.control.requests.at(-1)!.path).toContain(':streamGenerateContent?alt=sse');
+    expect(gemini.tokenRequests - before).toBe(1);
+  });
+
+  it('takes the project and region from x-portkey-vertex-* headers with a bearer access token', async () => {
+    const { res } = await chat(
+      { 'x-portkey-provider': 'vertex-ai', 'x-portkey-custom-host': gemini.url, 'x-portkey-vertex-project-id': 'p2', 'x-portkey-vertex-region': 'us-east5', authorization: 'Bearer ya29.mock-access-token' },
+      { model: 'gemini-2.0-flash', messages },
+    );
+    expect(res.status).toBe(200);
+    expect(gemini.control.requests.at(-1)!.path).toContain('/projects/p2/locations/us-east5/');
+  });
+});
+
+describe('bedrock (Converse)', () => {
+  const headers = { 'x-portkey-virtual-key': 'bedrock-vk' };
+  const model = 'anthropic.claude-3-5-sonnet-20240620-v1:0';
+
+  it('signs with SigV4 and translates to Converse and back', async () => {
+    const { res, json } = await chat(headers, { model, messages, max_tokens: 100, temperature: 0.5 });
+    expect(res.status).toBe(200);
+    const seen = bedrock.control.requests[0];
+    expect(seen.path).toBe('/model/anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse');
+    expect(seen.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAMOCKACCESSKEY01\/\d{8}\/eu-west-1\/bedrock\/aws4_request/);
+    expect(seen.body).toEqual({ messages: [{ role: 'user', content: [{ text: 'Say hello.' }] }], system: [{ text: 'You are terse.' }], inferenceConfig: { maxTokens: 100, temperature: 0.5 } });
+    expect(json.choices[0].message.content).toBe(BEDROCK_REPLY_TEXT);
+    expect(json.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+  });
+
+  it('decodes ConverseStream event-stream frames, tools included', async () => {
+    const s = await stream(headers, { model, messages });
+    expect(bedrock.control.requests[0].path).toContain('/converse-stream');
+    expect(s.text).toBe(BEDROCK_REPLY_TEXT);
+    expect(s.chunks.at(-2).choices[0].finish_reason).toBe('stop');
+    expect(s.usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+    const t = await stream(headers, { model, messages, tools: TOOLS, tool_choice: 'auto' });
+    expect(t.toolCalls[0]).toMatchObject({ id: 'tooluse_mock01', function: { name: 'get_weather' } });
+    expect(t.toolCalls.map((c: any) => c.function.arguments).join('')).toBe('{"city": "Paris"}');
+    expect(bedrock.control.requests[1].body.toolConfig).toEqual({ tools: [{ toolSpec: { name: 'get_weather', description: 'Weather for a city', inputSchema: { json: TOOLS[0].function.parameters } } }], toolChoice: { auto: {} } });
+  });
+
+  it('takes credentials from x-portkey-aws-* headers, and from the default chain when none are given', async () => {
+    const viaHeaders = await chat(
+      { 'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': bedrock.url, 'x-portkey-aws-region': AWS.region, 'x-portkey-aws-access-key-id': AWS.accessKeyId, 'x-portkey-aws-secret-access-key': AWS.secretAccessKey },
+      { model, messages },
+    );
+    expect(viaHeaders.res.status).toBe(200);
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = AWS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = AWS.secretAccessKey;
+    try {
+      const viaChain = await chat({ 'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': bedrock.url, 'x-portkey-aws-region': AWS.region }, { model, messages });
+      expect(viaChain.res.status).toBe(200);
+    } finally {
+      if (saved.id === undefined) delete process.env.AWS_ACCESS_KEY_ID;
+      else process.env.AWS_ACCESS_KEY_ID = saved.id;
+      if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
+      else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+
+  it('maps AWS errors and refuses unsupported fields and image links', async () => {
+    const wrong = await chat({ 'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': bedrock.url, 'x-portkey-aws-region': AWS.region, 'x-portkey-aws-access-key-id': AWS.accessKeyId, 'x-portkey-aws-secret-access-key': 'wrong' }, { model, messages });
+    expect(wrong.res.status).toBe(403);
+    expect(wrong.json.error.message).toContain('signature');
+    const json = await chat(headers, { model, messages, response_format: { type: 'json_object' } });
+    expect(json.res.status).toBe(400);
+    expect(json.json.error.param).toBe('response_format');
+    const link = await chat(headers, { model, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x.example/a.png' } }] }] });
+    expect(link.res.status).toBe(400);
+    expect(JSON.stringify(link.json)).toContain('base64');
+  });
+});
+
+describe('cohere (v2 chat)', () => {
+  const headers = { 'x-portkey-virtual-key': 'cohere-vk' };
+
+  it('translates chat, tools and JSON mode', async () => {
+    const { json } = await chat(headers, { model: 'command-r-plus', messages, top_p: 0.5, response_format: { type: 'json_object' } });
+    expect(cohere.control.requests[0].body).toMatchObject({ model: 'command-r-plus', p: 0.5, response_format: { type: 'json_object' }, messages: [{ role: 'system', content: 'You are terse.' }, { role: 'user', content: 'Say hello.' }] });
+    expect(json.choices[0].message.content).toBe('{"greeting":"hello"}');
+    expect(json.usage).toEqual({ prompt_tokens: 15, completion_tokens: 1, total_tokens: 16 });
+    const tools = await chat(headers, { model: 'command-r-plus', messages, tools: TOOLS });
+    expect(tools.json.choices[0].finish_reason).toBe('tool_calls');
+    expect(tools.json.choices[0].message.tool_calls[0]).toEqual({ id: 'call_mock01', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
+  });
+
+  it('streams the v2 events as OpenAI chunks', async () => {
+    const s = await stream(headers, { model: 'command-r-plus', messages });
+    expect(s.text).toBe(COHERE_REPLY_TEXT);
+    expect(s.usage).toEqual({ prompt_tokens: 15, completion_tokens: 3, total_tokens: 18 });
+    const t = await stream(headers, { model: 'command-r-plus', messages, tools: TOOLS });
+    expect(t.toolCalls.map((c: any) => c.function.arguments).join('')).toBe('{"city": "Paris"}');
+  });
+
+  it('works through the openai SDK', async () => {
+    const sdk = new OpenAI({ apiKey: 'unused', baseURL: `${h.gateway.url}/v1`, defaultHeaders: { 'x-portkey-api-key': API_KEY, ...headers }, maxRetries: 0 });
+    const res = await sdk.chat.completions.create({ model: 'command-r-plus', messages: [{ role: 'user', content: 'hi' }] });
+    expect(res.choices[0].message.content).toBe(COHERE_REPLY_TEXT);
+    const emb = await sdk.embeddings.create({ model: 'embed-v4.0', input: 'abc', encoding_format: 'float' });
+    expect(emb.data[0].embedding).toEqual([0.3, 0.5]);
+  });
+});
