@@ -22,6 +22,8 @@ export class MockControl {
   delayMs = 0;
   chunkDelayMs = 0;
   private hold: { promise: Promise<void>; release: () => void } | undefined;
+  /** Extra headers on the failures from `fail()` (e.g. `retry-after-ms`). */
+  failHeaders: Record<string, string> = {};
   /** A streamed reply breaks (socket destroyed) after its first content chunk. */
   breakStream = false;
 
@@ -52,6 +54,7 @@ export class MockControl {
     this.hold?.release();
     this.hold = undefined;
     this.breakStream = false;
+    this.failHeaders = {};
   }
 
   /** @internal */ takeFailure(): number | undefined {

@@ -25,9 +25,9 @@ const errorTypes: Record<number, { type: string; code: string | null }> = {
   429: { type: 'requests', code: 'rate_limit_exceeded' },
 };
 
-function openAIError(res: ServerResponse, status: number, message: string): void {
+function openAIError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   const { type, code } = errorTypes[status] ?? { type: 'server_error', code: null };
-  sendJson(res, status, { error: { message, type, param: null, code } });
+  sendJson(res, status, { error: { message, type, param: null, code } }, headers);
 }
 
 function promptText(messages: { content?: unknown }[] = []): string {
@@ -146,7 +146,7 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
       return openAIError(res, 401, 'Incorrect API key provided.');
     }
     const failure = control.takeFailure();
-    if (failure) return openAIError(res, failure, `mock ${name} failing with ${failure}`);
+    if (failure) return openAIError(res, failure, `mock ${name} failing with ${failure}`, control.failHeaders);
     if (req.method === 'POST' && path === '/v1/completions') return completions(res, body, control, name, opts.noStreamUsage);
     if (req.method === 'POST' && path === '/v1/images/generations') {
       return sendJson(res, 200, { created: Math.floor(Date.now() / 1000), data: [{ url: 'https://images.example/mock.png', revised_prompt: body?.prompt }] });
