@@ -5,6 +5,7 @@ import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { createControlPlaneAlarms } from './control-plane/alarms.js';
 import { ControlPlaneApi } from './control-plane/api.js';
@@ -47,6 +48,10 @@ export class ControlPlane extends Construct {
   readonly ui: ControlPlaneUi;
   readonly auth: ControlPlaneAuth;
   readonly alarms: cw.Alarm[];
+  /** UI session signing key (Secrets Manager; `TOLLGATE_SESSION_SECRET_ARN`). */
+  readonly sessionSecret: secretsmanager.Secret;
+  /** Vendor platform-admin API key (Secrets Manager; `TOLLGATE_PLATFORM_ADMIN_KEY_ARN`, `platform` handler only). */
+  readonly platformAdminSecret: secretsmanager.Secret;
   /** Base URL of the API through CloudFront (`<url>/v1/...`); data planes use it as `controlPlaneUrl`. */
   readonly url: string;
 
@@ -133,6 +138,32 @@ export class ControlPlane extends Construct {
       fns.push(this.migrations);
     }
 
+    // Secrets the handlers load at cold start (by ARN, so no secret value sits in the Lambda configuration).
+    this.sessionSecret = new secretsmanager.Secret(this, 'SessionSecret', {
+      description: 'Tollgate control panel: UI session signing key',
+      encryptionKey: this.dataKey,
+      generateSecretString: { passwordLength: 64, excludePunctuation: true },
+      removalPolicy,
+    });
+    this.platformAdminSecret = new secretsmanager.Secret(this, 'PlatformAdminKey', {
+      description: 'Tollgate platform admin API key (vendor: onboard and manage organisations)',
+      encryptionKey: this.dataKey,
+      generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      removalPolicy,
+    });
+    for (const secret of [this.sessionSecret, this.platformAdminSecret]) {
+      acknowledge(secret, 'A static random key, rotated on demand (put a new value; the functions read it at cold start). A rotation Lambda would only sign users out or cut off the vendor admin on a schedule.',
+        'AwsSolutions-SMG4');
+    }
+    for (const [name, fn] of Object.entries(this.functions)) {
+      fn.addEnvironment('TOLLGATE_SESSION_SECRET_ARN', this.sessionSecret.secretArn);
+      this.sessionSecret.grantRead(fn);
+      if (name === 'platform') {
+        fn.addEnvironment('TOLLGATE_PLATFORM_ADMIN_KEY_ARN', this.platformAdminSecret.secretArn);
+        this.platformAdminSecret.grantRead(fn);
+      }
+    }
+
     // Least privilege, per function role: its database secret, the envelope key, the registry table, the stores.
     for (const fn of fns) {
       this.database.grantConnect(fn);
@@ -162,6 +193,7 @@ export class ControlPlane extends Construct {
     new CfnOutput(this, 'OidcIssuer', { value: this.auth.issuerUrl });
     new CfnOutput(this, 'OidcClientId', { value: this.auth.clientId });
     if (this.logStore) new CfnOutput(this, 'LogStoreBucket', { value: this.logStore.bucketName });
+    new CfnOutput(this, 'PlatformAdminKeySecretArn', { value: this.platformAdminSecret.secretArn, description: 'Secret holding the platform admin API key (onboarding organisations)' });
   }
 }
 

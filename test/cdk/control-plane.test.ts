@@ -93,7 +93,13 @@ describe('ControlPlane defaults', () => {
     }
     const apiEnvs = functionsEnv(t).filter((e) => e.TOLLGATE_SKIP_MIGRATIONS === '1');
     expect(apiEnvs).toHaveLength(controlPlaneHandlers.length);
-    for (const env of apiEnvs) expect(env.TOLLGATE_OIDC_ISSUER).toBeDefined();
+    for (const env of apiEnvs) {
+      expect(env.TOLLGATE_OIDC_ISSUER).toBeDefined();
+      expect(env.TOLLGATE_SESSION_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/SessionSecret/) });
+      expect(env.TOLLGATE_SESSION_SECRET).toBeUndefined();
+    }
+    // The platform admin key reaches the platform handler only.
+    expect(apiEnvs.filter((e) => e.TOLLGATE_PLATFORM_ADMIN_KEY_ARN)).toHaveLength((controlPlaneHandlers as readonly string[]).includes('platform') ? 1 : 0);
   });
 
   it('runs Aurora PostgreSQL Serverless v2, encrypted, protected, backed up, IAM auth, rotated, behind RDS Proxy', () => {
