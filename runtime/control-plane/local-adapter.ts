@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2, Context } from 'a
 import { portkeyFailure } from '../core/errors.js';
 import type { ControlPlaneContext } from './context.js';
 import { handler as apiKeys } from './handlers/api-keys.js';
+import { handler as auditLogs } from './handlers/audit-logs.js';
 import { handler as configs } from './handlers/configs.js';
 import { handler as dataPlanes } from './handlers/data-planes.js';
 import { handler as platform } from './handlers/platform.js';
@@ -36,6 +37,7 @@ const handlers: Record<ControlPlaneHandlerName, LambdaHandler> = {
   feedback,
   users,
   platform,
+  'audit-logs': auditLogs,
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

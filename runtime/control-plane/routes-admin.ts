@@ -2,7 +2,7 @@
  * The control-plane depth routes (identity, prompts, catalogue, audit, auth), spread into routes.ts
  * so the local adapter and the CDK pick them up like every other route.
  */
-export const adminHandlers = ['users', 'platform'] as const;
+export const adminHandlers = ['users', 'platform', 'audit-logs'] as const;
 export type AdminHandlerName = (typeof adminHandlers)[number] | 'workspaces' | 'api-keys';
 
 const members = '/v1/admin/workspaces/{workspaceId}/users';
@@ -23,6 +23,7 @@ export const adminRoutes: { routeKey: string; handler: AdminHandlerName }[] = [
   { routeKey: 'DELETE /v1/admin/users/invites/{inviteId}', handler: 'users' },
   { routeKey: 'POST /v1/admin/users/invites/{inviteId}/resend', handler: 'users' },
   { routeKey: 'POST /v1/api-keys/{id}/rotate', handler: 'api-keys' },
+  { routeKey: 'GET /v1/audit-logs', handler: 'audit-logs' },
   { routeKey: 'POST /v1/platform/organisations', handler: 'platform' },
   { routeKey: 'GET /v1/platform/organisations', handler: 'platform' },
   { routeKey: 'GET /v1/platform/organisations/{organisationId}', handler: 'platform' },

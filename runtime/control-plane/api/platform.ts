@@ -5,6 +5,9 @@ import { createOrganisation } from '../bootstrap.js';
 import { getOrganisation, listOrganisations, updateOrganisation, type OrganisationRow } from '../db/organisations-repo.js';
 import { asPlatform, withTenant } from '../db/tenant.js';
 import { insertUser } from '../db/users-repo.js';
+import type { SqlQueryable } from '../../core/db.js';
+import { insertAudit } from '../db/audit-repo.js';
+import { origin } from '../http/audit.js';
 import { iso } from '../http/authorized.js';
 import type { RouteFn, RouteRequest } from '../http/handler.js';
 import { listBody, pageOf } from '../http/paging.js';
@@ -46,6 +49,10 @@ function present(o: OrganisationRow) {
   return { object: 'organisation', id: o.id, name: o.name, kms_key_arn: o.kms_key_arn, version: o.version, created_at: iso(o.created_at), last_updated_at: iso(o.updated_at) };
 }
 
+function platformAudit(db: SqlQueryable, req: RouteRequest, orgId: string, action: string, status: number) {
+  return insertAudit(db, orgId, { ...origin(req), workspaceId: null, actorType: 'platform', actorId: null, action, resourceType: 'organisations', resourceId: orgId, status });
+}
+
 const platform = (fn: RouteFn): RouteFn => async (req) => {
   requirePlatformAdmin(req);
   return fn(req);
@@ -58,6 +65,7 @@ export const platformRoutes: Record<string, RouteFn> = {
     const creds = await createOrganisation(req.ctx.db, body.name);
     const passwordHash = body.owner?.password ? await hashPassword(body.owner.password) : null;
     const owner = await withTenant(req.ctx.db, creds.organisationId, async (db) => {
+      await platformAudit(db, req, creds.organisationId, 'organisations.create', 201);
       if (body.kms_key_arn) await updateOrganisation(db, creds.organisationId, { kmsKeyArn: body.kms_key_arn });
       if (!body.owner) return null;
       return insertUser(db, creds.organisationId, { email: body.owner.email, role: 'owner', firstName: body.owner.first_name, lastName: body.owner.last_name, passwordHash });
@@ -97,6 +105,7 @@ export const platformRoutes: Record<string, RouteFn> = {
       await tx.query('UPDATE organisations SET revision = revision + 1 WHERE id = $1', [id]);
       return row;
     });
+    await withTenant(req.ctx.db, id, (db) => platformAudit(db, req, id, 'organisations.update', 200));
     return json(200, present(updated), etag(updated.version));
   }),
 };

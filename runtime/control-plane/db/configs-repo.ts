@@ -23,12 +23,11 @@ export interface ConfigRow {
 const selectLatest = `SELECT c.*, v.id AS version_id, v.config
   FROM configs c JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version`;
 
-export async function listConfigs(db: SqlQueryable, orgId: string, workspaceId: string | undefined): Promise<ConfigRow[]> {
-  const { rows } = await db.query<ConfigRow>(
-    `${selectLatest} WHERE c.organisation_id = $1 AND ($2::text IS NULL OR c.workspace_id = $2) ORDER BY c.created_at, c.id`,
-    [orgId, workspaceId ?? null],
-  );
-  return rows;
+export async function listConfigs(db: SqlQueryable, orgId: string, workspaceId: string | undefined, limit = 100, offset = 0) {
+  const where = 'c.organisation_id = $1 AND ($2::text IS NULL OR c.workspace_id = $2)';
+  const { rows } = await db.query<ConfigRow>(`${selectLatest} WHERE ${where} ORDER BY c.created_at, c.id LIMIT $3 OFFSET $4`, [orgId, workspaceId ?? null, limit, offset]);
+  const total = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM configs c WHERE ${where}`, [orgId, workspaceId ?? null]);
+  return { rows, total: Number(total.rows[0]?.n ?? 0) };
 }
 
 export async function getConfig(db: SqlQueryable, orgId: string, slug: string): Promise<ConfigRow | undefined> {

@@ -23,12 +23,11 @@ export interface VirtualKeyRow {
   updated_at: Date;
 }
 
-export async function listVirtualKeys(db: SqlQueryable, orgId: string, workspaceId: string | undefined): Promise<VirtualKeyRow[]> {
-  const { rows } = await db.query<VirtualKeyRow>(
-    'SELECT * FROM virtual_keys WHERE organisation_id = $1 AND ($2::text IS NULL OR workspace_id = $2) ORDER BY created_at, id',
-    [orgId, workspaceId ?? null],
-  );
-  return rows;
+export async function listVirtualKeys(db: SqlQueryable, orgId: string, workspaceId: string | undefined, limit = 100, offset = 0) {
+  const where = 'organisation_id = $1 AND ($2::text IS NULL OR workspace_id = $2)';
+  const { rows } = await db.query<VirtualKeyRow>(`SELECT * FROM virtual_keys WHERE ${where} ORDER BY created_at, id LIMIT $3 OFFSET $4`, [orgId, workspaceId ?? null, limit, offset]);
+  const total = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM virtual_keys WHERE ${where}`, [orgId, workspaceId ?? null]);
+  return { rows, total: Number(total.rows[0]?.n ?? 0) };
 }
 
 export async function getVirtualKey(db: SqlQueryable, orgId: string, slug: string): Promise<VirtualKeyRow | undefined> {

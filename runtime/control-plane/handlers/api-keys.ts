@@ -9,6 +9,7 @@ import { authorized, iso } from '../http/authorized.js';
 import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { listBody, pageOf } from '../http/paging.js';
 import { KNOWN_SCOPES } from '../scopes.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 
@@ -44,10 +45,6 @@ const updateBody = z.object({
   ...common,
 });
 const pathTypes = z.object({ type: z.enum(['organisation', 'workspace']), subType: z.enum(['user', 'service']) });
-const paging = z.object({
-  page_size: z.coerce.number().int().min(1).max(1000).default(100),
-  current_page: z.coerce.number().int().min(0).default(0),
-});
 
 /** A key may hand out only scopes it holds itself; otherwise any key could mint an admin key. */
 function assertGrantable(caller: Caller, scopes: string[], workspaceId: string | null = null): void {
@@ -90,10 +87,10 @@ async function findVisible(req: RouteRequest, caller: Caller): Promise<ApiKeyRow
 
 export const handler = controlPlaneHandler('api-keys', {
   'GET /v1/api-keys': authorized('api_keys', 'list', async (req, caller) => {
-    const page = validate(paging, req.query);
+    const page = pageOf(req.query);
     const workspaceId = await workspaceFilter(req.ctx.db, caller, req.query.workspace_id);
-    const { rows, total } = await listApiKeys(req.ctx.db, caller.organisationId, workspaceId, page.page_size, page.page_size * page.current_page);
-    return json(200, { object: 'list', total, data: rows.map(present) });
+    const { rows, total } = await listApiKeys(req.ctx.db, caller.organisationId, workspaceId, page.limit, page.offset);
+    return json(200, listBody(rows.map(present), total, page));
   }),
 
   'POST /v1/api-keys/{type}/{subType}': authorized('api_keys', 'create', async (req, caller) => {

@@ -8,6 +8,7 @@ import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { badRequest, notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { listBody, pageOf } from '../http/paging.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
 
@@ -70,8 +71,9 @@ async function findVisible(req: RouteRequest, caller: Caller): Promise<ConfigRow
 export const handler = controlPlaneHandler('configs', {
   'GET /v1/configs': authorized('configs', 'list', async (req, caller) => {
     const workspaceId = await workspaceFilter(req.ctx.db, caller, req.query.workspace_id);
-    const rows = await listConfigs(req.ctx.db, caller.organisationId, workspaceId);
-    return json(200, { object: 'list', total: rows.length, data: rows.map(present) });
+    const page = pageOf(req.query);
+    const { rows, total } = await listConfigs(req.ctx.db, caller.organisationId, workspaceId, page.limit, page.offset);
+    return json(200, listBody(rows.map(present), total, page));
   }),
 
   'POST /v1/configs': authorized('configs', 'create', async (req, caller) => {

@@ -16,6 +16,7 @@ import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { listBody, pageOf } from '../http/paging.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
 
@@ -106,8 +107,9 @@ async function findVisible(req: RouteRequest, caller: Caller): Promise<VirtualKe
 export const handler = controlPlaneHandler('virtual-keys', {
   'GET /v1/virtual-keys': authorized('virtual_keys', 'list', async (req, caller) => {
     const workspaceId = await workspaceFilter(req.ctx.db, caller, req.query.workspace_id);
-    const rows = await listVirtualKeys(req.ctx.db, caller.organisationId, workspaceId);
-    return json(200, { object: 'list', total: rows.length, data: rows.map(present) });
+    const page = pageOf(req.query);
+    const { rows, total } = await listVirtualKeys(req.ctx.db, caller.organisationId, workspaceId, page.limit, page.offset);
+    return json(200, listBody(rows.map(present), total, page));
   }),
 
   'POST /v1/virtual-keys': authorized('virtual_keys', 'create', async (req, caller) => {

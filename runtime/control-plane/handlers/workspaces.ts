@@ -16,6 +16,7 @@ import { controlPlaneHandler, type RouteRequest } from '../http/handler.js';
 import { conflict, notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
+import { listBody, pageOf } from '../http/paging.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
 
@@ -32,10 +33,6 @@ const createBody = z.object({
   ...fields,
 });
 const updateBody = z.object({ name: z.string().trim().min(1).max(255).optional(), ...fields });
-const paging = z.object({
-  page_size: z.coerce.number().int().min(1).max(1000).default(100),
-  current_page: z.coerce.number().int().min(0).default(0),
-});
 
 function present(w: WorkspaceRow) {
   return {
@@ -63,13 +60,13 @@ async function findVisible(req: RouteRequest, caller: Caller): Promise<Workspace
 export const handler = controlPlaneHandler('workspaces', {
   ...memberRoutes,
   'GET /v1/admin/workspaces': authorized('workspaces', 'list', async (req, caller) => {
-    const page = validate(paging, req.query);
+    const page = pageOf(req.query);
     if (caller.workspaceId) {
       const own = await findWorkspace(req.ctx.db, caller.organisationId, caller.workspaceId);
       return json(200, { object: 'list', total: own ? 1 : 0, data: own ? [present(own)] : [] });
     }
-    const { rows, total } = await listWorkspaces(req.ctx.db, caller.organisationId, page.page_size, page.page_size * page.current_page);
-    return json(200, { object: 'list', total, data: rows.map(present) });
+    const { rows, total } = await listWorkspaces(req.ctx.db, caller.organisationId, page.limit, page.offset);
+    return json(200, listBody(rows.map(present), total, page));
   }),
 
   'POST /v1/admin/workspaces': authorized('workspaces', 'create', async (req, caller) => {

@@ -1,4 +1,5 @@
 import { setTenant, withAppRole } from '../db/tenant.js';
+import { auditMutation } from './audit.js';
 import { scopeFor, type AdminResource, type AdminVerb } from '../scopes.js';
 import { authenticate, requireScope, rlsWorkspaces, type Caller } from './auth.js';
 import type { RouteFn, RouteRequest } from './handler.js';
@@ -21,7 +22,11 @@ export function authorized(
       caller.required = scopeFor(resource, verb);
       requireScope(caller, caller.required);
       await setTenant(tx, caller.organisationId, rlsWorkspaces(caller));
-      return fn({ ...req, ctx: { ...req.ctx, db: scoped } }, caller);
+      const scopedReq = { ...req, ctx: { ...req.ctx, db: scoped } };
+      const result = await fn(scopedReq, caller);
+      // Every successful mutation is audited in the same transaction (reads are not).
+      if (verb !== 'read' && verb !== 'list' && (result.statusCode ?? 200) < 400) await auditMutation(tx, scopedReq, caller, result);
+      return result;
     });
 }
 
