@@ -63,6 +63,7 @@ const routes: Record<string, Endpoint> = {
   'POST /v1/audio/transcriptions': 'createTranscription',
   'POST /v1/audio/translations': 'createTranslation',
   'POST /v1/responses': 'responses',
+  'POST /v1/messages': 'messages',
 };
 
 const ROUTE_HEADERS = ['x-portkey-config', 'x-portkey-virtual-key', 'x-portkey-provider'];
@@ -148,6 +149,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     if (key === 'GET /metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       return void res.end(syncMetrics(sync));
+    }
+    if (url.startsWith('/v1/') && ROUTE_HEADERS.some((h) => req.headers[h])) {
+      // The catch-all passthrough: any other /v1/* call goes to the selected provider as is.
+      return void handleInference(req, res, 'proxy', deps).catch((err) => sendProblem(res, err, logger));
     }
     sendJson(res, 404, openAIError(`no route for ${req.method} ${url.split('?')[0]}`, 'invalid_request_error', 'not_found'));
   };

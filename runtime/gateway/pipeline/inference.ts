@@ -19,7 +19,9 @@ import { cacheKey, isCacheable, ResponseCache, type CacheStatus } from '../cache
 import { CircuitBreakers } from './circuit-breaker.js';
 import type { ConditionInput } from './conditions.js';
 import type { KeyValueCache } from '../../core/ports.js';
-import { unsupportedParam } from '../providers/index.js';
+import type { Guardrails } from '../guardrails/index.js';
+import type { Limits } from '../limits/index.js';
+import { endpointSpec, unsupportedParam } from '../providers/index.js';
 
 export interface PipelineDeps {
   state(): GatewayState;
@@ -28,6 +30,10 @@ export interface PipelineDeps {
   requestLog: RequestLogger;
   /** The shared cache port (Redis or memory): response cache entries and open circuit breakers. */
   cache?: KeyValueCache;
+  /** Guardrails (hooks in the route's config): see docs/guardrails.md. */
+  guardrails?: Guardrails;
+  /** Rate limits and budgets: see docs/guardrails.md. */
+  limits?: Limits;
 }
 
 /** Per-deps helpers built once: the response cache and the circuit breakers over the cache port. */
@@ -83,9 +89,9 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const state = deps.state();
   const apiKey = authenticate(state, req.headers['x-portkey-api-key'] as string | undefined);
 
-  const spec0Raw = endpoint === 'createTranscription' || endpoint === 'createTranslation';
-  const raw = req.method === 'POST' ? await readBody(req) : undefined;
-  const body = raw && !spec0Raw ? parseJsonObject(raw) : undefined;
+  const spec0Raw = endpoint === 'createTranscription' || endpoint === 'createTranslation' || endpoint === 'proxy';
+  let raw = req.method !== 'GET' && req.method !== 'HEAD' ? await readBody(req) : undefined;
+  let body = raw && !spec0Raw ? parseJsonObject(raw) : undefined;
   const selected = selectConfig(req.headers, state, apiKey);
   const plan = buildPlan(selected.config, {
     state,
@@ -96,6 +102,12 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     headerOptions: providerHeaderOptions(req.headers),
     strict: strictHeader(req.headers),
   });
+  const admission = await deps.limits?.admit({ res, state, apiKey, config: selected.config, body, endpoint, headers: req.headers });
+  const guard = await deps.guardrails?.beforeRequest({ res, config: selected.config, body, endpoint, headers: req.headers, apiKey, state });
+  if (guard?.body) {
+    body = guard.body; // redacted (or replaced by a webhook): forward this one
+    raw = Buffer.from(JSON.stringify(body));
+  }
 
   const forwarded = forwardableHeaders(req.headers);
   const rawContentType = spec0Raw ? String(req.headers['content-type'] ?? 'application/octet-stream') : undefined;
@@ -106,6 +118,9 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   res.once('close', onClose);
 
   const stream = body?.stream === true;
+  // The passthrough forwards the caller's path below /v1 (query included).
+  const requestPath = endpoint === 'proxy' ? (req.url ?? '/').replace(/^\/v1(?=\/|$|\?)/, '') : '';
+  const method = spec0Raw && endpoint === 'proxy' ? (req.method ?? 'GET') : undefined;
   const { responseCache, breakers } = helpersOf(deps);
   const forceRefresh = req.headers['x-portkey-cache-force-refresh'] === 'true';
   const namespace = req.headers['x-portkey-cache-namespace'] as string | undefined;
@@ -113,7 +128,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   let cacheWrite: { leaf: LeafPlan; key: string; cfg: CacheConfig } | undefined;
 
   const send = async (leaf: LeafPlan): Promise<UpstreamResult> => {
-    const spec = leaf.provider.endpoints[endpoint]!;
+    const spec = endpointSpec(leaf.provider, endpoint)!;
     let payload: string | Buffer | undefined = raw;
     const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
     let path: string;
@@ -136,7 +151,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
         // Only now is the body re-serialised; the common pass-through path forwards the caller's bytes.
         if (merged !== body || spec.transformRequest) payload = JSON.stringify(spec.transformRequest ? spec.transformRequest(merged, leaf.target) : merged);
       }
-      path = typeof spec.path === 'string' ? spec.path : spec.path({ model, stream, target: leaf.target });
+      path = typeof spec.path === 'string' ? spec.path : spec.path({ model, stream, target: leaf.target, requestPath });
       if (responseCache && isCacheable(leaf.cache)) {
         const key = cacheKey({ namespace, path: spec0Raw ? '' : path, leaf, organisationId: state.organisationId, workspaceId: apiKey.workspace_id, body: merged ?? null });
         cacheWrite = { leaf, key, cfg: leaf.cache };
@@ -155,12 +170,13 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       throw err;
     }
     const upstreamHeaders: Record<string, string> = { ...forwarded };
-    if (payload) upstreamHeaders['content-type'] = rawContentType ?? 'application/json';
-    Object.assign(upstreamHeaders, leaf.provider.signRequest ? await leaf.provider.signRequest({ method: spec.method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target) : leaf.provider.authHeaders(leaf.target));
+    if (payload?.length) upstreamHeaders['content-type'] = rawContentType ?? 'application/json';
+    else payload = undefined;
+    Object.assign(upstreamHeaders, leaf.provider.signRequest ? await leaf.provider.signRequest({ method: method ?? spec.method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target) : leaf.provider.authHeaders(leaf.target));
     return callUpstream(deps.pools, {
       baseUrl: leaf.target.baseUrl,
       path,
-      method: spec.method,
+      method: method ?? (spec.method === '*' ? 'POST' : spec.method),
       headers: upstreamHeaders,
       body: payload,
       timeoutMs: leaf.requestTimeoutMs,
@@ -178,7 +194,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const upstreamStartedAt = Date.now();
   deps.requestLog.observe(res);
   try {
-    outcome = await run(plan, send, runContext);
+    outcome = await run(plan, admission ? admission.wrap(send) : send, runContext);
   } catch (err) {
     if (upstreamAbort.aborted) return; // the caller left before any answer: nothing to send
     throw err;
@@ -190,11 +206,11 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   headers['x-portkey-cache-status'] = cacheWrite?.leaf === leaf || cacheStatus === 'DISABLED' ? cacheStatus : 'DISABLED';
 
   const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
-  const spec = leaf.provider.endpoints[endpoint]!;
+  const spec = endpointSpec(leaf.provider, endpoint)!;
   const write = cacheWrite?.leaf === leaf && result.kind === 'response' && responseCache ? cacheWrite : undefined;
   let replied: ReplyOutcome | undefined;
   try {
-    replied = await reply(res, result, {
+    replied = await (guard?.reply ?? reply)(res, result, {
       provider: leaf.provider,
       spec,
       transform: { model, traceId, promptText: () => promptText(body) },
@@ -205,6 +221,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     });
   } finally {
     res.off('close', onClose);
+    void admission?.settle({ status: replied?.status ?? result.status, provider: leaf.provider.id, model, leafPath: leaf.path });
     deps.requestLog.record({
       traceId,
       organisationId: state.organisationId,

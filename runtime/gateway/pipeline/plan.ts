@@ -1,7 +1,7 @@
 import type { GatewayConfig } from '../../core/config-schema.js';
 import { HttpProblem } from '../../core/errors.js';
 import type { GatewayState } from '../sync/gateway-state.js';
-import { getProvider, providerIds, type Endpoint, type Provider, type ProviderTarget } from '../providers/index.js';
+import { endpointSpec, getProvider, providerIds, type Endpoint, type Provider, type ProviderTarget } from '../providers/index.js';
 import { checkCustomHost, type CustomHostPolicy } from './custom-host.js';
 
 /**
@@ -182,7 +182,7 @@ function buildLeaf(config: GatewayConfig, ctx: PlanContext, path: string, inheri
   if (!provider) {
     throw new HttpProblem(400, `${path}.provider: unknown provider "${providerId ?? ''}"; this gateway supports ${providerIds().join(', ')}`);
   }
-  if (!provider.endpoints[ctx.endpoint]) {
+  if (!endpointSpec(provider, ctx.endpoint)) {
     throw new HttpProblem(400, `${path}: provider "${provider.id}" does not support this endpoint`);
   }
   const customHost = config.custom_host ?? (typeof options.custom_host === 'string' ? options.custom_host : undefined) ?? inherited.customHost;

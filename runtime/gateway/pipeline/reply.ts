@@ -50,15 +50,24 @@ export function sseError(message: string, type = 'api_error', code: string | nul
 
 class IdleTimeout extends Error {}
 
+/** The error event for a broken stream, in the caller's format (OpenAI's, or Anthropic's on /v1/messages). */
+function streamError(ctx: ReplyContext, timedOut: boolean): string {
+  const message = timedOut ? `the upstream sent nothing for ${ctx.idleTimeoutMs} ms` : 'the upstream stream failed before it finished';
+  const type = timedOut ? 'timeout_error' : 'api_error';
+  if (ctx.spec.shapeError) return `event: error\ndata: ${JSON.stringify(ctx.spec.shapeError(openAIError(message, type), 502))}\n\n`;
+  return sseError(message, type);
+}
+
 /** Relays an upstream answer: piped untouched when the provider speaks OpenAI, transformed when not. */
 export async function reply(res: ServerResponse, result: UpstreamResult, ctx: ReplyContext): Promise<ReplyOutcome> {
   if (result.kind === 'unreachable') {
     const body = result.status === 408 ? openAIError(result.message, 'timeout_error', null) : openAIError(result.message, 'api_error', 'upstream_unreachable');
-    sendJson(res, result.status, body, ctx.headers);
+    sendJson(res, result.status, ctx.spec.shapeError ? ctx.spec.shapeError(body, result.status) : body, ctx.headers);
     return { status: result.status };
   }
   if (result.kind === 'rejected') {
-    sendJson(res, 400, openAIError(result.message, 'invalid_request_error', 'unsupported_parameter', result.param ?? null), ctx.headers);
+    const body = openAIError(result.message, 'invalid_request_error', 'unsupported_parameter', result.param ?? null);
+    sendJson(res, 400, ctx.spec.shapeError ? ctx.spec.shapeError(body, 400) : body, ctx.headers);
     return { status: 400 };
   }
   if (result.kind === 'cached') {
@@ -166,7 +175,7 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
       return { status: res.destroyed && !(err instanceof IdleTimeout) ? 499 : 502 };
     }
     const timedOut = err instanceof IdleTimeout;
-    res.end(sseError(timedOut ? `the upstream sent nothing for ${ctx.idleTimeoutMs} ms` : 'the upstream stream failed before it finished', timedOut ? 'timeout_error' : 'api_error'));
+    res.end(streamError(ctx, timedOut));
     return { status: timedOut ? 408 : 502 };
   } finally {
     res.off('close', abort);
@@ -215,7 +224,7 @@ async function replyError(res: ServerResponse, result: UpstreamResponse, ctx: Re
       : openAIError(text.slice(0, 500) || `the upstream answered ${result.status}`, 'upstream_error', String(result.status));
   const headers: OutgoingHttpHeaders = { ...ctx.headers };
   for (const name of ['retry-after', 'retry-after-ms', 'x-ms-retry-after-ms']) if (result.headers[name] !== undefined) headers[name] = result.headers[name];
-  sendJson(res, result.status, body, headers);
+  sendJson(res, result.status, ctx.spec.shapeError ? ctx.spec.shapeError(body, result.status) : body, headers);
 }
 
 /** Parses the provider's stream event by event and writes each translated chunk at once: nothing is buffered. */
@@ -226,7 +235,7 @@ async function replyTransformedStream(res: ServerResponse, result: UpstreamRespo
   let failed = false;
   const write = (lines: string[]) => {
     for (const line of lines) {
-      if (line.startsWith('data: {"error"')) failed = true;
+      if (line.startsWith('data: {"error"') || line.startsWith('event: error')) failed = true;
       res.write(line);
       if (captured !== undefined && captured.length < MAX_CAPTURE_BYTES) captured += line;
     }
@@ -254,7 +263,7 @@ async function replyTransformedStream(res: ServerResponse, result: UpstreamRespo
     idle.clear();
     if (res.destroyed) return { status: 499 };
     const timedOut = err instanceof IdleTimeout;
-    if (!failed) res.write(sseError(timedOut ? `the upstream sent nothing for ${ctx.idleTimeoutMs} ms` : 'the upstream stream failed before it finished', timedOut ? 'timeout_error' : 'api_error'));
+    if (!failed) res.write(streamError(ctx, timedOut));
     res.end();
     return { status: timedOut ? 408 : 502 };
   } finally {

@@ -34,7 +34,7 @@ export class UpstreamPools {
 export interface UpstreamCall {
   baseUrl: string;
   path: string;
-  method: 'GET' | 'POST';
+  method: string;
   headers: Record<string, string>;
   body?: string | Buffer;
   /** Bounds the wait for response headers (the first byte); a started stream is never cut by it. */
@@ -81,7 +81,7 @@ export async function callUpstream(pools: UpstreamPools, call: UpstreamCall): Pr
   }
   try {
     const res = await pool.request({
-      method: call.method,
+      method: call.method as Dispatcher.HttpMethod,
       path: pathPrefix + call.path,
       headers: call.headers,
       body: call.body,

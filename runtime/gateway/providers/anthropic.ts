@@ -2,6 +2,7 @@ import { toAnthropicRequest } from './anthropic-request.js';
 import { fromAnthropicResponse } from './anthropic-response.js';
 import { anthropicStreamTransformer } from './anthropic-stream.js';
 import type { Provider } from './types.js';
+import { anthropicNativeMessages } from '../endpoints/messages.js';
 
 export const ANTHROPIC_VERSION = '2023-06-01';
 
@@ -17,6 +18,7 @@ export const anthropic: Provider = {
       transformResponse: (body, ctx) => fromAnthropicResponse(body, ctx.model),
       createStreamTransformer: anthropicStreamTransformer,
     },
+    messages: anthropicNativeMessages,
     listModels: {
       method: 'GET',
       path: '/models',

@@ -5,7 +5,8 @@ import { cohere } from './cohere.js';
 import { google } from './google.js';
 import { openai } from './openai.js';
 import { deepseek, fireworks, groq, mistral, ollama, openaiCompatibleGeneric, openrouter, perplexity, together, xai } from './openai-compatible.js';
-import type { Provider } from './types.js';
+import type { Endpoint, EndpointSpec, Provider } from './types.js';
+import { messagesViaChat } from '../endpoints/messages.js';
 import { vertexAI } from './vertex-ai.js';
 
 /** The provider registry: the only place that lists providers. */
@@ -17,6 +18,20 @@ for (const [alias, id] of Object.entries(ALIASES)) providers.set(alias, provider
 
 export function getProvider(id: string): Provider | undefined {
   return providers.get(id);
+}
+
+const PROXY: EndpointSpec = { method: '*', path: ({ requestPath }) => requestPath, rawBody: true };
+
+/**
+ * The spec a provider serves an endpoint with: its own, or for `/v1/messages` one derived from its
+ * chat spec, or for the passthrough the caller's path. Undefined when the provider cannot serve it.
+ */
+export function endpointSpec(provider: Provider, endpoint: Endpoint): EndpointSpec | undefined {
+  const own = provider.endpoints[endpoint];
+  if (own) return own;
+  if (endpoint === 'proxy') return PROXY;
+  if (endpoint === 'messages' && provider.endpoints.chatComplete) return messagesViaChat(provider.endpoints.chatComplete);
+  return undefined;
 }
 
 export function providerIds(): string[] {

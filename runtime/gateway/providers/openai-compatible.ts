@@ -6,7 +6,7 @@ import type { Endpoint, EndpointSpec, Provider } from './types.js';
  * untouched (the cheapest path through the gateway); only the base URL, the endpoints offered and
  * the auth header differ. Each is still its own registry entry.
  */
-const PATHS: Record<Endpoint, EndpointSpec> = {
+const PATHS: Partial<Record<Endpoint, EndpointSpec>> = {
   chatComplete: { method: 'POST', path: '/chat/completions' },
   complete: { method: 'POST', path: '/completions' },
   embed: { method: 'POST', path: '/embeddings' },
@@ -33,7 +33,7 @@ export function bearerAuth(apiKey: string): Record<string, string> {
 export function openAICompatible(id: string, defaultBaseUrl: string, opts: CompatibleOptions): Provider {
   const endpoints: Partial<Record<Endpoint, EndpointSpec>> = {};
   for (const endpoint of opts.endpoints) {
-    endpoints[endpoint] = endpoint === 'chatComplete' || endpoint === 'complete' ? { ...PATHS[endpoint], streamUsage: opts.streamUsage ?? 'ask' } : PATHS[endpoint];
+    endpoints[endpoint] = endpoint === 'chatComplete' || endpoint === 'complete' ? { ...PATHS[endpoint]!, streamUsage: opts.streamUsage ?? 'ask' } : PATHS[endpoint];
   }
   return {
     id,

@@ -11,7 +11,11 @@ export type Endpoint =
   | 'createSpeech'
   | 'createTranscription'
   | 'createTranslation'
-  | 'responses';
+  | 'responses'
+  /** Anthropic's Messages format in (`/v1/messages`), any provider out. */
+  | 'messages'
+  /** The catch-all `/v1/*` passthrough to the selected provider. */
+  | 'proxy';
 
 /** What a resolved target tells the provider: the secret, the base URL and non-secret options. */
 export interface ProviderTarget {
@@ -34,6 +38,8 @@ export interface PathContext {
   model: string;
   stream: boolean;
   target: ProviderTarget;
+  /** The caller's path after `/v1` (with its query), for the passthrough. */
+  requestPath: string;
 }
 
 /** Turns a stream of upstream events into OpenAI-format SSE lines (each a full `data: ...\n\n`). */
@@ -44,7 +50,8 @@ export interface StreamTransformer {
 }
 
 export interface EndpointSpec {
-  method: 'GET' | 'POST';
+  /** `*`: the caller's method (the passthrough). */
+  method: 'GET' | 'POST' | '*';
   /** Appended to the target's base URL (may carry a query string). */
   path: string | ((ctx: PathContext) => string);
   /** Absent: the OpenAI-format body is sent as is (no re-serialisation unless override_params apply). */
@@ -65,6 +72,8 @@ export interface EndpointSpec {
    * means it sends usage unasked, `count` means the gateway counts tokens itself. Default `always`.
    */
   streamUsage?: 'ask' | 'always' | 'count';
+  /** Reshapes an error body (OpenAI's shape) for callers of a non-OpenAI format (`/v1/messages`). */
+  shapeError?(body: unknown, status: number): unknown;
 }
 
 /** The request as it will be sent, for providers whose auth depends on it (SigV4) or is async (OAuth tokens). */

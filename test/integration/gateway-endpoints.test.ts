@@ -1,0 +1,142 @@
+import Anthropic from '@anthropic-ai/sdk';
+import OpenAI, { toFile } from 'openai';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { ANTHROPIC_REPLY_TEXT } from '../support/mock-anthropic.js';
+import { API_KEY, ANTHROPIC_SECRET, OPENAI_SECRET, defaultSpec, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
+import { GEMINI_REPLY_TEXT, startMockGemini, type MockGemini } from '../support/mock-gemini.js';
+
+let h: GatewayHarness;
+let gemini: MockGemini;
+const sdk = (vk: string) => new OpenAI({ apiKey: 'unused', baseURL: `${h.gateway.url}/v1`, defaultHeaders: { 'x-portkey-api-key': API_KEY, 'x-portkey-virtual-key': vk }, maxRetries: 0 });
+const claude = (vk: string) => new Anthropic({ apiKey: 'unused', baseURL: h.gateway.url, defaultHeaders: { 'x-portkey-api-key': API_KEY, 'x-portkey-virtual-key': vk }, maxRetries: 0 });
+
+beforeAll(async () => {
+  gemini = await startMockGemini({ apiKey: 'gk' });
+  h = await startGatewayHarness({
+    spec: (m) => {
+      const spec = defaultSpec(m);
+      spec.virtualKeys!.push({ slug: 'gemini-vk', provider: 'google', secret: 'gk', options: { custom_host: `${gemini.url}/v1beta` } });
+      return spec;
+    },
+  });
+});
+afterAll(async () => {
+  await h?.close();
+  await gemini?.close();
+});
+beforeEach(() => [h.openai, h.anthropic, gemini].forEach((m) => m.control.reset()));
+
+describe('OpenAI endpoints', () => {
+  it('/v1/completions, JSON and streamed with usage', async () => {
+    const res = await sdk('openai-vk').completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello' });
+    expect(res.choices[0].text).toBe('Hello from primary');
+    const stream = await sdk('openai-vk').completions.create({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello', stream: true });
+    let text = '';
+    let usage: unknown;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.text ?? '';
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text).toBe('Hello from primary');
+    expect(usage).toMatchObject({ completion_tokens: 3 });
+  });
+
+  it('/v1/images/generations and /v1/responses', async () => {
+    const image = await sdk('openai-vk').images.generate({ model: 'dall-e-3', prompt: 'a gate' });
+    expect(image.data![0].url).toBe('https://images.example/mock.png');
+    const response = await sdk('openai-vk').responses.create({ model: 'gpt-4o', input: 'hi' });
+    expect(response.output_text).toBe('Hello from primary');
+  });
+
+  it('/v1/audio/speech returns the audio bytes; transcriptions and translations pass multipart through', async () => {
+    const speech = await sdk('openai-vk').audio.speech.create({ model: 'tts-1', voice: 'alloy', input: 'hello' });
+    expect(Buffer.from(await speech.arrayBuffer()).toString()).toBe('ID3mock-audio-bytes');
+    const file = await toFile(Buffer.from('RIFF....WAVEfmt '), 'hello.wav', { type: 'audio/wav' });
+    const transcription = await sdk('openai-vk').audio.transcriptions.create({ model: 'whisper-1', file });
+    expect(transcription.text).toBe('transcribed by mock');
+    const seen = h.openai.control.requests.at(-1)!;
+    expect(String(seen.headers['content-type'])).toMatch(/^multipart\/form-data; boundary=/);
+    expect(seen.headers.authorization).toBe(`Bearer ${OPENAI_SECRET}`);
+    const translation = await sdk('openai-vk').audio.translations.create({ model: 'whisper-1', file: await toFile(Buffer.from('x'), 'a.wav') });
+    expect(translation.text).toBe('translated by mock');
+  });
+
+  it('400s an endpoint the provider does not serve', async () => {
+    await expect(sdk('anthropic-vk').images.generate({ model: 'x', prompt: 'y' })).rejects.toMatchObject({ status: 400 });
+  });
+});
+
+describe('catch-all /v1/* passthrough', () => {
+  it('forwards any other path, method, query and body to the selected provider with its auth', async () => {
+    const res = await fetch(`${h.gateway.url}/v1/moderations?x=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-portkey-api-key': API_KEY, 'x-portkey-virtual-key': 'openai-vk' },
+      body: JSON.stringify({ input: 'hi' }),
+    });
+    expect(res.status).toBe(404); // the mock's own answer, relayed
+    expect(((await res.json()) as any).error.message).toBe('Invalid URL (POST /v1/moderations)');
+    const seen = h.openai.control.requests[0];
+    expect(seen.path).toBe('/v1/moderations?x=1');
+    expect(seen.body).toEqual({ input: 'hi' });
+    expect(seen.headers.authorization).toBe(`Bearer ${OPENAI_SECRET}`);
+    expect(seen.headers['x-portkey-api-key']).toBeUndefined();
+    const noRoute = await fetch(`${h.gateway.url}/v1/moderations`, { method: 'POST', headers: { 'x-portkey-api-key': API_KEY } });
+    expect(noRoute.status).toBe(404);
+  });
+});
+
+describe('/v1/messages through @anthropic-ai/sdk', () => {
+  it('passes through to Anthropic untouched', async () => {
+    const msg = await claude('anthropic-vk').messages.create({ model: 'claude-sonnet-4-5', max_tokens: 64, system: 'Be terse.', messages: [{ role: 'user', content: 'Say hello.' }] });
+    expect(msg.content[0]).toEqual({ type: 'text', text: ANTHROPIC_REPLY_TEXT });
+    const seen = h.anthropic.control.requests[0];
+    expect(seen.headers['x-api-key']).toBe(ANTHROPIC_SECRET);
+    expect(seen.body).toEqual({ model: 'claude-sonnet-4-5', max_tokens: 64, system: 'Be terse.', messages: [{ role: 'user', content: 'Say hello.' }] });
+    const stream = claude('anthropic-vk').messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] });
+    expect((await stream.finalMessage()).content[0]).toEqual({ type: 'text', text: ANTHROPIC_REPLY_TEXT });
+  });
+
+  it('translates to an OpenAI target and back, JSON and streamed', async () => {
+    const msg = await claude('openai-vk').messages.create({ model: 'gpt-4o', max_tokens: 64, system: 'Be terse.', stop_sequences: ['END'], messages: [{ role: 'user', content: 'Say hello.' }] });
+    expect(msg.type).toBe('message');
+    expect(msg.content).toEqual([{ type: 'text', text: 'Hello from primary' }]);
+    expect(msg.stop_reason).toBe('end_turn');
+    expect(msg.usage).toMatchObject({ input_tokens: 4, output_tokens: 3 });
+    expect(h.openai.control.requests[0].body).toEqual({ model: 'gpt-4o', max_tokens: 64, stop: ['END'], messages: [{ role: 'system', content: 'Be terse.' }, { role: 'user', content: 'Say hello.' }] });
+    const stream = claude('openai-vk').messages.stream({ model: 'gpt-4o', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] });
+    const deltas: string[] = [];
+    stream.on('text', (t) => deltas.push(t));
+    const final = await stream.finalMessage();
+    expect(deltas.join('')).toBe('Hello from primary');
+    expect(final.content).toEqual([{ type: 'text', text: 'Hello from primary' }]);
+    expect(final.usage.output_tokens).toBe(3);
+  });
+
+  it('translates tools and tool results through a Gemini target', async () => {
+    const tools: Anthropic.Tool[] = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
+    const msg = await claude('gemini-vk').messages.create({ model: 'gemini-2.0-flash', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather in Paris?' }] });
+    expect(msg.stop_reason).toBe('tool_use');
+    expect(msg.content[0]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
+    const followUp = await claude('gemini-vk').messages.create({
+      model: 'gemini-2.0-flash',
+      max_tokens: 64,
+      messages: [
+        { role: 'user', content: 'Weather in Paris?' },
+        { role: 'assistant', content: [{ type: 'tool_use', id: 'tu1', name: 'get_weather', input: { city: 'Paris' } }] },
+        { role: 'user', content: [{ type: 'tool_result', tool_use_id: 'tu1', content: '{"temp":21}' }] },
+      ],
+    });
+    expect(followUp.content[0]).toEqual({ type: 'text', text: GEMINI_REPLY_TEXT });
+    expect(gemini.control.requests[1].body.contents[2]).toEqual({ role: 'user', parts: [{ functionResponse: { name: 'get_weather', response: { temp: 21 } } }] });
+    const stream = claude('gemini-vk').messages.stream({ model: 'gemini-2.0-flash', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] });
+    const final = await stream.finalMessage();
+    expect(final.content[0]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
+  });
+
+  it('answers errors in Anthropic’s shape, so the SDK raises its typed errors', async () => {
+    h.openai.control.fail(429, 1);
+    const err = await claude('openai-vk').messages.create({ model: 'gpt-4o', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] }).catch((e) => e);
+    expect(err).toBeInstanceOf(Anthropic.RateLimitError);
+    expect(err.error).toEqual({ type: 'error', error: { type: 'rate_limit_error', message: 'mock primary failing with 429' } });
+  });
+});
