@@ -97,7 +97,7 @@ describe('observability: analytics, log search and feedback (portkey-ai SDK)', (
     expect(page0.total).toBe(12);
     expect(page0.data).toHaveLength(5);
     expect(page2.data).toHaveLength(2);
-    const ids = new Set([...page0.data, ...(await (await h.api('/v1/logs?page_size=5&current_page=1')).json()).data, ...page2.data].map((l: Any) => l.id));
+    const ids = new Set([...page0.data, ...((await (await h.api("/v1/logs?page_size=5&current_page=1")).json()) as Any).data, ...page2.data].map((l: Any) => l.id));
     expect(ids.size).toBe(12);
 
     const expensive = (await (await h.api(`/v1/logs?cost_min=${(5 * 2.5 + 3 * 10) / 1e6 * 100 - 1e-9}`)).json()) as Any;
