@@ -7,6 +7,8 @@ import type { KeyValueCache, LogStore, SnapshotStore } from '../core/ports.js';
 import { TOLLGATE_VERSION } from '../core/version.js';
 import { sendJson } from './http/respond.js';
 import { handleInference, type PipelineDeps } from './pipeline/inference.js';
+import { createGuardrails, type GuardrailOptions } from './guardrails/index.js';
+import { createLimits, type LimitsOptions } from './limits/index.js';
 import { UpstreamPools } from './pipeline/upstream.js';
 import type { Endpoint } from './providers/index.js';
 import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
@@ -33,6 +35,10 @@ export interface GatewayOptions {
   drainTimeoutMs?: number;
   /** Metrics, logs (customer or control-plane mode), spool: see docs/observability.md. */
   telemetry?: TelemetryOptions;
+  /** Guardrail definitions (besides synced ones) for the hooks a config names: docs/guardrails.md. */
+  guardrails?: GuardrailOptions;
+  /** Rate limits and budgets; pass `limiter: redisRateLimiter(...)` and `budgets: redisBudgetStore(...)` to share them across tasks. */
+  limits?: LimitsOptions;
   /** Where the last good snapshot is persisted (default: `cache`); e.g. fileSnapshotStore when there is no Redis. */
   snapshotStore?: SnapshotStore;
   /** Reported to the control plane's data-plane registry; default TOLLGATE_INSTANCE_ID or host-pid-random. */
@@ -115,6 +121,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     policy: { devMode: opts.devMode ?? false, allowlist: opts.customHostAllowlist ?? [] },
     requestLog,
     cache: opts.cache,
+    guardrails: createGuardrails({ policy: { devMode: opts.devMode ?? false, allowlist: opts.customHostAllowlist ?? [] }, logger, ...opts.guardrails }),
+    limits: createLimits({ logger, ...opts.limits }),
   };
   let draining = false;
   let inFlight = 0;
@@ -187,7 +195,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       clearTimeout(deadline);
       server.closeAllConnections();
       await closed;
-      await Promise.all([sync.close(), pools.close(), requestLog.close()]);
+      await Promise.all([sync.close(), pools.close(), requestLog.close(), deps.limits?.close()]);
     })();
     return closing;
   };

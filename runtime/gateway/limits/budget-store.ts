@@ -1,0 +1,76 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/**
+ * Usage counters for budgets, per entity and period, shared by every gateway task through Redis
+ * (INCRBYFLOAT: atomic). Keys expire a little after their period ends.
+ */
+export interface BudgetStore {
+  readonly kind: string;
+  /** Adds `amount` and returns the new total. */
+  add(key: string, amount: number, ttlSeconds: number): Promise<number>;
+  get(key: string): Promise<number>;
+  /** true only the first time per key (an alert fires once per period). */
+  once(key: string, ttlSeconds: number): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function memoryBudgetStore(): BudgetStore {
+  const totals = new Map<string, { value: number; expiresAt: number }>();
+  const flags = new Map<string, number>();
+  const live = (key: string) => {
+    const e = totals.get(key);
+    if (e && e.expiresAt <= Date.now()) totals.delete(key);
+    return totals.get(key);
+  };
+  return {
+    kind: 'memory',
+    async add(key, amount, ttl) {
+      const e = live(key) ?? { value: 0, expiresAt: Date.now() + ttl * 1000 };
+      e.value += amount;
+      totals.set(key, e);
+      return e.value;
+    },
+    async get(key) {
+      return live(key)?.value ?? 0;
+    },
+    async once(key, ttl) {
+      const at = flags.get(key);
+      if (at !== undefined && at > Date.now()) return false;
+      flags.set(key, Date.now() + ttl * 1000);
+      return true;
+    },
+    async close() {
+      totals.clear();
+      flags.clear();
+    },
+  };
+}
+
+export function redisBudgetStore(opts: { url: string; authToken?: string; keyPrefix?: string; timeoutMs?: number }): BudgetStore {
+  const options: RedisOptions = {
+    keyPrefix: opts.keyPrefix ?? 'tollgate:budget:',
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: opts.timeoutMs ?? 250,
+    ...(opts.url.startsWith('rediss://') ? { tls: {} } : {}),
+    ...(opts.authToken ? { password: opts.authToken } : {}),
+  };
+  const client = new Redis(opts.url, options);
+  client.on('error', () => {});
+  return {
+    kind: 'redis',
+    async add(key, amount, ttl) {
+      const res = await client.multi().incrbyfloat(key, amount).expire(key, ttl).exec();
+      return Number(res?.[0]?.[1] ?? 0);
+    },
+    async get(key) {
+      return Number((await client.get(key)) ?? 0);
+    },
+    async once(key, ttl) {
+      return (await client.set(key, '1', 'EX', ttl, 'NX')) === 'OK';
+    },
+    async close() {
+      await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
