@@ -16,6 +16,7 @@ import { handler as workspaces } from './handlers/workspaces.js';
 import type { ControlPlaneLambdaContext } from './http/handler.js';
 import { matchRoute, pathExists } from './route-match.js';
 import type { ControlPlaneHandlerName } from './routes.js';
+import { serveUi } from './ui-static.js';
 import { handler as analytics } from './handlers/analytics.js';
 import { handler as feedback } from './handlers/feedback.js';
 import { handler as ingest } from './handlers/ingest.js';
@@ -154,6 +155,8 @@ export async function startLocalAdapter(opts: LocalAdapterOptions): Promise<{ se
       const path = new URL(req.url ?? '/', 'http://local').pathname;
       const matched = matchRoute(method, path);
       if (!matched) {
+        // The control panel is served from the same origin as the API (never for /v1/*).
+        if (await serveUi(req, res)) return;
         req.resume();
         const status = pathExists(path) ? 405 : 404;
         return sendJson(res, status, portkeyFailure(status === 405 ? `${method} is not allowed on ${path}` : `no route for ${method} ${path}`));
