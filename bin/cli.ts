@@ -67,6 +67,7 @@ program
         '',
         `  Gateway        ${gatewayUrl}/v1`,
         `  Control plane  ${controlPlaneUrl}/v1`,
+        `  Control panel  ${controlPlaneUrl}/  (log in with the admin API key)`,
         `  Admin API key  ${adminApiKey}`,
         `  Credentials    ${opts.dataDir}/credentials.json`,
         '',
