@@ -14,7 +14,7 @@ import type { ControlPlaneFunctionProps } from './props.js';
  * binding, and native addons that esbuild cannot bundle for another CPU (they must not be needed on Lambda;
  * see docs/deploy-aws.md).
  */
-export const EXTERNAL_MODULES = ['@aws-sdk/*', 'pg-native', '@node-rs/argon2'];
+export const EXTERNAL_MODULES = ['@aws-sdk/*', 'pg-native'];
 
 /** ESM bundles still load CJS dependencies that call `require`. */
 export const ESM_REQUIRE_BANNER =
