@@ -132,6 +132,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     let payload: string | Buffer | undefined = raw;
     const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
     let path: string;
+    const upstreamHeaders: Record<string, string> = { ...forwarded };
     try {
       let merged = body;
       if (body) {
@@ -165,14 +166,15 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
           cacheStatus = 'MISS';
         }
       }
+      if (payload?.length) upstreamHeaders['content-type'] = rawContentType ?? 'application/json';
+      else payload = undefined;
+      Object.assign(upstreamHeaders, leaf.provider.signRequest ? await leaf.provider.signRequest({ method: method ?? spec.method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target) : leaf.provider.authHeaders(leaf.target));
     } catch (err) {
-      if (err instanceof HttpProblem && err.status === 400) return { kind: 'rejected', status: 400, message: err.message };
-      throw err;
+      if (err instanceof HttpProblem && err.status < 500) return { kind: 'rejected', status: err.status, message: err.message };
+      if (err instanceof HttpProblem) throw err;
+      // A body the translation cannot read (e.g. `messages: [null]`) is the caller's fault: 400, not 500.
+      return { kind: 'rejected', status: 400, message: `the request body does not fit ${leaf.provider.id}'s format: ${(err as Error).message}` };
     }
-    const upstreamHeaders: Record<string, string> = { ...forwarded };
-    if (payload?.length) upstreamHeaders['content-type'] = rawContentType ?? 'application/json';
-    else payload = undefined;
-    Object.assign(upstreamHeaders, leaf.provider.signRequest ? await leaf.provider.signRequest({ method: method ?? spec.method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target) : leaf.provider.authHeaders(leaf.target));
     return callUpstream(deps.pools, {
       baseUrl: leaf.target.baseUrl,
       path,

@@ -66,9 +66,11 @@ export async function reply(res: ServerResponse, result: UpstreamResult, ctx: Re
     return { status: result.status };
   }
   if (result.kind === 'rejected') {
-    const body = openAIError(result.message, 'invalid_request_error', 'unsupported_parameter', result.param ?? null);
-    sendJson(res, 400, ctx.spec.shapeError ? ctx.spec.shapeError(body, 400) : body, ctx.headers);
-    return { status: 400 };
+    const body = result.param
+      ? openAIError(result.message, 'invalid_request_error', 'unsupported_parameter', result.param)
+      : openAIError(result.message, result.status === 401 ? 'authentication_error' : 'invalid_request_error', null);
+    sendJson(res, result.status, ctx.spec.shapeError ? ctx.spec.shapeError(body, result.status) : body, ctx.headers);
+    return { status: result.status };
   }
   if (result.kind === 'cached') {
     const body = Buffer.from(result.body);

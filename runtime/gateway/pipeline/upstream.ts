@@ -47,8 +47,8 @@ export type UpstreamResult =
   | { kind: 'response'; status: number; headers: Dispatcher.ResponseData['headers']; body: Dispatcher.ResponseData['body'] }
   /** The gateway could not get an answer: 502 (connect/socket) or 408 (request_timeout, Portkey's status). */
   | { kind: 'unreachable'; status: 502 | 408; message: string }
-  /** Refused before any call (a field the provider does not support, in strict mode): 400. */
-  | { kind: 'rejected'; status: 400; message: string; param?: string }
+  /** Refused before any call (a field the provider does not support in strict mode, missing credentials): 4xx. */
+  | { kind: 'rejected'; status: number; message: string; param?: string }
   /** Served from the response cache. */
   | { kind: 'cached'; status: number; contentType: string; body: string };
 

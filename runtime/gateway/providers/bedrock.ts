@@ -53,10 +53,18 @@ function signer(regionName: string, creds: Credentials | undefined): SignatureV4
 }
 
 export async function signBedrock(request: SignableRequest, target: ProviderTarget): Promise<Record<string, string>> {
+  const creds = staticCredentials(target);
+  if (!creds) {
+    try {
+      await chainCredentials();
+    } catch {
+      throw new HttpProblem(401, 'bedrock: no AWS credentials; set aws_access_key_id and aws_secret_access_key (x-portkey-aws-*) or give the gateway a role');
+    }
+  }
   const url = new URL(request.url);
   const query: Record<string, string> = {};
   url.searchParams.forEach((v, k) => (query[k] = v));
-  const signed = await signer(region(target.options), staticCredentials(target)).sign({
+  const signed = await signer(region(target.options), creds).sign({
     method: request.method,
     protocol: url.protocol,
     hostname: url.hostname,
