@@ -102,7 +102,9 @@ program
   .option('--sync-interval <seconds>', 'heartbeat interval', seconds, 30)
   .option('--keyring-file <file>', 'local AES keyring (dev); in AWS set TOLLGATE_KMS_KEY_ARN instead')
   .option('--log-dir <dir>', 'file log store folder')
-  .action(async (opts: { host: string; port: number; controlPlaneUrl: string; cache: string; redisUrl?: string; syncInterval: number; keyringFile?: string; logDir?: string }) => {
+  .option('--snapshot-file <file>', 'keep the last good snapshot here (encrypted, 0600) when there is no Redis')
+  .option('--spool-dir <dir>', 'where metrics and logs wait while the control plane is unreachable')
+  .action(async (opts: { host: string; port: number; controlPlaneUrl: string; cache: string; redisUrl?: string; syncInterval: number; keyringFile?: string; logDir?: string; snapshotFile?: string; spoolDir?: string }) => {
     const { runGateway } = await import('../runtime/standalone.js');
     const running = await runGateway(opts).catch(fail);
     process.stdout.write(`gateway listening on ${running.url}/v1\n`);

@@ -82,6 +82,8 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
       logStore,
       syncIntervalMs: (options.syncIntervalSeconds ?? 30) * 1000,
       devMode: true,
+      // Metrics and logs that cannot reach the control plane wait here, and survive a restart.
+      telemetry: { spoolDir: join(dataDir, 'spool') },
       logger: jsonLogger('gateway'),
     });
   } catch (err) {

@@ -53,14 +53,17 @@ export async function runGateway(opts: {
   syncInterval: number;
   keyringFile?: string;
   logDir?: string;
+  snapshotFile?: string;
+  spoolDir?: string;
 }) {
   const dataPlaneToken = process.env.TOLLGATE_DATA_PLANE_TOKEN;
   if (!dataPlaneToken) throw new Error('set TOLLGATE_DATA_PLANE_TOKEN to the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
   const cache = chooseCache(opts.cache, opts.redisUrl);
   const logStore = opts.logDir ? fileLogStore(resolve(opts.logDir)) : undefined;
   const keyring = await chooseKeyring(opts.keyringFile);
-  // Without Redis, TOLLGATE_SNAPSHOT_FILE keeps the last good snapshot on disk (encrypted, 0600) for restarts.
-  const snapshotFile = process.env.TOLLGATE_SNAPSHOT_FILE || undefined;
+  // Without Redis, a snapshot file keeps the last good snapshot on disk (encrypted, 0600) for restarts.
+  const snapshotFile = opts.snapshotFile || process.env.TOLLGATE_SNAPSHOT_FILE || undefined;
+  const spoolDir = opts.spoolDir || process.env.TOLLGATE_SPOOL_DIR || undefined;
   const running = await startGateway({
     host: opts.host,
     port: opts.port,
@@ -70,6 +73,7 @@ export async function runGateway(opts: {
     cache,
     snapshotStore: snapshotFile ? fileSnapshotStore({ path: resolve(snapshotFile), keyring }) : undefined,
     logStore,
+    telemetry: { spoolDir: spoolDir ? resolve(spoolDir) : undefined },
     syncIntervalMs: opts.syncInterval * 1000,
     customHostAllowlist: (process.env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     logger: jsonLogger('gateway'),

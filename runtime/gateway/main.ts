@@ -4,7 +4,6 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { fileLogStore } from '../adapters/file-log-store.js';
 import { kmsKeyring } from '../adapters/kms-keyring.js';
 import { localKeyring } from '../adapters/local-keyring.js';
 import { memoryCache } from '../adapters/memory-cache.js';
@@ -13,6 +12,7 @@ import type { Keyring } from '../core/keyring.js';
 import { jsonLogger } from '../core/logger.js';
 import type { KeyValueCache, LogStore } from '../core/ports.js';
 import { startGateway, type GatewayOptions } from './server.js';
+import { gatewayLogStoreFromEnv, telemetryOptionsFromEnv } from './telemetry/env.js';
 
 class ConfigError extends Error {}
 
@@ -57,7 +57,8 @@ export async function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<Gat
     dataPlaneToken,
     keyring,
     cache: cacheFromEnv(env),
-    logStore: env.TOLLGATE_LOG_DIR ? fileLogStore(resolve(env.TOLLGATE_LOG_DIR)) : undefined,
+    logStore: await gatewayLogStoreFromEnv(env),
+    telemetry: telemetryOptionsFromEnv(env),
     syncIntervalMs: integer(env, 'TOLLGATE_SYNC_INTERVAL', 30) * 1000,
     customHostAllowlist: (env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     devMode: env.TOLLGATE_DEV_MODE === '1' || env.TOLLGATE_DEV_MODE === 'true',
@@ -70,7 +71,8 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   try {
     options = await gatewayOptionsFromEnv(env);
   } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
+    // Every settings error (ours and the telemetry reader's) is the operator's to fix: say what, exit 2.
+    if (!(err instanceof Error)) throw err;
     process.stderr.write(`tollgate gateway: ${err.message}\n`);
     process.exit(2);
   }
