@@ -46,6 +46,34 @@ export function memoryBudgetStore(): BudgetStore {
   };
 }
 
+/**
+ * Commands are never queued behind a dead connection (`enableOfflineQueue: false`), so a caller
+ * falls back at once when Redis is down. Only before the first connection completes does a command
+ * wait for it (up to `timeoutMs`): a gateway that just started is not "Redis down".
+ */
+export function readiness(client: Redis, timeoutMs: number): () => Promise<void> {
+  let waited = client.status === 'ready';
+  client.once('ready', () => (waited = true));
+  let first: Promise<void> | undefined;
+  return async () => {
+    if (client.status === 'ready' || waited) return;
+    // Only the first wait (at start-up) is paid; afterwards a missing connection fails fast.
+    first ??= new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        client.off('ready', onReady);
+        waited = true;
+        reject(new Error('redis is not connected'));
+      }, timeoutMs);
+      const onReady = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      client.once('ready', onReady);
+    });
+    await first;
+  };
+}
+
 export function redisBudgetStore(opts: { url: string; authToken?: string; keyPrefix?: string; timeoutMs?: number }): BudgetStore {
   const options: RedisOptions = {
     keyPrefix: opts.keyPrefix ?? 'tollgate:budget:',
@@ -57,16 +85,20 @@ export function redisBudgetStore(opts: { url: string; authToken?: string; keyPre
   };
   const client = new Redis(opts.url, options);
   client.on('error', () => {});
+  const ready = readiness(client, opts.timeoutMs ?? 250);
   return {
     kind: 'redis',
     async add(key, amount, ttl) {
+      await ready();
       const res = await client.multi().incrbyfloat(key, amount).expire(key, ttl).exec();
       return Number(res?.[0]?.[1] ?? 0);
     },
     async get(key) {
+      await ready();
       return Number((await client.get(key)) ?? 0);
     },
     async once(key, ttl) {
+      await ready();
       return (await client.set(key, '1', 'EX', ttl, 'NX')) === 'OK';
     },
     async close() {

@@ -1,4 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
+import { readiness } from './budget-store.js';
 import { decide, memoryRateLimiter, type RateDecision, type RateLimiter, type RateRule, type RuleState } from './rate-limiter.js';
 
 /**
@@ -84,6 +85,7 @@ export function redisRateLimiter(opts: RedisRateLimiterOptions): RateLimiter {
   };
   const client = new Redis(opts.url, options) as GcraClient;
   client.on('error', () => {});
+  const ready = readiness(client, opts.timeoutMs ?? 250);
   client.defineCommand('tollgateGcra', { lua: GCRA_LUA });
   const mode = opts.onRedisDown ?? 'local';
   const fraction = opts.localFraction ?? 1;
@@ -101,6 +103,7 @@ export function redisRateLimiter(opts: RedisRateLimiterOptions): RateLimiter {
     async consume(rules: readonly RateRule[]): Promise<RateDecision> {
       if (!rules.length) return { allowed: true, rules: [], retryAfterMs: 0 };
       try {
+        await ready();
         const args: (string | number)[] = [];
         for (const r of rules) args.push(r.limit, r.windowMs, r.cost, r.force ? '1' : '0');
         const flat = await client.tollgateGcra(rules.length, ...rules.map((r) => r.key), ...args);
