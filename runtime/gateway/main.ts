@@ -12,6 +12,7 @@ import type { Keyring } from '../core/keyring.js';
 import { jsonLogger } from '../core/logger.js';
 import type { KeyValueCache, LogStore } from '../core/ports.js';
 import { startGateway, type GatewayOptions } from './server.js';
+import { startSyncAgeMetric } from './sync/sync-age-metric.js';
 import { gatewayLogStoreFromEnv, telemetryOptionsFromEnv } from './telemetry/env.js';
 
 class ConfigError extends Error {}
@@ -77,11 +78,14 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exit(2);
   }
   const gateway = await startGateway({ ...options, logger });
+  const dataPlaneName = env.TOLLGATE_DATA_PLANE_NAME?.trim();
+  const stopSyncAgeMetric = dataPlaneName ? startSyncAgeMetric(gateway.status, dataPlaneName) : () => {};
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     logger.info('draining before exit', { signal });
+    stopSyncAgeMetric();
     await gateway.close();
     await Promise.allSettled([options.cache.close(), options.logStore?.close()]);
     process.exit(0);
