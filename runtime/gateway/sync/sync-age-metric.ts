@@ -18,7 +18,7 @@ export function emfSyncAgeLine(status: SyncStatus, dataPlaneName: string, now = 
   });
 }
 
-export function startSyncAgeMetric(status: () => SyncStatus, dataPlaneName: string, intervalMs = 60_000, write = (line: string) => process.stdout.write(line + '\n')): () => void {
+export function startSyncAgeMetric(status: () => SyncStatus, dataPlaneName: string, intervalMs = 60_000, write: (line: string) => void = (line) => void process.stdout.write(line + '\n')): () => void {
   const startedAt = Date.now();
   const timer = setInterval(() => write(emfSyncAgeLine(status(), dataPlaneName, Date.now(), startedAt)), intervalMs);
   timer.unref();
