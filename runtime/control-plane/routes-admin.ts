@@ -2,7 +2,7 @@
  * The control-plane depth routes (identity, prompts, catalogue, audit, auth), spread into routes.ts
  * so the local adapter and the CDK pick them up like every other route.
  */
-export const adminHandlers = ['users', 'platform', 'audit-logs'] as const;
+export const adminHandlers = ['users', 'platform', 'audit-logs', 'prompts'] as const;
 export type AdminHandlerName = (typeof adminHandlers)[number] | 'workspaces' | 'api-keys';
 
 const members = '/v1/admin/workspaces/{workspaceId}/users';
@@ -28,4 +28,21 @@ export const adminRoutes: { routeKey: string; handler: AdminHandlerName }[] = [
   { routeKey: 'GET /v1/platform/organisations', handler: 'platform' },
   { routeKey: 'GET /v1/platform/organisations/{organisationId}', handler: 'platform' },
   { routeKey: 'PUT /v1/platform/organisations/{organisationId}', handler: 'platform' },
+  { routeKey: 'POST /v1/prompts', handler: 'prompts' },
+  { routeKey: 'GET /v1/prompts', handler: 'prompts' },
+  { routeKey: 'GET /v1/prompts/{promptId}', handler: 'prompts' },
+  { routeKey: 'PUT /v1/prompts/{promptId}', handler: 'prompts' },
+  { routeKey: 'DELETE /v1/prompts/{promptId}', handler: 'prompts' },
+  { routeKey: 'PUT /v1/prompts/{promptId}/makeDefault', handler: 'prompts' },
+  { routeKey: 'GET /v1/prompts/{promptId}/versions', handler: 'prompts' },
+  { routeKey: 'GET /v1/prompts/{promptId}/versions/{versionId}', handler: 'prompts' },
+  { routeKey: 'PUT /v1/prompts/{promptId}/versions/{versionId}', handler: 'prompts' },
+  { routeKey: 'POST /v1/prompts/{promptId}/render', handler: 'prompts' },
+  { routeKey: 'POST /v1/prompts/partials', handler: 'prompts' },
+  { routeKey: 'GET /v1/prompts/partials', handler: 'prompts' },
+  { routeKey: 'GET /v1/prompts/partials/{partialId}', handler: 'prompts' },
+  { routeKey: 'PUT /v1/prompts/partials/{partialId}', handler: 'prompts' },
+  { routeKey: 'DELETE /v1/prompts/partials/{partialId}', handler: 'prompts' },
+  { routeKey: 'GET /v1/prompts/partials/{partialId}/versions', handler: 'prompts' },
+  { routeKey: 'PUT /v1/prompts/partials/{partialId}/makeDefault', handler: 'prompts' },
 ];

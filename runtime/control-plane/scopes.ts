@@ -17,7 +17,7 @@ const resources = [
 const verbs = ['create', 'read', 'update', 'delete', 'list'] as const;
 
 export type AdminResource = (typeof resources)[number] | 'audit_logs';
-export type AdminVerb = (typeof verbs)[number];
+export type AdminVerb = (typeof verbs)[number] | 'render';
 
 export const ALL_SCOPES: readonly string[] = [
   ...resources.flatMap((r) => verbs.map((v) => `${r}.${v}`)),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { GatewayConfig } from './config-schema.js';
+import { syncPromptEntry, syncPromptPartialEntry } from './prompt-contract.js';
 
 /**
  * What the control plane sends the gateway at each heartbeat (`GET /v1/sync/snapshot`).
@@ -72,6 +73,9 @@ export const syncSnapshotSchema = z.object({
   api_keys: z.array(apiKeyEntry),
   configs: z.array(configEntry),
   virtual_keys: z.array(virtualKeyEntry),
+  /** Optional (older control planes omit them): prompts with their labelled versions, published partials. */
+  prompts: z.array(syncPromptEntry).optional(),
+  prompt_partials: z.array(syncPromptPartialEntry).optional(),
 });
 
 export type SyncSnapshot = z.infer<typeof syncSnapshotSchema>;

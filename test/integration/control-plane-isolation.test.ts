@@ -5,7 +5,7 @@ import { insertUser } from '../../runtime/control-plane/db/users-repo.js';
 import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 import { fillPath, tenantRoutes } from '../support/cp-isolation.js';
 
-const TENANT_TABLES = ['workspaces', 'api_keys', 'virtual_keys', 'configs', 'config_versions', 'data_plane_credentials', 'users', 'workspace_members', 'invites'];
+const TENANT_TABLES = ['workspaces', 'api_keys', 'virtual_keys', 'configs', 'config_versions', 'data_plane_credentials', 'users', 'workspace_members', 'invites', 'prompts', 'prompt_versions', 'prompt_labels', 'prompt_partials', 'prompt_partial_versions'];
 
 /** Org A's objects, created through the API so every table holds some of them. */
 async function seed(t: EngineControlPlane) {
@@ -16,7 +16,11 @@ async function seed(t: EngineControlPlane) {
   const user = await withTenant(t.cp.db, t.cp.organisationId, (db) => insertUser(db, t.cp.organisationId, { email: 'a-user@example.com', role: 'member' }));
   await t.sdk.admin.workspaces.users.create({ workspaceId: ws.id, users: [{ id: user.id, role: 'member' }] });
   const invite = await t.sdk.admin.users.invites.create({ email: 'a-invitee@example.com', role: 'member' });
-  return { ws: ws.id, cfg: cfg.slug!, vk: vk.slug!, key: key.id!, user: user.id, invite: invite.id! };
+  const partial = await t.sdk.prompts.partials.create({ name: 'a-partial', string: 'A says {{x}}', workspace_id: ws.id });
+  const prompt = await t.sdk.prompts.create({ name: 'a-prompt', collection_id: 'c', string: 'Hello {{x}}', workspace_id: ws.id });
+  return {
+    prompt: prompt.slug as string,
+    partial: partial.slug as string, ws: ws.id, cfg: cfg.slug!, vk: vk.slug!, key: key.id!, user: user.id, invite: invite.id! };
 }
 
 /** Everything org A holds, read as the superuser (no RLS), to prove nothing changed. */
@@ -71,6 +75,9 @@ describe.each(engines)('tenant isolation on %s', (engine) => {
       id: a.key,
       userId: a.user,
       inviteId: a.invite,
+      promptId: a.prompt,
+      partialId: a.partial,
+      versionId: '1',
       type: 'workspace',
       subType: 'service',
       // Other teams' routes (logs, feedback, analytics): ids that exist nowhere still must not leak or 5xx.
@@ -102,7 +109,7 @@ describe.each(engines)('tenant isolation on %s', (engine) => {
     }
     expect(await dump(t, t.cp.organisationId)).toBe(before);
     // Nor does anything of B's point into A's workspace (foreign keys are checked without RLS).
-    for (const table of ['api_keys', 'virtual_keys', 'configs']) {
+    for (const table of ['api_keys', 'virtual_keys', 'configs', 'prompts', 'prompt_partials']) {
       const { rows } = await t.cp.db.query(`SELECT id FROM ${table} WHERE organisation_id = $1 AND workspace_id = $2`, [b.organisationId, a.ws]);
       expect(rows, table).toEqual([]);
     }

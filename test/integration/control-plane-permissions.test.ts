@@ -44,6 +44,23 @@ const ROUTE_SCOPES: Record<string, string> = {
   'GET /v1/admin/users/invites/{inviteId}': 'organisation_users.read',
   'DELETE /v1/admin/users/invites/{inviteId}': 'organisation_users.delete',
   'POST /v1/admin/users/invites/{inviteId}/resend': 'organisation_users.create',
+  'POST /v1/prompts': 'prompts.create',
+  'GET /v1/prompts': 'prompts.list',
+  'GET /v1/prompts/{promptId}': 'prompts.read',
+  'PUT /v1/prompts/{promptId}': 'prompts.update',
+  'DELETE /v1/prompts/{promptId}': 'prompts.delete',
+  'PUT /v1/prompts/{promptId}/makeDefault': 'prompts.update',
+  'GET /v1/prompts/{promptId}/versions': 'prompts.read',
+  'GET /v1/prompts/{promptId}/versions/{versionId}': 'prompts.read',
+  'PUT /v1/prompts/{promptId}/versions/{versionId}': 'prompts.update',
+  'POST /v1/prompts/{promptId}/render': 'prompts.render',
+  'POST /v1/prompts/partials': 'prompts.create',
+  'GET /v1/prompts/partials': 'prompts.list',
+  'GET /v1/prompts/partials/{partialId}': 'prompts.read',
+  'PUT /v1/prompts/partials/{partialId}': 'prompts.update',
+  'DELETE /v1/prompts/partials/{partialId}': 'prompts.delete',
+  'GET /v1/prompts/partials/{partialId}/versions': 'prompts.read',
+  'PUT /v1/prompts/partials/{partialId}/makeDefault': 'prompts.update',
 };
 
 /** Which roles hold each scope (docs/permissions.md). `o` owner, `a` admin, `W` ws admin, `M` ws manager, `m` ws member. */
@@ -52,7 +69,7 @@ function holders(scope: string): string {
   if (resource === 'organisation_users' || scope === 'workspaces.create' || scope === 'workspaces.delete') return 'oa';
   if (resource === 'workspaces') return verb === 'update' ? 'oaW' : 'oaWMm';
   if (resource === 'workspace_users') return verb === 'read' || verb === 'list' ? 'oaWMm' : 'oaW';
-  return verb === 'read' || verb === 'list' ? 'oaWMm' : 'oaWM';
+  return verb === 'read' || verb === 'list' || verb === 'render' ? 'oaWMm' : 'oaWM';
 }
 
 const ROLES = [
@@ -72,7 +89,7 @@ describe.each(engines)('role × route permission matrix on %s', (engine) => {
   afterAll(async () => t?.stop());
 
   it('lists every admin route of this issue', () => {
-    const mine = controlPlaneRoutes.filter((r) => /^[A-Z]+ \/v1\/(admin|virtual-keys|configs|api-keys)/.test(r.routeKey)).map((r) => r.routeKey);
+    const mine = controlPlaneRoutes.filter((r) => /^[A-Z]+ \/v1\/(admin|virtual-keys|configs|api-keys|prompts)/.test(r.routeKey)).map((r) => r.routeKey);
     expect(mine.sort()).toEqual(Object.keys(ROUTE_SCOPES).sort());
   });
 
@@ -86,8 +103,10 @@ describe.each(engines)('role × route permission matrix on %s', (engine) => {
       const key = await t.sdk.apiKeys.create({ type: 'workspace', 'sub-type': 'service', scopes: ['configs.read'], workspace_id: ws.id });
       const target = await userWithSession(t, 'member', [{ id: ws.id, role: 'member' }]);
       const invite = await t.sdk.admin.users.invites.create({ email: `i-${role.code}@example.com`, role: 'member' });
+      const prompt = await t.sdk.prompts.create({ name: 'm', collection_id: 'c', string: 'Hi {{x}}', workspace_id: ws.id });
+      const partial = await t.sdk.prompts.partials.create({ name: `p-${role.code}`, string: 'P', workspace_id: ws.id });
       const caller = await userWithSession(t, role.org, 'ws' in role ? [{ id: ws.id, role: role.ws }] : []);
-      const values = { 'configs/slug': cfg.slug!, 'virtual-keys/slug': vk.slug!, workspaceId: ws.id, id: key.id!, userId: target.id, inviteId: invite.id!, type: 'workspace', subType: 'service' };
+      const values = { 'configs/slug': cfg.slug!, 'virtual-keys/slug': vk.slug!, workspaceId: ws.id, id: key.id!, userId: target.id, inviteId: invite.id!, promptId: prompt.slug as string, partialId: partial.slug as string, versionId: '1', type: 'workspace', subType: 'service' };
       const body = { name: 'n', workspace_id: ws.id, config: { provider: 'openai' }, provider: 'openai', key: 'sk-x-000000000', scopes: ['configs.read'], users: [{ id: target.id, role: 'member' }], email: `x-${role.code}@example.com`, role: 'member' };
       for (const [routeKey, scope] of Object.entries(ROUTE_SCOPES)) {
         if (routeKey.startsWith('DELETE /v1/admin/users/{userId}') && role.code === 'o') continue; // keeps the target for later rows

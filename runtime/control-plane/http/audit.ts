@@ -1,6 +1,6 @@
 import type { SqlQueryable } from '../../core/db.js';
 import { insertAudit, type AuditEntry } from '../db/audit-repo.js';
-import type { Caller } from './auth.js';
+import { rlsWorkspaces, type Caller } from './auth.js';
 import type { RouteRequest } from './handler.js';
 import type { HandlerResult } from './response.js';
 
@@ -38,7 +38,8 @@ function resourceId(req: RouteRequest, body: Record<string, unknown>): string | 
 /** Records one successful mutation in the request's own transaction: no audit row, no change. */
 export async function auditMutation(tx: SqlQueryable, req: RouteRequest, caller: Caller, result: HandlerResult): Promise<void> {
   const body = parsed(result);
-  const ws = (typeof body.workspace_id === 'string' ? body.workspace_id : null) ?? caller.workspaceId;
+  // Workspace-limited callers may only write rows of their workspaces (RLS): attribute it to one of them.
+  const ws = (typeof body.workspace_id === 'string' ? body.workspace_id : null) ?? rlsWorkspaces(caller)?.[0] ?? null;
   const [resourceType] = caller.required.split('.');
   await insertAudit(tx, caller.organisationId, {
     ...origin(req),

@@ -25,7 +25,7 @@ export function authorized(
       const scopedReq = { ...req, ctx: { ...req.ctx, db: scoped } };
       const result = await fn(scopedReq, caller);
       // Every successful mutation is audited in the same transaction (reads are not).
-      if (verb !== 'read' && verb !== 'list' && (result.statusCode ?? 200) < 400) await auditMutation(tx, scopedReq, caller, result);
+      if (verb !== 'read' && verb !== 'list' && verb !== 'render' && (result.statusCode ?? 200) < 400) await auditMutation(tx, scopedReq, caller, result);
       return result;
     });
 }

@@ -4,6 +4,7 @@ import type { ApiKeyRow } from '../db/api-keys-repo.js';
 import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
 import type { ConfigRow } from '../db/configs-repo.js';
 import { asApp, setTenant } from '../db/tenant.js';
+import { syncPromptPartials, syncPrompts } from '../db/prompt-sync.js';
 
 function syncDefaults(defaults: Record<string, unknown> | null): SyncApiKey['defaults'] {
   if (!defaults) return null;
@@ -71,6 +72,9 @@ export async function buildSnapshot(db: SqlDatabase, organisationId: string): Pr
         status: v.status,
         options: v.options,
       })),
+      // Optional arrays (control-plane depth): prompts with their labelled versions, published partials.
+      prompts: await syncPrompts(tx, organisationId),
+      prompt_partials: await syncPromptPartials(tx, organisationId),
     };
   });
 }
