@@ -53,6 +53,23 @@ interface Detector {
   category: PiiCategory;
   re: RegExp;
   valid?: (match: string) => boolean;
+  /** A faster candidate scan than running `re` from every position (yields [start, end]). */
+  scan?: (text: string) => Iterable<[number, number]>;
+}
+
+const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
+const EMAIL_DOMAIN = /(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}\b/y;
+
+/** Emails, found from each "@" outwards: linear in the text, whatever its length. */
+function* scanEmails(text: string): Iterable<[number, number]> {
+  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', at + 1)) {
+    let start = at;
+    while (start > 0 && at - start < 64 && LOCAL_CHAR.test(text[start - 1])) start--;
+    if (start === at || (start > 0 && LOCAL_CHAR.test(text[start - 1]))) continue;
+    EMAIL_DOMAIN.lastIndex = at + 1;
+    const m = EMAIL_DOMAIN.exec(text);
+    if (m) yield [start, at + 1 + m[0].length];
+  }
 }
 
 const DETECTORS: Detector[] = [
@@ -60,7 +77,7 @@ const DETECTORS: Detector[] = [
   { category: 'credit_card', re: /(?<![\d-])\d(?:[ -]?\d){12,18}(?![\d-])/g, valid: (m) => luhn(m.replace(/[ -]/g, '')) },
   { category: 'iban', re: /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b/g, valid: ibanValid },
   { category: 'ssn', re: /(?<![\d-])(?!000|666|9\d\d)\d{3}([- ])(?!00)\d{2}\1(?!0000)\d{4}(?![\d-])/g },
-  { category: 'email', re: /[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}\b/g },
+  { category: 'email', re: /(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.)+[A-Za-z]{2,63}\b/g, scan: scanEmails },
   {
     category: 'ip_address',
     re: /(?<![\w.:])(?:\d{1,3}(?:\.\d{1,3}){3}|(?=[0-9a-fA-F:]*:[0-9a-fA-F]*:)[0-9a-fA-F:]{2,39}(?:\d{1,3}(?:\.\d{1,3}){3})?)(?![\w.:])/g,
@@ -97,6 +114,10 @@ export function findPii(text: string, categories: readonly PiiCategory[] = PII_C
   const taken = (s: number, e: number) => found.some((f) => s < f.end && e > f.start);
   for (const det of DETECTORS) {
     if (!categories.includes(det.category)) continue;
+    if (det.scan) {
+      for (const [start, end] of det.scan(text)) if (!taken(start, end)) found.push({ category: det.category, start, end });
+      continue;
+    }
     det.re.lastIndex = 0;
     for (let m = det.re.exec(text); m; m = det.re.exec(text)) {
       const start = m.index;
