@@ -11,7 +11,7 @@ import type { CustomHostPolicy } from './custom-host.js';
 import { CancelSignal } from './cancel.js';
 import { run, type Outcome, type RunContext } from './execute.js';
 import { forwardableHeaders } from './forward-headers.js';
-import { buildPlan, type CacheConfig, type LeafPlan } from './plan.js';
+import { cachedPlan, type CacheConfig, type LeafPlan } from './plan.js';
 import { reply, type ReplyOutcome } from './reply.js';
 import { metadataHeader, providerHeaderOptions, selectConfig, strictHeader } from './select-config.js';
 import { callUpstream, type UpstreamPools, type UpstreamResult } from './upstream.js';
@@ -44,9 +44,21 @@ function helpersOf(deps: PipelineDeps) {
   return h;
 }
 
+/** sha256 per request is measurable at load: the hash of each recently seen key is kept (bounded). */
+const keyHashes = new Map<string, string>();
+function hashOf(presented: string): string {
+  let hash = keyHashes.get(presented);
+  if (hash === undefined) {
+    hash = hashSecret(presented);
+    if (keyHashes.size >= 1000) keyHashes.delete(keyHashes.keys().next().value!);
+    keyHashes.set(presented, hash);
+  }
+  return hash;
+}
+
 function authenticate(state: GatewayState, presented: string | undefined): SyncApiKey {
   if (!presented) throw unauthorized('missing x-portkey-api-key header');
-  const key = state.apiKeysByHash.get(hashSecret(presented));
+  const key = state.apiKeysByHash.get(hashOf(presented));
   if (!key || key.status !== 'active') throw unauthorized('invalid x-portkey-api-key');
   if (key.expires_at && Date.parse(key.expires_at) <= Date.now()) throw unauthorized('this x-portkey-api-key has expired');
   return key;
@@ -93,7 +105,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   let raw = req.method !== 'GET' && req.method !== 'HEAD' ? await readBody(req) : undefined;
   let body = raw && !spec0Raw ? parseJsonObject(raw) : undefined;
   const selected = selectConfig(req.headers, state, apiKey);
-  const plan = buildPlan(selected.config, {
+  const plan = cachedPlan(selected.config, {
     state,
     workspaceId: apiKey.workspace_id,
     callerProviderKey: bearer(req.headers.authorization),

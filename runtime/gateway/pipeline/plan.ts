@@ -144,6 +144,28 @@ export function buildPlan(config: GatewayConfig, ctx: PlanContext, path = 'confi
   return buildLeaf(config, ctx, path, here, weight);
 }
 
+/**
+ * Plans for the same (state version, config object, endpoint, workspace, caller key) are identical,
+ * so they are built once: a saved config's plan is reused until a sync replaces the state or the
+ * config. Requests that carry provider-option headers or a strictness header are planned afresh.
+ */
+const planCache = new WeakMap<GatewayState, WeakMap<GatewayConfig, Map<string, PlanNode>>>();
+export function cachedPlan(config: GatewayConfig, ctx: PlanContext): PlanNode {
+  if (ctx.headerOptions || ctx.strict !== undefined) return buildPlan(config, ctx);
+  let byConfig = planCache.get(ctx.state);
+  if (!byConfig) planCache.set(ctx.state, (byConfig = new WeakMap()));
+  let plans = byConfig.get(config);
+  if (!plans) byConfig.set(config, (plans = new Map()));
+  const key = `${ctx.endpoint}\0${ctx.workspaceId ?? ''}\0${ctx.callerProviderKey ?? ''}`;
+  let plan = plans.get(key);
+  if (!plan) {
+    plan = buildPlan(config, ctx); // a 400 throws here and is not cached
+    if (plans.size >= 100) plans.delete(plans.keys().next().value!);
+    plans.set(key, plan);
+  }
+  return plan;
+}
+
 /** custom_host checks are pure per policy, so each distinct host is parsed and checked once, not per request. */
 const checkedHosts = new WeakMap<CustomHostPolicy, Map<string, string>>();
 export function allowedBaseUrl(customHost: string, policy: CustomHostPolicy): string {

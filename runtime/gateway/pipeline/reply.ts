@@ -1,6 +1,5 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { createParser } from 'eventsource-parser';
-import { countTokens } from 'gpt-tokenizer';
 import { openAIError } from '../../core/errors.js';
 import { sendJson } from '../http/respond.js';
 import { EventStreamDecoder } from '../providers/aws-eventstream.js';
@@ -164,7 +163,7 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
     }
     idle.clear();
     if (watchUsage) {
-      if (!sawUsage && text !== undefined) res.write(usageChunk(text, ctx.transform));
+      if (!sawUsage && text !== undefined) res.write(await usageChunk(text, ctx.transform));
       if (heldDone) res.write(`${DONE_LINE}\n\n`);
     }
     res.end();
@@ -184,8 +183,12 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
   }
 }
 
+/** gpt-tokenizer holds ~60 MB of BPE ranks: loaded on the first stream that needs counting, not at start. */
+let tokenizer: Promise<typeof import('gpt-tokenizer')> | undefined;
+
 /** Usage for a stream whose provider sent none: completion counted from the deltas, prompt from the request. */
-function usageChunk(sse: string, transform: TransformContext): string {
+async function usageChunk(sse: string, transform: TransformContext): Promise<string> {
+  const { countTokens } = await (tokenizer ??= import('gpt-tokenizer'));
   let completion = '';
   let id = '';
   let model = transform.model;
