@@ -9,7 +9,10 @@ import { createLimits } from '../../runtime/gateway/limits/index.js';
 import { EMPTY_STATE } from '../../runtime/gateway/sync/gateway-state.js';
 
 const apiKey: SyncApiKey = { id: 'key_1', key_hash: 'h', workspace_id: 'ws_1', type: 'service', scopes: [], status: 'active', expires_at: null, defaults: { metadata: { team: 'a' } } };
-const fakeRes = () => ({ headersSent: false, headers: {} as Record<string, string>, setHeader(k: string, v: string) { this.headers[k] = v; }, getHeader(k: string) { return this.headers[k]; }, write() { return true; }, end() { return this; } }) as unknown as ServerResponse;
+const fakeRes = () => {
+  const headers: Record<string, string> = {};
+  return { headersSent: false, setHeader: (k: string, v: string) => void (headers[k] = v), getHeader: (k: string) => headers[k], write: () => true, end() { return this; } } as unknown as ServerResponse;
+};
 const none = { get: () => undefined };
 
 describe('hook definitions', () => {
