@@ -7,6 +7,7 @@ import type { ControlPlaneContext } from './context.js';
 import { handler as apiKeys } from './handlers/api-keys.js';
 import { handler as auditLogs } from './handlers/audit-logs.js';
 import { handler as prompts } from './handlers/prompts.js';
+import { handler as catalogue } from './handlers/catalogue.js';
 import { handler as configs } from './handlers/configs.js';
 import { handler as dataPlanes } from './handlers/data-planes.js';
 import { handler as platform } from './handlers/platform.js';
@@ -41,6 +42,7 @@ const handlers: Record<ControlPlaneHandlerName, LambdaHandler> = {
   platform,
   'audit-logs': auditLogs,
   prompts,
+  catalogue,
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

@@ -2,7 +2,7 @@
  * The control-plane depth routes (identity, prompts, catalogue, audit, auth), spread into routes.ts
  * so the local adapter and the CDK pick them up like every other route.
  */
-export const adminHandlers = ['users', 'platform', 'audit-logs', 'prompts'] as const;
+export const adminHandlers = ['users', 'platform', 'audit-logs', 'prompts', 'catalogue'] as const;
 export type AdminHandlerName = (typeof adminHandlers)[number] | 'workspaces' | 'api-keys';
 
 const members = '/v1/admin/workspaces/{workspaceId}/users';
@@ -45,4 +45,12 @@ export const adminRoutes: { routeKey: string; handler: AdminHandlerName }[] = [
   { routeKey: 'DELETE /v1/prompts/partials/{partialId}', handler: 'prompts' },
   { routeKey: 'GET /v1/prompts/partials/{partialId}/versions', handler: 'prompts' },
   { routeKey: 'PUT /v1/prompts/partials/{partialId}/makeDefault', handler: 'prompts' },
+  { routeKey: 'POST /v1/guardrails', handler: 'catalogue' },
+  { routeKey: 'GET /v1/guardrails', handler: 'catalogue' },
+  { routeKey: 'GET /v1/guardrails/{guardrailId}', handler: 'catalogue' },
+  { routeKey: 'PUT /v1/guardrails/{guardrailId}', handler: 'catalogue' },
+  { routeKey: 'DELETE /v1/guardrails/{guardrailId}', handler: 'catalogue' },
+  { routeKey: 'GET /v1/pricing', handler: 'catalogue' },
+  { routeKey: 'PUT /v1/pricing/{provider}/{model}', handler: 'catalogue' },
+  { routeKey: 'DELETE /v1/pricing/{provider}/{model}', handler: 'catalogue' },
 ];

@@ -47,3 +47,25 @@ export const syncPromptPartialEntry = z.object({
   string: z.string(),
 });
 export type SyncPromptPartial = z.infer<typeof syncPromptPartialEntry>;
+
+/** Guardrail definitions (referenced from configs by id or slug) and the merged price catalogue, as synced. */
+export const syncGuardrailEntry = z.object({
+  id: z.string(),
+  slug: z.string(),
+  workspace_id: z.string(),
+  name: z.string(),
+  checks: z.array(z.record(z.string(), z.unknown())),
+  actions: z.record(z.string(), z.unknown()),
+  version: z.number().int(),
+});
+export type SyncGuardrail = z.infer<typeof syncGuardrailEntry>;
+
+/** USD per 1M tokens; `cached_input` null when the provider has no cached-input price. */
+export const syncPriceEntry = z.object({
+  provider: z.string(),
+  model: z.string(),
+  input: z.number(),
+  output: z.number(),
+  cached_input: z.number().nullable(),
+});
+export type SyncPrice = z.infer<typeof syncPriceEntry>;

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { GatewayConfig } from './config-schema.js';
-import { syncPromptEntry, syncPromptPartialEntry } from './prompt-contract.js';
+import { syncGuardrailEntry, syncPriceEntry, syncPromptEntry, syncPromptPartialEntry } from './prompt-contract.js';
 
 /**
  * What the control plane sends the gateway at each heartbeat (`GET /v1/sync/snapshot`).
@@ -76,6 +76,8 @@ export const syncSnapshotSchema = z.object({
   /** Optional (older control planes omit them): prompts with their labelled versions, published partials. */
   prompts: z.array(syncPromptEntry).optional(),
   prompt_partials: z.array(syncPromptPartialEntry).optional(),
+  guardrails: z.array(syncGuardrailEntry).optional(),
+  pricing: z.array(syncPriceEntry).optional(),
 });
 
 export type SyncSnapshot = z.infer<typeof syncSnapshotSchema>;

@@ -5,7 +5,7 @@ import { insertUser } from '../../runtime/control-plane/db/users-repo.js';
 import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 import { fillPath, tenantRoutes } from '../support/cp-isolation.js';
 
-const TENANT_TABLES = ['workspaces', 'api_keys', 'virtual_keys', 'configs', 'config_versions', 'data_plane_credentials', 'users', 'workspace_members', 'invites', 'prompts', 'prompt_versions', 'prompt_labels', 'prompt_partials', 'prompt_partial_versions'];
+const TENANT_TABLES = ['workspaces', 'api_keys', 'virtual_keys', 'configs', 'config_versions', 'data_plane_credentials', 'users', 'workspace_members', 'invites', 'prompts', 'prompt_versions', 'prompt_labels', 'prompt_partials', 'prompt_partial_versions', 'guardrails', 'pricing_overrides', 'audit_logs'];
 
 /** Org A's objects, created through the API so every table holds some of them. */
 async function seed(t: EngineControlPlane) {
@@ -17,8 +17,11 @@ async function seed(t: EngineControlPlane) {
   await t.sdk.admin.workspaces.users.create({ workspaceId: ws.id, users: [{ id: user.id, role: 'member' }] });
   const invite = await t.sdk.admin.users.invites.create({ email: 'a-invitee@example.com', role: 'member' });
   const partial = await t.sdk.prompts.partials.create({ name: 'a-partial', string: 'A says {{x}}', workspace_id: ws.id });
-  const prompt = await t.sdk.prompts.create({ name: 'a-prompt', collection_id: 'c', string: 'Hello {{x}}', workspace_id: ws.id });
+  const prompt = await t.sdk.prompts.create({ name: 'a-prompt', collection_id: 'c', string: 'Hello {{x}}', parameters: {}, workspace_id: ws.id } as never);
+  const guardrail = (await (await t.api('/v1/guardrails', { method: 'POST', json: { name: 'a-guard', checks: [{ id: 'default.contains' }], workspace_id: ws.id } })).json()) as { id: string };
+  await t.api('/v1/pricing/acme/a-model', { method: 'PUT', json: { input: 1, output: 2 } });
   return {
+    guardrail: guardrail.id,
     prompt: prompt.slug as string,
     partial: partial.slug as string, ws: ws.id, cfg: cfg.slug!, vk: vk.slug!, key: key.id!, user: user.id, invite: invite.id! };
 }
@@ -78,6 +81,9 @@ describe.each(engines)('tenant isolation on %s', (engine) => {
       promptId: a.prompt,
       partialId: a.partial,
       versionId: '1',
+      guardrailId: a.guardrail,
+      provider: 'acme',
+      model: 'a-model',
       type: 'workspace',
       subType: 'service',
       // Other teams' routes (logs, feedback, analytics): ids that exist nowhere still must not leak or 5xx.
@@ -97,7 +103,9 @@ describe.each(engines)('tenant isolation on %s', (engine) => {
       // Creating in B's own org is fine when the route has no workspace to point at A with.
       // A GET that names none of A's objects (a list, an analytics query) may answer 200, without A's data.
       const namesA = Object.values(a).some((id) => path.includes(id));
-      const allowed = (method === 'GET' && !namesA) || route.routeKey === 'POST /v1/admin/workspaces' ? [200, 400, 403, 404] : [400, 403, 404];
+      // B's own org-level objects (workspaces, its price table) are B's to create and change.
+      const ownOrgLevel = route.routeKey === 'POST /v1/admin/workspaces' || route.routeKey.includes('/v1/pricing/');
+      const allowed = (method === 'GET' && !namesA) || ownOrgLevel ? [200, 400, 403, 404] : [400, 403, 404];
       expect(allowed, `${route.routeKey} → ${res.status} ${text}`).toContain(res.status);
       // A 404 may echo the id the caller sent; nothing else of A's may show.
       const sent = path + query + JSON.stringify(body ?? {});

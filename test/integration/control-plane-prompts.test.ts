@@ -67,7 +67,7 @@ describe.each(engines)('prompts and partials on %s', (engine) => {
   });
 
   it('the sync snapshot carries prompts (labelled versions) and published partials', async () => {
-    const p = await t.sdk.prompts.create({ name: 'Synced', collection_id: 'c1', string: messages('S {{x}}'), model: 'm' });
+    const p = await t.sdk.prompts.create({ name: 'Synced', collection_id: 'c1', string: messages('S {{x}}'), parameters: {}, model: 'm' });
     await t.sdk.prompts.update(p.slug, { string: messages('S2 {{x}}') });
     const res = await fetch(`${t.cp.url}/v1/sync/snapshot`, { headers: { authorization: `Bearer ${t.cp.dataPlaneToken}` } });
     const snap = syncSnapshotSchema.parse(await res.json());

@@ -1,5 +1,7 @@
 import type { SqlQueryable } from '../../core/db.js';
-import type { SyncPrompt, SyncPromptPartial } from '../../core/prompt-contract.js';
+import type { SyncGuardrail, SyncPrice, SyncPrompt, SyncPromptPartial } from '../../core/prompt-contract.js';
+import { mergedPrices } from '../pricing/catalogue.js';
+import { priceOverrides, type GuardrailRow } from './catalogue-repo.js';
 import type { PromptVersionRow } from './prompts-repo.js';
 
 /**
@@ -46,4 +48,14 @@ export async function syncPromptPartials(tx: SqlQueryable, organisationId: strin
     [organisationId],
   );
   return rows.map((r) => ({ ...r, version: Number(r.version) }));
+}
+
+export async function syncGuardrails(tx: SqlQueryable, organisationId: string): Promise<SyncGuardrail[]> {
+  const { rows } = await tx.query<GuardrailRow>(`SELECT * FROM guardrails WHERE organisation_id = $1 AND status = 'active' ORDER BY id`, [organisationId]);
+  return rows.map((g) => ({ id: g.id, slug: g.slug, workspace_id: g.workspace_id, name: g.name, checks: g.checks, actions: g.actions, version: g.version }));
+}
+
+/** The shipped catalogue with the org's overrides applied: what the gateway prices with. */
+export async function syncPricing(tx: SqlQueryable, organisationId: string): Promise<SyncPrice[]> {
+  return mergedPrices(await priceOverrides(tx, organisationId)).map(({ provider, model, input, output, cached_input }) => ({ provider, model, input, output, cached_input }));
 }

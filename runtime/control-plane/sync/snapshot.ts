@@ -4,7 +4,7 @@ import type { ApiKeyRow } from '../db/api-keys-repo.js';
 import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
 import type { ConfigRow } from '../db/configs-repo.js';
 import { asApp, setTenant } from '../db/tenant.js';
-import { syncPromptPartials, syncPrompts } from '../db/prompt-sync.js';
+import { syncGuardrails, syncPricing, syncPromptPartials, syncPrompts } from '../db/prompt-sync.js';
 
 function syncDefaults(defaults: Record<string, unknown> | null): SyncApiKey['defaults'] {
   if (!defaults) return null;
@@ -75,6 +75,8 @@ export async function buildSnapshot(db: SqlDatabase, organisationId: string): Pr
       // Optional arrays (control-plane depth): prompts with their labelled versions, published partials.
       prompts: await syncPrompts(tx, organisationId),
       prompt_partials: await syncPromptPartials(tx, organisationId),
+      guardrails: await syncGuardrails(tx, organisationId),
+      pricing: await syncPricing(tx, organisationId),
     };
   });
 }
