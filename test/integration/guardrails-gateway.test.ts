@@ -195,6 +195,12 @@ describe('guardrails through the gateway', () => {
     expect(denied.json.hook_results.after_request_hooks[0].id).toBe('ends');
   });
 
+  it('output guardrails on a stream run on the finished text and never change what was sent', async () => {
+    const s = await chat('no bang', { output_guardrails: [{ 'default.endsWith': { suffix: '!' }, deny: true }] }, { stream: true });
+    expect(s.res.status).toBe(200);
+    expect(sseEvents(s.text).map((e) => e.choices?.[0]?.delta?.content ?? '').join('')).toBe('echo: no bang');
+  });
+
   it('guardrails synced from the control plane attach by id or slug; unknown ids are a 400', async () => {
     const ok = await chat('fine text', { before_request_hooks: ['pg-blocklist'] });
     expect(ok.res.status).toBe(200);

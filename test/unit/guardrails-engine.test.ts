@@ -7,6 +7,8 @@ import { configHooks } from '../../runtime/gateway/guardrails/hooks.js';
 import { streamText } from '../../runtime/gateway/guardrails/text.js';
 import { createLimits } from '../../runtime/gateway/limits/index.js';
 import { EMPTY_STATE } from '../../runtime/gateway/sync/gateway-state.js';
+import { guardrailMetrics } from '../../runtime/gateway/guardrails/metrics.js';
+import { limitsOptionsFromEnv } from '../../runtime/gateway/limits/env.js';
 
 const apiKey: SyncApiKey = { id: 'key_1', key_hash: 'h', workspace_id: 'ws_1', type: 'service', scopes: [], status: 'active', expires_at: null, defaults: { metadata: { team: 'a' } } };
 const fakeRes = () => {
@@ -91,5 +93,24 @@ describe('usage report for the control plane', () => {
     }
     expect(limits.usageReport()).toEqual([{ scope: 'api_key', id: 'key_1', type: 'tokens', period: '2025-06', delta: 20, total: 20 }]);
     expect(limits.usageReport()).toEqual([]);
+  });
+});
+
+describe('settings and metrics', () => {
+  it('limits from the environment: shared through Redis only with TOLLGATE_CACHE=redis', async () => {
+    expect(limitsOptionsFromEnv({})).toEqual({});
+    expect(limitsOptionsFromEnv({ TOLLGATE_BUDGET_ALERT_WEBHOOK: 'https://h.example/b' })).toEqual({ alertWebhook: 'https://h.example/b' });
+    expect(() => limitsOptionsFromEnv({ TOLLGATE_CACHE: 'redis', TOLLGATE_REDIS_URL: 'redis://127.0.0.1:1', TOLLGATE_RATE_LIMIT_ON_REDIS_DOWN: 'maybe' })).toThrow(/local/);
+    const shared = limitsOptionsFromEnv({ TOLLGATE_CACHE: 'redis', TOLLGATE_REDIS_URL: 'redis://127.0.0.1:1', TOLLGATE_RATE_LIMIT_ON_REDIS_DOWN: 'open' });
+    expect(shared.limiter?.kind).toBe('redis');
+    expect(shared.budgets?.kind).toBe('redis');
+    await Promise.all([shared.limiter!.close(), shared.budgets!.close()]);
+  });
+
+  it('Prometheus counters', () => {
+    const text = guardrailMetrics({ requests: 3, checks: 7, failed_hooks: 1, denied: 1, transformed: 2 }, { admitted: 5, limited: 2, budget_exhausted: 0, degraded: 0 });
+    expect(text).toContain('tollgate_guardrail_denied_total 1');
+    expect(text).toContain('tollgate_rate_limited_total 2');
+    expect(guardrailMetrics(undefined, undefined)).toBe('');
   });
 });
