@@ -59,6 +59,13 @@ describe('rate limits at the gateway', () => {
     const fallback = await call(vk, { 'x-portkey-config': JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ virtual_key: 'openai-vk' }, { virtual_key: 'backup-vk' }] }) });
     expect(fallback.status).toBe(200);
     expect(fallback.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+    expect(fallback.headers.get('retry-after')).toBeNull();
+    // A config's retry re-checks the limit after its own backoff; it does not sleep on Retry-After.
+    const started = Date.now();
+    const retried = await call(vk, { 'x-portkey-config': JSON.stringify({ virtual_key: 'openai-vk', retry: { attempts: 2 } }) });
+    expect(retried.status).toBe(429);
+    expect(Number(retried.headers.get('retry-after'))).toBeGreaterThan(60);
+    expect(Date.now() - started).toBeLessThan(2000);
   });
 
   it('tokens per minute: an answer that uses up the budget refuses the next call', async () => {

@@ -353,7 +353,12 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
           const wrapped = async (leaf: LeafPlan, ...rest: never[]) => {
             const vk = virtualKeyAt(args.config, leaf.path);
             const limits = vk ? source.virtualKey(vk, state) : undefined;
-            if (!vk || !limits) return send(leaf, ...rest);
+            const proceed = () => {
+              // An earlier target was refused, this one goes ahead: its refusal headers no longer apply.
+              if (!res.headersSent) for (const name of ['retry-after', 'retry-after-ms', 'x-tollgate-budget-reset']) res.removeHeader(name);
+              return send(leaf, ...rest);
+            };
+            if (!vk || !limits) return proceed();
             const budget = parseUsageLimits(limits.usage_limits);
             if (budget) {
               const found = await exhausted({ scope: 'virtual_key', id: vk, limits: budget });
@@ -368,12 +373,13 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
               if (decision.degraded) stats.degraded++;
               setRateHeaders(res, decision, vkRules);
               if (!decision.allowed) {
+                // Retry-After goes on the response itself (set by problem429), not on the synthetic
+                // answer: a config's retry must not sleep on it, it just re-checks after its backoff.
                 const p = problem429(res, decision, vkRules);
-                if (p.status === 503) return syntheticResponse(503, p.body, { 'retry-after': '1' });
-                return syntheticResponse(429, p.body, { 'retry-after': String(Math.max(1, Math.ceil(decision.retryAfterMs / 1000))) });
+                return syntheticResponse(p.status, p.body, {});
               }
             }
-            return send(leaf, ...rest);
+            return proceed();
           };
           return wrapped as unknown as F;
         },
