@@ -8,6 +8,7 @@ import { handler as apiKeys } from './handlers/api-keys.js';
 import { handler as auditLogs } from './handlers/audit-logs.js';
 import { handler as prompts } from './handlers/prompts.js';
 import { handler as catalogue } from './handlers/catalogue.js';
+import { handler as auth } from './handlers/auth.js';
 import { handler as configs } from './handlers/configs.js';
 import { handler as dataPlanes } from './handlers/data-planes.js';
 import { handler as platform } from './handlers/platform.js';
@@ -43,6 +44,7 @@ const handlers: Record<ControlPlaneHandlerName, LambdaHandler> = {
   'audit-logs': auditLogs,
   prompts,
   catalogue,
+  auth,
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

@@ -18,7 +18,8 @@ export function configureSessions(secret: string | Uint8Array): void {
   configured = typeof secret === 'string' ? createHash('sha256').update(secret).digest() : secret;
 }
 
-function key(): Uint8Array {
+/** The HS256 key for sessions (and the OIDC flow cookie). */
+export function sessionKey(): Uint8Array {
   if (configured) return configured;
   const env = process.env.TOLLGATE_SESSION_SECRET;
   return env ? createHash('sha256').update(env).digest() : fallback;
@@ -39,12 +40,12 @@ export async function signSession(claims: SessionClaims, ttlSeconds = SESSION_TT
     .setAudience(ISSUER)
     .setIssuedAt()
     .setExpirationTime(`${ttlSeconds}s`)
-    .sign(key());
+    .sign(sessionKey());
 }
 
 export async function verifySession(token: string): Promise<SessionClaims | undefined> {
   try {
-    const { payload } = await jwtVerify(token, key(), { issuer: ISSUER, audience: ISSUER, algorithms: ['HS256'] });
+    const { payload } = await jwtVerify(token, sessionKey(), { issuer: ISSUER, audience: ISSUER, algorithms: ['HS256'] });
     if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') return undefined;
     const amr = Array.isArray(payload.amr) ? String(payload.amr[0]) : 'password';
     return { userId: payload.sub, organisationId: payload.org, method: amr };

@@ -23,7 +23,8 @@ export function errorMiddleware(
     onError: async (request) => {
       const err = request.error as (Error & PgError) | null;
       if (err instanceof HttpProblem) {
-        request.response = json(err.status, err.body);
+        const retryAfter = (err as HttpProblem & { retryAfterSeconds?: number }).retryAfterSeconds;
+        request.response = json(err.status, err.body, retryAfter ? { 'retry-after': String(retryAfter) } : {});
       } else if (err?.code === '23505') {
         request.response = json(409, portkeyFailure('a resource with this identifier already exists'));
       } else if (err?.expose && err.statusCode && err.statusCode < 500) {
