@@ -19,6 +19,7 @@ import { validate } from '../http/validate.js';
 import { listBody, pageOf } from '../http/paging.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
+import { sealingKeyring } from '../byok.js';
 
 const nullableString = z.string().max(1000).nullable().optional();
 /** Non-secret provider options. The SDK snake-cases Portkey's camelCase fields (apiVersion -> api_version). */
@@ -117,7 +118,8 @@ export const handler = controlPlaneHandler('virtual-keys', {
     const ws = await resolveWorkspace(req.ctx.db, caller, body.workspace_id);
     const slug = makeSlug(body.name);
     // Sealed before the transaction: a KMS round trip should not hold the org's row lock.
-    const encryptedKey = await req.ctx.keyring.encrypt(body.key, virtualKeyContext(caller.organisationId, ws.id, slug));
+    const keyring = await sealingKeyring(req.ctx, req.ctx.db, caller.organisationId);
+    const encryptedKey = await keyring.encrypt(body.key, virtualKeyContext(caller.organisationId, ws.id, slug));
     const created = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
       insertVirtualKey(tx, caller.organisationId, {
         workspaceId: ws.id,
@@ -148,7 +150,10 @@ export const handler = controlPlaneHandler('virtual-keys', {
     const encryptedKey =
       body.key === undefined
         ? undefined
-        : await req.ctx.keyring.encrypt(body.key, virtualKeyContext(caller.organisationId, existing.workspace_id, existing.slug));
+        : await (await sealingKeyring(req.ctx, req.ctx.db, caller.organisationId)).encrypt(
+            body.key,
+            virtualKeyContext(caller.organisationId, existing.workspace_id, existing.slug),
+          );
     const updated = await mutateOrg(req.ctx.db, caller.organisationId, (tx) =>
       updateVirtualKey(tx, caller.organisationId, existing.slug, {
         name: body.name,
