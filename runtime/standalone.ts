@@ -9,6 +9,7 @@ import type { Keyring } from './core/keyring.js';
 import { jsonLogger } from './core/logger.js';
 import type { KeyValueCache } from './core/ports.js';
 import { startControlPlane } from './control-plane/server.js';
+import { limitsOptionsFromEnv } from './gateway/limits/env.js';
 import { startGateway } from './gateway/server.js';
 
 /** Picks the keyring the way AWS does it (KMS by ARN) and falls back to a local key file for dev. */
@@ -74,6 +75,8 @@ export async function runGateway(opts: {
     snapshotStore: snapshotFile ? fileSnapshotStore({ path: resolve(snapshotFile), keyring }) : undefined,
     logStore,
     telemetry: { spoolDir: spoolDir ? resolve(spoolDir) : undefined },
+    // Limits and budgets share the gateway cache's Redis, so every gateway task counts against one limit.
+    limits: limitsOptionsFromEnv({ ...process.env, TOLLGATE_CACHE: opts.cache, TOLLGATE_REDIS_URL: opts.redisUrl }),
     syncIntervalMs: opts.syncInterval * 1000,
     customHostAllowlist: (process.env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     logger: jsonLogger('gateway'),

@@ -12,6 +12,7 @@ import type { Keyring } from '../core/keyring.js';
 import { jsonLogger } from '../core/logger.js';
 import type { KeyValueCache, LogStore } from '../core/ports.js';
 import { startGateway, type GatewayOptions } from './server.js';
+import { limitsOptionsFromEnv } from './limits/env.js';
 import { startSyncAgeMetric } from './sync/sync-age-metric.js';
 import { gatewayLogStoreFromEnv, telemetryOptionsFromEnv } from './telemetry/env.js';
 
@@ -60,6 +61,8 @@ export async function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<Gat
     cache: cacheFromEnv(env),
     logStore: await gatewayLogStoreFromEnv(env),
     telemetry: telemetryOptionsFromEnv(env),
+    // With TOLLGATE_CACHE=redis, rate limits and budgets are shared by every task through the same Redis.
+    limits: limitsOptionsFromEnv(env),
     syncIntervalMs: integer(env, 'TOLLGATE_SYNC_INTERVAL', 30) * 1000,
     customHostAllowlist: (env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     devMode: env.TOLLGATE_DEV_MODE === '1' || env.TOLLGATE_DEV_MODE === 'true',

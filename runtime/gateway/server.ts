@@ -8,12 +8,13 @@ import { TOLLGATE_VERSION } from '../core/version.js';
 import { sendJson } from './http/respond.js';
 import { handleInference, type PipelineDeps } from './pipeline/inference.js';
 import { createGuardrails, type GuardrailOptions } from './guardrails/index.js';
+import { guardrailMetrics } from './guardrails/metrics.js';
 import { createLimits, type LimitsOptions } from './limits/index.js';
 import { UpstreamPools } from './pipeline/upstream.js';
 import type { Endpoint } from './providers/index.js';
 import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
 import { SyncClient, type SyncStatus } from './sync/sync-client.js';
-import { createTelemetry, type TelemetryOptions, type TelemetryStats } from './telemetry/request-log.js';
+import { createTelemetry, telemetryPrometheus, type TelemetryOptions, type TelemetryStats } from './telemetry/request-log.js';
 
 export interface GatewayOptions {
   host?: string;
@@ -156,7 +157,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     if (key === 'GET /metrics') {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      return void res.end(syncMetrics(sync));
+      return void res.end(syncMetrics(sync) + telemetryPrometheus() + guardrailMetrics(deps.guardrails?.stats(), deps.limits?.stats()));
     }
     if (url.startsWith('/v1/') && ROUTE_HEADERS.some((h) => req.headers[h])) {
       // The catch-all passthrough: any other /v1/* call goes to the selected provider as is.

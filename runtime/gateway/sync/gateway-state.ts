@@ -30,6 +30,10 @@ export interface GatewayState {
   /** Keyed by both slug and id, since `x-portkey-config` may carry either. */
   configs: ReadonlyMap<string, ResolvedConfig>;
   virtualKeys: ReadonlyMap<string, ResolvedVirtualKey>;
+  /** Guardrail definitions referenced by id or slug from config hooks (older control planes send none). */
+  guardrails?: SyncSnapshot['guardrails'];
+  /** The pricing catalogue for cost and budgets (older control planes send none: built-in prices apply). */
+  pricing?: SyncSnapshot['pricing'];
 }
 
 export const EMPTY_STATE: GatewayState = Object.freeze({
@@ -100,6 +104,14 @@ export async function buildGatewayState(
   }
 
   const apiKeysByHash = new Map(snapshot.api_keys.map((key) => [key.key_hash, key]));
-  const state: GatewayState = Object.freeze({ organisationId: snapshot.organisation_id, version: snapshot.version, apiKeysByHash, configs, virtualKeys });
+  const state: GatewayState = Object.freeze({
+    organisationId: snapshot.organisation_id,
+    version: snapshot.version,
+    apiKeysByHash,
+    configs,
+    virtualKeys,
+    guardrails: snapshot.guardrails,
+    pricing: snapshot.pricing,
+  });
   return { state, decrypted, parsedConfigs };
 }
