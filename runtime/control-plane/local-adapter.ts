@@ -9,6 +9,7 @@ import { handler as auditLogs } from './handlers/audit-logs.js';
 import { handler as prompts } from './handlers/prompts.js';
 import { handler as catalogue } from './handlers/catalogue.js';
 import { handler as auth } from './handlers/auth.js';
+import { handler as openapi } from './handlers/openapi.js';
 import { handler as configs } from './handlers/configs.js';
 import { handler as dataPlanes } from './handlers/data-planes.js';
 import { handler as platform } from './handlers/platform.js';
@@ -45,6 +46,7 @@ const handlers: Record<ControlPlaneHandlerName, LambdaHandler> = {
   prompts,
   catalogue,
   auth,
+  openapi,
 };
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

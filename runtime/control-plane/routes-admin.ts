@@ -2,7 +2,7 @@
  * The control-plane depth routes (identity, prompts, catalogue, audit, auth), spread into routes.ts
  * so the local adapter and the CDK pick them up like every other route.
  */
-export const adminHandlers = ['users', 'platform', 'audit-logs', 'prompts', 'catalogue', 'auth'] as const;
+export const adminHandlers = ['users', 'platform', 'audit-logs', 'prompts', 'catalogue', 'auth', 'openapi'] as const;
 export type AdminHandlerName = (typeof adminHandlers)[number] | 'workspaces' | 'api-keys';
 
 const members = '/v1/admin/workspaces/{workspaceId}/users';
@@ -59,4 +59,5 @@ export const adminRoutes: { routeKey: string; handler: AdminHandlerName }[] = [
   { routeKey: 'POST /v1/auth/invites/accept', handler: 'auth' },
   { routeKey: 'GET /v1/auth/oidc/login', handler: 'auth' },
   { routeKey: 'GET /v1/auth/oidc/callback', handler: 'auth' },
+  { routeKey: 'GET /v1/openapi.json', handler: 'openapi' },
 ];

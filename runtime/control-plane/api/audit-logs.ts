@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { listAudit, type AuditRow } from '../db/audit-repo.js';
 import { authorized, iso } from '../http/authorized.js';
 import type { RouteFn } from '../http/handler.js';
@@ -44,3 +45,5 @@ export const auditRoutes: Record<string, RouteFn> = {
     return json(200, listBody(rows.map(present), total, page));
   }),
 };
+
+export const openapi: OpenApiSchemas = { 'GET /v1/audit-logs': { query: filters, summary: 'Query the audit log (newest first)' } };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { hashSecret } from '../../core/secrets.js';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../auth/passwords.js';
 import { clearedSessionCookie, sessionCookie, signSession } from '../auth/session.js';
@@ -84,4 +85,10 @@ export const authRoutes: Record<string, RouteFn> = {
       });
       return startSession(req, tx, user, 'invite');
     }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/auth/login': { body: loginBody, summary: 'Sign in with email and password (sets the session cookie)' },
+  'POST /v1/auth/invites/accept': { body: acceptBody, summary: 'Accept an invite and sign in' },
 };

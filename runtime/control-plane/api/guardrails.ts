@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { deleteGuardrail, getGuardrail, insertGuardrail, listGuardrails, updateGuardrail, type GuardrailRow } from '../db/catalogue-repo.js';
 import { mutateOrg } from '../db/revision.js';
 import { resolveWorkspace, visibleTo, workspaceFilter, type Caller } from '../http/auth.js';
@@ -59,4 +60,10 @@ export const guardrailRoutes: Record<string, RouteFn> = {
     await mutateOrg(req.ctx.db, caller.organisationId, (tx) => deleteGuardrail(tx, caller.organisationId, g.id));
     return json(200, { success: true });
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/guardrails': { body: createBody, summary: 'Create a guardrail definition' },
+  'PUT /v1/guardrails/{guardrailId}': { body: updateBody, summary: 'Update a guardrail (If-Match / version)' },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { hashSecret, newSecret } from '../../core/secrets.js';
 import { deleteInvite, getInvite, insertInvite, listInvites, setInviteStatus, type InviteRow } from '../db/invites-repo.js';
 import { mutateOrg } from '../db/revision.js';
@@ -106,4 +107,10 @@ export const inviteRoutes: Record<string, RouteFn> = {
     );
     return json(200, { id: invite.id, invite_link: inviteLink(req, token), object: 'invite' });
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/admin/users/invites': { body: createBody, summary: 'Invite a user' },
+  'GET /v1/admin/users/invites': { query: filters, summary: 'List invites' },
 };

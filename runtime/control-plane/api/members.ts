@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { deleteMember, getMember, listMembers, upsertMember, type MemberWithUser } from '../db/members-repo.js';
 import { mutateOrg } from '../db/revision.js';
 import { getUser } from '../db/users-repo.js';
@@ -89,4 +90,11 @@ export const memberRoutes: Record<string, RouteFn> = {
     await mutateOrg(req.ctx.db, caller.organisationId, (tx) => deleteMember(tx, ws.id, m.user_id));
     return json(200, { success: true });
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/admin/workspaces/{workspaceId}/users': { body: addBody, summary: 'Add workspace members' },
+  'PUT /v1/admin/workspaces/{workspaceId}/users/{userId}': { body: updateBody, summary: "Change a member's workspace role" },
+  'GET /v1/admin/workspaces/{workspaceId}/users': { query: filters, summary: 'List workspace members' },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { templateVariables } from '../../core/prompt-render.js';
 import { deletePartial, getPartial, insertPartial, listPartials, listPartialVersions, partialMap, publishPartial, updatePartial, type PartialRow } from '../db/partials-repo.js';
 import { mutateOrg } from '../db/revision.js';
@@ -91,4 +92,10 @@ export const partialRoutes: Record<string, RouteFn> = {
     if (!ok) throw badRequest(`version: prompt partial "${p.slug}" has no version ${version}`);
     return json(200, { success: true });
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/prompts/partials': { body: createBody, summary: 'Create a prompt partial' },
+  'PUT /v1/prompts/partials/{partialId}': { body: updateBody, summary: 'Update a partial (new published version)' },
 };

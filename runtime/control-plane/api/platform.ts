@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { hashSecret, sameSecret } from '../../core/secrets.js';
 import { hashPassword, MIN_PASSWORD_LENGTH } from '../auth/passwords.js';
 import { createOrganisation } from '../bootstrap.js';
@@ -108,4 +109,10 @@ export const platformRoutes: Record<string, RouteFn> = {
     await withTenant(req.ctx.db, id, (db) => platformAudit(db, req, id, 'organisations.update', 200));
     return json(200, present(updated), etag(updated.version));
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/platform/organisations': { body: createBody, summary: 'Onboard an organisation (platform admin)' },
+  'PUT /v1/platform/organisations/{organisationId}': { body: updateBody, summary: 'Rename an organisation or set its BYOK key' },
 };

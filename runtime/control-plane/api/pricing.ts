@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { deletePrice, priceOverrides, upsertPrice } from '../db/catalogue-repo.js';
 import { mutateOrg } from '../db/revision.js';
 import { requireOrganisationKey } from '../http/auth.js';
@@ -39,4 +40,9 @@ export const pricingRoutes: Record<string, RouteFn> = {
     if (!ok) throw notFound(`no price override for ${req.params.provider}/${req.params.model}`);
     return json(200, { success: true });
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'PUT /v1/pricing/{provider}/{model}': { body: price, summary: 'Override a model price for this organisation' },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { MissingVariablesError, renderPromptMessages } from '../../core/prompt-render.js';
 import { partialMap } from '../db/partials-repo.js';
 import { addPromptVersion, deletePrompt, getPrompt, getPromptVersion, insertPrompt, labelsOf, listPrompts, listPromptVersions, setLabel, type PromptRow, type PromptVersionRow } from '../db/prompts-repo.js';
@@ -166,4 +167,12 @@ export const promptRoutes: Record<string, RouteFn> = {
       throw err;
     }
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/prompts': { body: createBody, summary: 'Create a prompt (version 1)' },
+  'PUT /v1/prompts/{promptId}': { body: updateBody, summary: 'Update a prompt (a template change makes a new version)' },
+  'GET /v1/prompts/{promptId}': { query: selector, summary: 'Get a prompt at a version or label (default: production)' },
+  'POST /v1/prompts/{promptId}/render': { body: renderBody, summary: 'Render a prompt with variables' },
 };

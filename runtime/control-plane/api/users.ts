@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { mutateOrg } from '../db/revision.js';
 import { countOwners, deleteUser, getUser, listUsers, updateUser, userWorkspaceRoles, type UserRow } from '../db/users-repo.js';
 import type { Caller } from '../http/auth.js';
@@ -87,4 +88,10 @@ export const userRoutes: Record<string, RouteFn> = {
     });
     return json(200, { success: true });
   }),
+};
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'PUT /v1/admin/users/{userId}': { body: updateBody, summary: "Change a user's organisation role or name" },
+  'GET /v1/admin/users': { query: filters, summary: 'List users' },
 };

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { hashSecret, maskSecret, newSecret } from '../../core/secrets.js';
 import { API_KEY_PREFIX } from '../bootstrap.js';
 import { deleteApiKey, getApiKey, insertApiKey, listApiKeys, rotateApiKey, updateApiKey, type ApiKeyRow } from '../db/api-keys-repo.js';
@@ -169,3 +170,9 @@ export const handler = controlPlaneHandler('api-keys', {
     return json(200, { success: true });
   }),
 });
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/api-keys/{type}/{subType}': { body: createBody, summary: 'Create an API key (shown once)' },
+  'PUT /v1/api-keys/{id}': { body: updateBody, summary: 'Update or revoke an API key' },
+};

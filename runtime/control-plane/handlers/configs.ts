@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { parseGatewayConfig } from '../../core/config-schema.js';
 import { deleteConfig, getConfig, insertConfig, listConfigs, updateConfig, type ConfigRow } from '../db/configs-repo.js';
 import { mutateOrg } from '../db/revision.js';
@@ -118,3 +119,9 @@ export const handler = controlPlaneHandler('configs', {
     return json(200, { success: true });
   }),
 });
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/configs': { body: createBody, summary: 'Create a config' },
+  'PUT /v1/configs/{slug}': { body: updateBody, summary: 'Update a config (new version)' },
+};

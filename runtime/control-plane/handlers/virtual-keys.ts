@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { virtualKeyContext } from '../../core/keyring.js';
 import { maskSecret } from '../../core/secrets.js';
 import { mutateOrg } from '../db/revision.js';
@@ -178,3 +179,9 @@ export const handler = controlPlaneHandler('virtual-keys', {
     return json(200, { success: true });
   }),
 });
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/virtual-keys': { body: createBody, summary: 'Store a provider secret (encrypted)' },
+  'PUT /v1/virtual-keys/{slug}': { body: updateBody, summary: 'Update or rotate a virtual key' },
+};

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { OpenApiSchemas } from '../openapi/types.js';
 import { memberRoutes } from '../api/members.js';
 import { mutateOrg } from '../db/revision.js';
 import {
@@ -110,3 +111,9 @@ export const handler = controlPlaneHandler('workspaces', {
     return json(200, { success: true });
   }),
 });
+
+/** The schemas above, for the OpenAPI document (openapi/document.ts). */
+export const openapi: OpenApiSchemas = {
+  'POST /v1/admin/workspaces': { body: createBody, summary: 'Create a workspace' },
+  'PUT /v1/admin/workspaces/{workspaceId}': { body: updateBody, summary: 'Update a workspace' },
+};
