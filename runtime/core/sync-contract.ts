@@ -25,6 +25,12 @@ export const SYNC_PROTOCOL_HEADER = 'x-tollgate-sync-protocol';
 export const SYNC_SIGNATURE_HEADER = 'x-tollgate-signature';
 export const HEARTBEAT_HEADER = 'x-tollgate-heartbeat';
 
+/** Portkey's `rate_limits` array and `usage_limits` object, enforced by the gateway (optional: older control planes omit them). */
+const limitFields = {
+  rate_limits: z.array(z.unknown()).nullable().optional(),
+  usage_limits: z.record(z.string(), z.unknown()).nullable().optional(),
+};
+
 const apiKeyEntry = z.object({
   id: z.string(),
   key_hash: z.string(),
@@ -36,6 +42,7 @@ const apiKeyEntry = z.object({
   defaults: z
     .object({ config_id: z.string().optional(), metadata: z.record(z.string(), z.string()).optional() })
     .nullable(),
+  ...limitFields,
 });
 
 const configEntry = z.object({
@@ -56,6 +63,7 @@ const virtualKeyEntry = z.object({
   status: z.enum(['active', 'exhausted', 'revoked']),
   /** Non-secret provider options: custom_host, azure_*, aws_region, ... */
   options: z.record(z.string(), z.unknown()),
+  ...limitFields,
 });
 
 /**

@@ -120,6 +120,21 @@ describe('control plane → sync → gateway', () => {
     expect(reply.choices[0].message.content).toBe('Hello from backup');
   });
 
+  it('enforces a virtual key rate limit set through the control-plane API, with 429 and headers', async () => {
+    const vk = (await admin.virtualKeys.create({ name: 'limited', provider: 'openai', key: PRIMARY_SECRET, custom_host: `${primary.url}/v1`, rate_limits: [{ type: 'requests', unit: 'rpm', value: 2 }] } as never)) as { slug: string };
+    await gateway.syncNow();
+    const client = openai({ 'x-portkey-virtual-key': vk.slug });
+    const ask = () => client.chat.completions.create({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }).withResponse();
+    await ask();
+    await ask();
+    const limited = await ask().then(
+      () => undefined,
+      (err: { status?: number; headers?: Headers }) => err,
+    );
+    expect(limited?.status).toBe(429);
+    expect(Number(limited?.headers?.get('retry-after'))).toBeGreaterThan(0);
+  });
+
   it('keeps serving from its synced state while the control plane is down', async () => {
     await cp.close();
     await expect(gateway.syncNow()).resolves.toBeUndefined();

@@ -26,6 +26,9 @@ export const apiKeyEntry = (k: ApiKeyRow) => ({
   status: k.status,
   expires_at: k.expires_at ? new Date(k.expires_at).toISOString() : null,
   defaults: syncDefaults(k.defaults),
+  // Enforced by the gateway's limits module (shared counters in Redis).
+  rate_limits: k.rate_limits ?? null,
+  usage_limits: k.usage_limits ?? null,
 });
 
 export const configEntry = (c: ConfigRow) => ({ id: c.id, slug: c.slug, workspace_id: c.workspace_id, version: c.latest_version, config: c.config });
@@ -38,6 +41,8 @@ export const virtualKeyEntry = (v: VirtualKeyRow) => ({
   encrypted_key: v.encrypted_key,
   status: v.status,
   options: v.options,
+  rate_limits: v.rate_limits ?? null,
+  usage_limits: v.usage_limits ?? null,
 });
 
 /**

@@ -1,20 +1,12 @@
 import type { SqlDatabase } from '../../core/db.js';
-import { SYNC_PROTOCOL_VERSION, type SyncApiKey, type SyncSnapshot } from '../../core/sync-contract.js';
+import { SYNC_PROTOCOL_VERSION, type SyncSnapshot } from '../../core/sync-contract.js';
 import type { ApiKeyRow } from '../db/api-keys-repo.js';
 import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
 import type { ConfigRow } from '../db/configs-repo.js';
 import { asApp, setTenant } from '../db/tenant.js';
 import { syncGuardrails, syncPricing, syncPromptPartials, syncPrompts } from '../db/prompt-sync.js';
+import { apiKeyEntry, configEntry, virtualKeyEntry } from './delta.js';
 
-function syncDefaults(defaults: Record<string, unknown> | null): SyncApiKey['defaults'] {
-  if (!defaults) return null;
-  const out: NonNullable<SyncApiKey['defaults']> = {};
-  if (typeof defaults.config_id === 'string') out.config_id = defaults.config_id;
-  if (defaults.metadata && typeof defaults.metadata === 'object') {
-    out.metadata = Object.fromEntries(Object.entries(defaults.metadata).map(([k, v]) => [k, String(v)]));
-  }
-  return out;
-}
 
 /**
  * The whole org at one revision. Read under REPEATABLE READ so the revision and the rows agree:
@@ -46,32 +38,9 @@ export async function buildSnapshot(db: SqlDatabase, organisationId: string): Pr
       version: Number(org.rows[0].revision),
       generated_at: new Date().toISOString(),
       workspaces: workspaces.rows.map((w) => ({ id: w.id, slug: w.slug })),
-      api_keys: apiKeys.rows.map((k) => ({
-        id: k.id,
-        key_hash: k.key_hash,
-        workspace_id: k.workspace_id,
-        type: k.type,
-        scopes: k.scopes,
-        status: k.status,
-        expires_at: k.expires_at ? new Date(k.expires_at).toISOString() : null,
-        defaults: syncDefaults(k.defaults),
-      })),
-      configs: configs.rows.map((c) => ({
-        id: c.id,
-        slug: c.slug,
-        workspace_id: c.workspace_id,
-        version: c.latest_version,
-        config: c.config,
-      })),
-      virtual_keys: virtualKeys.rows.map((v) => ({
-        id: v.id,
-        slug: v.slug,
-        workspace_id: v.workspace_id,
-        provider: v.provider,
-        encrypted_key: v.encrypted_key,
-        status: v.status,
-        options: v.options,
-      })),
+      api_keys: apiKeys.rows.map(apiKeyEntry),
+      configs: configs.rows.map(configEntry),
+      virtual_keys: virtualKeys.rows.map(virtualKeyEntry),
       // Optional arrays (control-plane depth): prompts with their labelled versions, published partials.
       prompts: await syncPrompts(tx, organisationId),
       prompt_partials: await syncPromptPartials(tx, organisationId),

@@ -13,6 +13,9 @@ export interface ResolvedVirtualKey {
   provider: string;
   apiKey: string;
   options: Readonly<Record<string, unknown>>;
+  /** Read by the limits module (rate limits and budgets per virtual key). */
+  rate_limits?: readonly unknown[] | null;
+  usage_limits?: Readonly<Record<string, unknown>> | null;
 }
 
 export interface ResolvedConfig {
@@ -73,7 +76,15 @@ export async function buildGatewayState(
             secret = (await keyring.decrypt(vk.encrypted_key, context)).toString('utf8');
           }
           decrypted.set(vk.encrypted_key, secret);
-          virtualKeys.set(vk.slug, { slug: vk.slug, workspaceId: vk.workspace_id, provider: vk.provider, apiKey: secret, options: Object.freeze({ ...vk.options }) });
+          virtualKeys.set(vk.slug, {
+            slug: vk.slug,
+            workspaceId: vk.workspace_id,
+            provider: vk.provider,
+            apiKey: secret,
+            options: Object.freeze({ ...vk.options }),
+            rate_limits: vk.rate_limits,
+            usage_limits: vk.usage_limits,
+          });
         } catch (err) {
           // Never the ciphertext or the error's data: only which key and why.
           logger.warn('virtual key skipped: it does not decrypt with this keyring', { virtualKey: vk.slug, workspace: vk.workspace_id, reason: (err as Error).message });
