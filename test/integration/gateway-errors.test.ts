@@ -125,8 +125,12 @@ describe('secrets never reach logs', () => {
     await h.sync.update(spec);
     await h.gateway.syncNow();
     expect(h.gateway.status()).toMatchObject({ syncedVersion: 2, lastSyncError: null });
-    await new Promise((r) => setTimeout(r, 200)); // log writes are deliberately off the response path
-    const stored = await h.readLogStore();
+    // Log writes are deliberately off the response path (batched by the telemetry flusher): wait for them.
+    let stored = '';
+    for (let i = 0; i < 100 && !stored.includes('"status":200'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      stored = await h.readLogStore();
+    }
     expect(stored).toContain('"status":200'); // the store did receive the requests
     const everything = h.logLines.join('\n') + stored;
     expect(h.logLines.join('\n')).toContain('virtual key skipped');
