@@ -75,6 +75,8 @@ function parseJsonObject(raw: Buffer): Record<string, unknown> {
   return body as Record<string, unknown>;
 }
 
+const INCLUDE_USAGE_PREFIX = Buffer.from('{"stream_options":{"include_usage":true},');
+
 /** The prompt as text, for token counting when a stream carries no usage. */
 function promptText(body: Record<string, unknown> | undefined): string {
   if (!body) return '';
@@ -157,8 +159,13 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
             delete merged[field];
           }
         }
-        if (stream && spec.streamUsage === 'ask' && (merged.stream_options as { include_usage?: boolean } | undefined)?.include_usage !== true) {
-          // Usage always comes in the final chunk: ask the provider for it.
+        let askUsage = stream && spec.streamUsage === 'ask' && (merged.stream_options as { include_usage?: boolean } | undefined)?.include_usage !== true;
+        if (askUsage && merged === body && !spec.transformRequest && merged.stream_options === undefined && raw && raw[0] === 0x7b /* { */) {
+          // Usage always comes in the final chunk: ask the provider for it, splicing the field into
+          // the caller's bytes instead of re-serialising the whole body.
+          payload = Buffer.concat([INCLUDE_USAGE_PREFIX, raw.subarray(1)]);
+          askUsage = false;
+        } else if (askUsage) {
           merged = { ...merged, stream_options: { ...(merged.stream_options as object | undefined), include_usage: true } };
         }
         // Only now is the body re-serialised; the common pass-through path forwards the caller's bytes.

@@ -142,7 +142,10 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
   const idle = idleGuard(result, isSse ? ctx.idleTimeoutMs : undefined);
   const watchUsage = isSse && ctx.ensureUsage;
   let sawUsage = false;
-  let text = watchUsage || ctx.capture ? '' : undefined;
+  // Raw pieces are kept (not decoded) in case usage must be counted or the answer cached.
+  const keep = watchUsage || !!ctx.capture;
+  const pieces: Buffer[] = [];
+  let kept = 0;
   let heldDone = false;
   try {
     for await (const raw of result.body) {
@@ -157,17 +160,22 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
           chunk = chunk.subarray(0, done);
         }
       }
-      if (text !== undefined && text.length < MAX_CAPTURE_BYTES) text += chunk.toString('utf8');
+      if (keep && kept < MAX_CAPTURE_BYTES) {
+        pieces.push(chunk);
+        kept += chunk.length;
+      }
       if (chunk.length && !res.write(chunk)) await drained(res);
       if (res.destroyed) return { status: 499 };
     }
     idle.clear();
+    const text = keep && kept < MAX_CAPTURE_BYTES && (ctx.capture || !sawUsage) ? Buffer.concat(pieces, kept).toString('utf8') : undefined;
+    let tail = '';
     if (watchUsage) {
-      if (!sawUsage && text !== undefined) res.write(await usageChunk(text, ctx.transform));
-      if (heldDone) res.write(`${DONE_LINE}\n\n`);
+      if (!sawUsage && text !== undefined) tail += await usageChunk(text, ctx.transform);
+      if (heldDone) tail += `${DONE_LINE}\n\n`;
     }
-    res.end();
-    if (ctx.capture && text !== undefined && text.length < MAX_CAPTURE_BYTES) ctx.capture(contentType, watchUsage && heldDone ? `${text}${DONE_LINE}\n\n` : text);
+    res.end(tail || undefined);
+    if (ctx.capture && text !== undefined) ctx.capture(contentType, text + tail);
     return { status: result.status };
   } catch (err) {
     idle.clear();
