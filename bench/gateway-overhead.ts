@@ -71,64 +71,90 @@ async function throughput(url: string, headers: Record<string, string>) {
   return result.requests.average;
 }
 
+async function startGatewayProcess(controlPlaneUrl: string, dataDir: string, token: string, extra: string[]) {
+  const port = await freePort();
+  const proc = child(['bin/cli.ts', 'gateway', '--port', String(port), '--control-plane-url', controlPlaneUrl, '--keyring-file', join(dataDir, 'keyring.json'), '--sync-interval', '1', '--dev-mode', ...extra], {
+    TOLLGATE_DATA_PLANE_TOKEN: token,
+  });
+  await firstLine(proc, (l) => l.includes('gateway listening'));
+  return { proc, url: `http://127.0.0.1:${port}` };
+}
+
+async function waitUntilServing(url: string, headers: Record<string, string>) {
+  for (let i = 0; ; i++) {
+    const probe = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers, body: requestBody });
+    await probe.arrayBuffer();
+    if (probe.ok) return;
+    if (i > 100) throw new Error(`gateway never served the bench config: ${probe.status}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-'));
-  const upstream = child(['bench/mock-upstream.ts']);
-  const { port: upstreamPort } = JSON.parse(await firstLine(upstream, (l) => l.startsWith('{'))) as { port: number };
-  const gatewayPort = await freePort();
-  const controlPlanePort = await freePort();
-  const dev = child(['bin/cli.ts', 'dev', '--port', String(gatewayPort), '--control-plane-port', String(controlPlanePort), '--data-dir', dataDir, '--sync-interval', '1']);
+  const processes: ChildProcess[] = [];
   try {
-    await firstLine(dev, (l) => l.includes('Ctrl-C'));
-    const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as { adminApiKey: string; gatewayUrl: string; controlPlaneUrl: string };
+    const upstream = child(['bench/mock-upstream.ts']);
+    processes.push(upstream);
+    const { port: upstreamPort } = JSON.parse(await firstLine(upstream, (l) => l.startsWith('{'))) as { port: number };
 
-    // A saved config pointing at the mock: the gateway resolves it from its synced cache per request.
+    // As deployed: the control plane and the gateway are separate processes; the gateway serves
+    // from its synced memory and ships metrics to the control plane in batches.
+    const controlPlanePort = await freePort();
+    const controlPlane = child(['bin/cli.ts', 'control-plane', '--port', String(controlPlanePort), '--data-dir', dataDir]);
+    processes.push(controlPlane);
+    await firstLine(controlPlane, (l) => l.includes('control plane listening'));
+    const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as { adminApiKey: string; dataPlaneToken: string; controlPlaneUrl: string };
+
+    // A saved config pointing at the mock: the gateway resolves it from its synced state per request.
     const created = await fetch(`${credentials.controlPlaneUrl}/v1/configs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-portkey-api-key': credentials.adminApiKey },
       body: JSON.stringify({ name: 'bench', config: { provider: 'openai', api_key: 'sk-bench-upstream', custom_host: `http://127.0.0.1:${upstreamPort}/v1` } }),
     });
     if (!created.ok) throw new Error(`creating the bench config failed: ${created.status} ${await created.text()}`);
-    const { slug } = (await created.json()) as { slug?: string; id?: string };
+    const { slug } = (await created.json()) as { slug?: string };
     const gatewayHeaders = { 'content-type': 'application/json', 'x-portkey-api-key': credentials.adminApiKey, 'x-portkey-config': String(slug) };
     const directHeaders = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-upstream' };
-
-    // Wait until the gateway has synced the new config.
-    for (let i = 0; ; i++) {
-      const probe = await fetch(`${credentials.gatewayUrl}/v1/chat/completions`, { method: 'POST', headers: gatewayHeaders, body: requestBody });
-      await probe.arrayBuffer();
-      if (probe.ok) break;
-      if (i > 100) throw new Error(`gateway never served the bench config: ${probe.status}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-
     const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
-    process.stderr.write(`latency: ${LATENCY_REQUESTS} sequential requests each...\n`);
-    const directLatency = await sequentialLatency(upstreamOrigin, '/v1/chat/completions', directHeaders);
-    const gatewayLatency = await sequentialLatency(credentials.gatewayUrl, '/v1/chat/completions', gatewayHeaders);
-    process.stderr.write(`throughput: ${DURATION_S}s at concurrency 50 each...\n`);
-    const directRps = await throughput(`${upstreamOrigin}/v1/chat/completions`, directHeaders);
-    const gatewayRps = await throughput(`${credentials.gatewayUrl}/v1/chat/completions`, gatewayHeaders);
 
+    const variants: { name: string; args: string[] }[] = [
+      { name: 'gateway (metrics to the control plane)', args: [] },
+      { name: 'gateway + full request/response logs (file store)', args: ['--log-dir', join(dataDir, 'logs')] },
+    ];
+    process.stderr.write(`direct: ${LATENCY_REQUESTS} sequential requests, then ${DURATION_S}s at concurrency 50...\n`);
+    const direct = {
+      latency: await sequentialLatency(upstreamOrigin, '/v1/chat/completions', directHeaders),
+      rps: await throughput(`${upstreamOrigin}/v1/chat/completions`, directHeaders),
+    };
     const fmt = (n: number) => n.toFixed(3);
     const rows = [
-      `| metric | direct to mock | through gateway | overhead |`,
-      `| --- | --- | --- | --- |`,
-      `| p50 latency, c=1 (ms) | ${fmt(directLatency.p50)} | ${fmt(gatewayLatency.p50)} | +${fmt(gatewayLatency.p50 - directLatency.p50)} ms |`,
-      `| p99 latency, c=1 (ms) | ${fmt(directLatency.p99)} | ${fmt(gatewayLatency.p99)} | +${fmt(gatewayLatency.p99 - directLatency.p99)} ms |`,
-      `| throughput, c=50 (req/s) | ${directRps.toFixed(0)} | ${gatewayRps.toFixed(0)} | ${((gatewayRps / directRps) * 100).toFixed(1)}% of direct |`,
+      `| path | p50 c=1 (ms) | p99 c=1 (ms) | added p50 | added p99 | req/s c=50 | % of direct |`,
+      `| --- | --- | --- | --- | --- | --- | --- |`,
+      `| mock, direct | ${fmt(direct.latency.p50)} | ${fmt(direct.latency.p99)} | | | ${direct.rps.toFixed(0)} | 100% |`,
     ];
+    for (const variant of variants) {
+      const gateway = await startGatewayProcess(credentials.controlPlaneUrl, dataDir, credentials.dataPlaneToken, variant.args);
+      processes.push(gateway.proc);
+      await waitUntilServing(gateway.url, gatewayHeaders);
+      process.stderr.write(`${variant.name}: latency, then throughput...\n`);
+      const latency = await sequentialLatency(gateway.url, '/v1/chat/completions', gatewayHeaders);
+      const rps = await throughput(`${gateway.url}/v1/chat/completions`, gatewayHeaders);
+      rows.push(
+        `| ${variant.name} | ${fmt(latency.p50)} | ${fmt(latency.p99)} | +${fmt(latency.p50 - direct.latency.p50)} ms | +${fmt(latency.p99 - direct.latency.p99)} ms | ${rps.toFixed(0)} | ${((rps / direct.rps) * 100).toFixed(1)}% |`,
+      );
+      gateway.proc.kill('SIGTERM');
+    }
     const table = [`Run ${new Date().toISOString()} on ${(await import('node:os')).cpus().length} cores, Node ${process.version}, ${LATENCY_REQUESTS} latency samples, ${DURATION_S}s throughput runs.`, '', ...rows].join('\n');
     process.stdout.write(table + '\n');
 
     const readmePath = join(root, 'bench/README.md');
     const readme = await readFile(readmePath, 'utf8');
-    const updated = readme.replace(/<!-- BENCH:START -->[\s\S]*<!-- BENCH:END -->/, `<!-- BENCH:START -->\n${table}\n<!-- BENCH:END -->`);
-    await writeFile(readmePath, updated);
+    await writeFile(readmePath, readme.replace(/<!-- BENCH:START -->[\s\S]*<!-- BENCH:END -->/, `<!-- BENCH:START -->\n${table}\n<!-- BENCH:END -->`));
   } finally {
-    dev.kill('SIGTERM');
-    upstream.kill('SIGTERM');
-    await rm(dataDir, { recursive: true, force: true });
+    for (const proc of processes) proc.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 500));
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
   }
 }
 

@@ -87,7 +87,7 @@ program
   .action(async (opts: { host: string; port: number; dataDir: string }) => {
     const { runControlPlane } = await import('../runtime/standalone.js');
     const running = await runControlPlane(opts).catch(fail);
-    process.stdout.write(`control plane listening on ${running.url}/v1\n`);
+    process.stdout.write(`control plane listening on ${running.url}/v1\nadmin API key and data-plane token: ${running.credentialsFile}\n`);
     onShutdown(running.close);
   });
 
@@ -104,7 +104,8 @@ program
   .option('--log-dir <dir>', 'file log store folder')
   .option('--snapshot-file <file>', 'keep the last good snapshot here (encrypted, 0600) when there is no Redis')
   .option('--spool-dir <dir>', 'where metrics and logs wait while the control plane is unreachable')
-  .action(async (opts: { host: string; port: number; controlPlaneUrl: string; cache: string; redisUrl?: string; syncInterval: number; keyringFile?: string; logDir?: string; snapshotFile?: string; spoolDir?: string }) => {
+  .option('--dev-mode', 'let custom_host point at loopback (local testing only)')
+  .action(async (opts: { host: string; port: number; controlPlaneUrl: string; cache: string; redisUrl?: string; syncInterval: number; keyringFile?: string; logDir?: string; snapshotFile?: string; spoolDir?: string; devMode?: boolean }) => {
     const { runGateway } = await import('../runtime/standalone.js');
     const running = await runGateway(opts).catch(fail);
     process.stdout.write(`gateway listening on ${running.url}/v1\n`);

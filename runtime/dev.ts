@@ -1,9 +1,10 @@
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileLogStore } from './adapters/file-log-store.js';
 import { localKeyring } from './adapters/local-keyring.js';
 import { memoryCache } from './adapters/memory-cache.js';
 import { jsonLogger, type Logger } from './core/logger.js';
+import { readCredentials, writeCredentials } from './credentials-file.js';
 import { startControlPlane } from './control-plane/server.js';
 import { startGateway } from './gateway/server.js';
 
@@ -32,15 +33,6 @@ export interface DevCredentials {
 export interface RunningDev {
   credentials: DevCredentials;
   close(): Promise<void>;
-}
-
-async function readCredentials(file: string): Promise<Partial<DevCredentials>> {
-  try {
-    return JSON.parse(await readFile(file, 'utf8')) as Partial<DevCredentials>;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new Error(`${file} is not valid JSON; fix or delete it (the database keeps your data): ${(err as Error).message}`);
-  }
 }
 
 /**
@@ -97,8 +89,7 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
     gatewayUrl: gateway.url,
     controlPlaneUrl: controlPlane.url,
   };
-  await writeFile(credentialsFile, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
-  await chmod(credentialsFile, 0o600);
+  await writeCredentials(credentialsFile, credentials);
   logger.info('tollgate dev is up', { gatewayUrl: gateway.url, controlPlaneUrl: controlPlane.url, dataDir });
 
   return {

@@ -1,4 +1,6 @@
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { readCredentials, writeCredentials } from './credentials-file.js';
 import { fileLogStore } from './adapters/file-log-store.js';
 import { fileSnapshotStore } from './adapters/file-snapshot-store.js';
 import { kmsKeyring } from './adapters/kms-keyring.js';
@@ -24,16 +26,20 @@ export async function runControlPlane(opts: { host: string; port: number; dataDi
   const dataDir = resolve(opts.dataDir);
   const databaseUrl = process.env.DATABASE_URL || undefined;
   const keyring = await chooseKeyring(process.env.TOLLGATE_KMS_KEY_ARN ? undefined : join(dataDir, 'keyring.json'));
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const credentialsFile = join(dataDir, 'credentials.json');
+  const previous = await readCredentials(credentialsFile);
   const running = await startControlPlane({
     host: opts.host,
     port: opts.port,
     dataDir: databaseUrl ? undefined : dataDir,
     databaseUrl,
     keyring,
-    adminApiKey: process.env.TOLLGATE_ADMIN_API_KEY || undefined,
-    dataPlaneToken: process.env.TOLLGATE_DATA_PLANE_TOKEN || undefined,
+    adminApiKey: process.env.TOLLGATE_ADMIN_API_KEY || previous.adminApiKey,
+    dataPlaneToken: process.env.TOLLGATE_DATA_PLANE_TOKEN || previous.dataPlaneToken,
   });
-  return running;
+  await writeCredentials(credentialsFile, { adminApiKey: running.adminApiKey, dataPlaneToken: running.dataPlaneToken, controlPlaneUrl: running.url });
+  return { ...running, credentialsFile };
 }
 
 function chooseCache(kind: string, redisUrl: string | undefined): KeyValueCache {
@@ -56,6 +62,7 @@ export async function runGateway(opts: {
   logDir?: string;
   snapshotFile?: string;
   spoolDir?: string;
+  devMode?: boolean;
 }) {
   const dataPlaneToken = process.env.TOLLGATE_DATA_PLANE_TOKEN;
   if (!dataPlaneToken) throw new Error('set TOLLGATE_DATA_PLANE_TOKEN to the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
@@ -79,6 +86,7 @@ export async function runGateway(opts: {
     limits: limitsOptionsFromEnv({ ...process.env, TOLLGATE_CACHE: opts.cache, TOLLGATE_REDIS_URL: opts.redisUrl }),
     syncIntervalMs: opts.syncInterval * 1000,
     customHostAllowlist: (process.env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
+    devMode: opts.devMode || process.env.TOLLGATE_DEV_MODE === '1' || process.env.TOLLGATE_DEV_MODE === 'true',
     logger: jsonLogger('gateway'),
   });
   return {
