@@ -83,7 +83,10 @@ export async function workspaceContents(db: SqlQueryable, orgId: string, id: str
   const { rows } = await db.query<{ n: number | string }>(
     `SELECT (SELECT count(*) FROM configs WHERE organisation_id = $1 AND workspace_id = $2)
           + (SELECT count(*) FROM virtual_keys WHERE organisation_id = $1 AND workspace_id = $2)
-          + (SELECT count(*) FROM api_keys WHERE organisation_id = $1 AND workspace_id = $2) AS n`,
+          + (SELECT count(*) FROM api_keys WHERE organisation_id = $1 AND workspace_id = $2)
+          + (SELECT count(*) FROM prompts WHERE organisation_id = $1 AND workspace_id = $2)
+          + (SELECT count(*) FROM prompt_partials WHERE organisation_id = $1 AND workspace_id = $2)
+          + (SELECT count(*) FROM guardrails WHERE organisation_id = $1 AND workspace_id = $2) AS n`,
     [orgId, id],
   );
   return Number(rows[0]?.n ?? 0);

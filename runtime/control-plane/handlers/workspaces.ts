@@ -105,7 +105,7 @@ export const handler = controlPlaneHandler('workspaces', {
     const existing = await findVisible(req, caller);
     if (existing.is_default) throw conflict('the default workspace cannot be deleted');
     if ((await workspaceContents(req.ctx.db, caller.organisationId, existing.id)) > 0) {
-      throw conflict('workspace still holds configs, virtual keys or API keys; delete them first');
+      throw conflict('workspace still holds configs, virtual keys, API keys, prompts or guardrails; delete them first');
     }
     await mutateOrg(req.ctx.db, caller.organisationId, (tx) => deleteWorkspace(tx, caller.organisationId, existing.id));
     return json(200, { success: true });
