@@ -61,13 +61,13 @@ program
       syncIntervalSeconds: opts.syncInterval,
       adminApiKey: process.env.TOLLGATE_ADMIN_API_KEY || undefined,
     }).catch(fail);
-    const { gatewayUrl, controlPlaneUrl, adminApiKey } = dev.credentials;
+    const { gatewayUrl, controlPlaneUrl, adminApiKey, ownerEmail, ownerPassword } = dev.credentials;
     process.stdout.write(
       [
         '',
         `  Gateway        ${gatewayUrl}/v1`,
         `  Control plane  ${controlPlaneUrl}/v1`,
-        `  Control panel  ${controlPlaneUrl}/  (log in with the admin API key)`,
+        `  Control panel  ${controlPlaneUrl}/  (${ownerEmail}${ownerPassword ? ` / ${ownerPassword}` : ''}, or the admin API key)`,
         `  Admin API key  ${adminApiKey}`,
         `  Credentials    ${opts.dataDir}/credentials.json`,
         '',

@@ -4,7 +4,9 @@ import { fileLogStore } from './adapters/file-log-store.js';
 import { localKeyring } from './adapters/local-keyring.js';
 import { memoryCache } from './adapters/memory-cache.js';
 import { jsonLogger, type Logger } from './core/logger.js';
-import { readCredentials, writeCredentials } from './credentials-file.js';
+import { loadSessionSecret, readCredentials, writeCredentials } from './credentials-file.js';
+import { configureSessions } from './control-plane/auth/session.js';
+import { ensureOwnerUser } from './control-plane/bootstrap-owner.js';
 import { startControlPlane } from './control-plane/server.js';
 import { startGateway } from './gateway/server.js';
 
@@ -28,6 +30,9 @@ export interface DevCredentials {
   dataPlaneToken: string;
   gatewayUrl: string;
   controlPlaneUrl: string;
+  ownerEmail: string;
+  /** Absent when the owner was created by an earlier start whose credentials.json was lost. */
+  ownerPassword?: string;
 }
 
 export interface RunningDev {
@@ -48,6 +53,7 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
   const credentialsFile = join(dataDir, 'credentials.json');
   const previous = await readCredentials(credentialsFile);
   const keyring = await localKeyring(join(dataDir, 'keyring.json'));
+  configureSessions(await loadSessionSecret(dataDir));
 
   const controlPlane = await startControlPlane({
     host,
@@ -83,11 +89,15 @@ export async function startDev(options: DevOptions = {}): Promise<RunningDev> {
     throw err;
   }
 
+  // The control panel's owner: the password exists in clear only here and in credentials.json.
+  const owner = await ensureOwnerUser(controlPlane.db, controlPlane.organisationId);
   const credentials: DevCredentials = {
     adminApiKey: controlPlane.adminApiKey,
     dataPlaneToken: controlPlane.dataPlaneToken,
     gatewayUrl: gateway.url,
     controlPlaneUrl: controlPlane.url,
+    ownerEmail: owner.email,
+    ownerPassword: owner.password ?? previous.ownerPassword,
   };
   await writeCredentials(credentialsFile, credentials);
   logger.info('tollgate dev is up', { gatewayUrl: gateway.url, controlPlaneUrl: controlPlane.url, dataDir });

@@ -1,6 +1,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { readCredentials, writeCredentials } from './credentials-file.js';
+import { loadSessionSecret, readCredentials, writeCredentials } from './credentials-file.js';
+import { configureSessions } from './control-plane/auth/session.js';
 import { fileLogStore } from './adapters/file-log-store.js';
 import { fileSnapshotStore } from './adapters/file-snapshot-store.js';
 import { kmsKeyring } from './adapters/kms-keyring.js';
@@ -29,6 +30,7 @@ export async function runControlPlane(opts: { host: string; port: number; dataDi
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const credentialsFile = join(dataDir, 'credentials.json');
   const previous = await readCredentials(credentialsFile);
+  configureSessions(await loadSessionSecret(dataDir));
   const running = await startControlPlane({
     host: opts.host,
     port: opts.port,

@@ -29,6 +29,7 @@ describe('tollgate dev', () => {
   let cli: CliProcess;
   let ports: { gateway: number; controlPlane: number };
   const outputs: string[] = [];
+  let sessionCookie = '';
 
   const start = async (env: Record<string, string> = {}) => {
     cli = runCli(['dev', '--data-dir', dataDir, '--port', String(ports.gateway), '--control-plane-port', String(ports.controlPlane), '--sync-interval', '1'], env);
@@ -63,7 +64,7 @@ describe('tollgate dev', () => {
     });
     expect(credentials.dataPlaneToken).toEqual(expect.any(String));
     expect(credentials.dataPlaneToken).not.toBe(ADMIN_KEY);
-    for (const file of ['credentials.json', 'keyring.json']) {
+    for (const file of ['credentials.json', 'keyring.json', 'session.key']) {
       expect((await stat(join(dataDir, file))).mode & 0o777, file).toBe(0o600);
     }
   });
@@ -97,6 +98,17 @@ describe('tollgate dev', () => {
     expect(text).toBe('Hello from e2e-upstream');
   });
 
+  it('creates a control-panel owner whose session outlives a restart', async () => {
+    const { ownerEmail, ownerPassword, controlPlaneUrl } = await readJson(join(dataDir, 'credentials.json'));
+    expect(cli.output()).toContain(ownerPassword);
+    const login = await fetch(`${controlPlaneUrl}/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ownerEmail, password: ownerPassword }) });
+    expect(login.status).toBe(200);
+    sessionCookie = login.headers.getSetCookie()[0].split(';')[0];
+    expect((await fetch(`${controlPlaneUrl}/v1/auth/me`, { headers: { cookie: sessionCookie } })).status).toBe(200);
+    const ui = await fetch(`${controlPlaneUrl}/`);
+    expect(ui.headers.get('content-type')).toContain('text/html');
+  });
+
   it('keeps all data and keys across a SIGTERM restart, and exits 0', async () => {
     const before = await readJson(join(dataDir, 'credentials.json'));
     outputs.push(cli.output());
@@ -106,6 +118,9 @@ describe('tollgate dev', () => {
     const after = await readJson(join(dataDir, 'credentials.json'));
     expect(after.adminApiKey).toBe(before.adminApiKey);
     expect(after.dataPlaneToken).toBe(before.dataPlaneToken);
+    expect(after.ownerPassword).toBe(before.ownerPassword);
+    // The session key lives in the data dir, so a signed-in user stays signed in.
+    expect((await fetch(`${after.controlPlaneUrl}/v1/auth/me`, { headers: { cookie: sessionCookie } })).status).toBe(200);
 
     const admin = new Portkey({ apiKey: ADMIN_KEY, baseURL: `http://127.0.0.1:${ports.controlPlane}/v1` });
     const list = (await admin.virtualKeys.list({})) as { data?: { name: string }[] };
