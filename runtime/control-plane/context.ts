@@ -1,9 +1,11 @@
 import type { SqlDatabase } from '../core/db.js';
 import type { Keyring } from '../core/keyring.js';
 import { jsonLogger, type Logger } from '../core/logger.js';
-import { runMigrations } from './db/migrations.js';
 import type { MetricsStore } from '../core/metrics.js';
 import type { LogStore } from '../core/ports.js';
+import { runMigrations } from './db/migrations.js';
+import { applyLambdaSecrets, loadLambdaSecrets, type SecretsReader } from './lambda-secrets.js';
+import { observabilityFromEnv } from './logs/env.js';
 
 /** What every control-plane handler needs; built once per process (one Lambda instance, one local server). */
 export interface ControlPlaneContext {
@@ -46,14 +48,19 @@ export async function databaseFromEnv(env = process.env): Promise<SqlDatabase> {
 }
 
 /**
- * Lambda: the database from env (above), `TOLLGATE_KMS_KEY_ARN` for the keyring. Migrations run at
- * cold start under an advisory lock unless `TOLLGATE_SKIP_MIGRATIONS=1` (the deploy-time `migrate`
- * handler runs them instead).
+ * Lambda: the database from env (above), `TOLLGATE_KMS_KEY_ARN` for the keyring, the session key and
+ * the platform admin key by ARN from Secrets Manager (lambda-secrets.ts), and the observability stores
+ * (logs/env.ts: `TOLLGATE_CP_LOG_BUCKET`, `TOLLGATE_METRICS_STORE=timestream`). Migrations run at cold
+ * start under an advisory lock unless `TOLLGATE_SKIP_MIGRATIONS=1` (the deploy-time `migrate` handler
+ * runs them instead). Everything here runs once per cold start (`getControlPlaneContext` caches it).
  */
-async function contextFromEnv(env = process.env): Promise<ControlPlaneContext> {
-  const { kmsKeyring } = await import('../adapters/kms-keyring.js');
+export async function contextFromEnv(env = process.env, deps: { secretsClient?: SecretsReader } = {}): Promise<ControlPlaneContext> {
   if (!env.TOLLGATE_KMS_KEY_ARN) throw new Error('control plane needs TOLLGATE_KMS_KEY_ARN');
+  const { kmsKeyring } = await import('../adapters/kms-keyring.js');
+  // Secrets and stores first: a bad ARN or setting fails the cold start before a DB connection is opened.
+  const [secrets, observability] = await Promise.all([loadLambdaSecrets(env, deps.secretsClient), observabilityFromEnv(env)]);
+  applyLambdaSecrets(secrets);
   const db = await databaseFromEnv(env);
   if (env.TOLLGATE_SKIP_MIGRATIONS !== '1') await runMigrations(db);
-  return { db, keyring: kmsKeyring(env.TOLLGATE_KMS_KEY_ARN), devMode: false, logger: jsonLogger('control-plane') };
+  return { db, keyring: kmsKeyring(env.TOLLGATE_KMS_KEY_ARN), devMode: false, logger: jsonLogger('control-plane'), ...observability };
 }
