@@ -7,6 +7,7 @@ import type { KeyValueCache, LogStore, SnapshotStore } from '../core/ports.js';
 import { TOLLGATE_VERSION } from '../core/version.js';
 import { sendJson } from './http/respond.js';
 import { handleInference, type PipelineDeps } from './pipeline/inference.js';
+import { handlePromptCompletion, handlePromptRender, PROMPT_PATH } from './endpoints/prompts.js';
 import { createGuardrails, type GuardrailOptions } from './guardrails/index.js';
 import { guardrailMetrics } from './guardrails/metrics.js';
 import { createLimits, type LimitsOptions } from './limits/index.js';
@@ -148,6 +149,13 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       }
       handleInference(req, res, endpoint, deps).catch((err) => sendProblem(res, err, logger));
       return;
+    }
+    if (req.method === 'POST' && key.startsWith('POST /v1/prompts/')) {
+      const m = PROMPT_PATH.exec(key.slice(5));
+      if (m) {
+        const handler = m[2] === 'render' ? handlePromptRender : handlePromptCompletion;
+        return void handler(req, res, m[1], deps).catch((err) => sendProblem(res, err, logger));
+      }
     }
     if (key.startsWith('GET /v1/logs/')) return void requestLog.serveLog(req, res, key.slice(13)).catch((err) => sendProblem(res, err, logger));
     if (key === 'GET /v1/telemetry') return sendJson(res, 200, requestLog.stats());

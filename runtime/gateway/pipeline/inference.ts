@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { HttpProblem } from '../../core/errors.js';
 import { hashSecret } from '../../core/secrets.js';
+import type { GatewayConfig } from '../../core/config-schema.js';
 import type { SyncApiKey } from '../../core/sync-contract.js';
 import { readBody, unauthorized } from '../http/respond.js';
 import type { Endpoint } from '../providers/index.js';
@@ -56,7 +57,7 @@ function hashOf(presented: string): string {
   return hash;
 }
 
-function authenticate(state: GatewayState, presented: string | undefined): SyncApiKey {
+export function authenticate(state: GatewayState, presented: string | undefined): SyncApiKey {
   if (!presented) throw unauthorized('missing x-portkey-api-key header');
   const key = state.apiKeysByHash.get(hashOf(presented));
   if (!key || key.status !== 'active') throw unauthorized('invalid x-portkey-api-key');
@@ -64,7 +65,7 @@ function authenticate(state: GatewayState, presented: string | undefined): SyncA
   return key;
 }
 
-function parseJsonObject(raw: Buffer): Record<string, unknown> {
+export function parseJsonObject(raw: Buffer): Record<string, unknown> {
   let body: unknown;
   try {
     body = JSON.parse(raw.toString('utf8'));
@@ -92,10 +93,26 @@ function bearer(value: string | undefined): string | undefined {
 }
 
 /**
+ * Lets an endpoint that is not a plain provider call (e.g. `/v1/prompts/:id/completions`) supply the
+ * request: after authentication, `prepare` turns the caller's JSON body into the body to send and may
+ * name the route (else the headers choose it, as usual) and what the metrics record.
+ */
+export interface InferenceHook {
+  /** The metric record's `endpoint` (default: derived from the path). */
+  endpointName?: string;
+  prepare(ctx: { state: GatewayState; apiKey: SyncApiKey; body: Record<string, unknown> }): {
+    body: Record<string, unknown>;
+    config?: GatewayConfig;
+    promptId?: string;
+    promptVersion?: number;
+  };
+}
+
+/**
  * One inference call: authenticate against the synced state, resolve the route, run the strategy,
  * relay the answer. Reads only in-memory state; never the control plane.
  */
-export async function handleInference(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, deps: PipelineDeps): Promise<void> {
+export async function handleInference(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, deps: PipelineDeps, hook?: InferenceHook): Promise<void> {
   const startedAt = Date.now();
   const incomingTrace = req.headers['x-portkey-trace-id'];
   const traceId = typeof incomingTrace === 'string' && incomingTrace ? incomingTrace : randomUUID();
@@ -106,7 +123,12 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const spec0Raw = endpoint === 'createTranscription' || endpoint === 'createTranslation' || endpoint === 'proxy';
   let raw = req.method !== 'GET' && req.method !== 'HEAD' ? await readBody(req) : undefined;
   let body = raw && !spec0Raw ? parseJsonObject(raw) : undefined;
-  const selected = selectConfig(req.headers, state, apiKey);
+  const prepared = hook?.prepare({ state, apiKey, body: body ?? {} });
+  if (prepared) {
+    body = prepared.body;
+    raw = Buffer.from(JSON.stringify(body));
+  }
+  const selected = prepared?.config ? { config: prepared.config, fromConfig: false } : selectConfig(req.headers, state, apiKey);
   const plan = cachedPlan(selected.config, {
     state,
     workspaceId: apiKey.workspace_id,
@@ -264,6 +286,9 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       config: selected.config,
       upstreamStartedAt,
       secrets: [leaf.target.apiKey],
+      endpoint: hook?.endpointName,
+      promptId: prepared?.promptId,
+      promptVersion: prepared?.promptVersion,
     });
   }
 }

@@ -42,9 +42,12 @@ function header(headers: Record<string, string | string[] | undefined>, name: st
   return Array.isArray(value) ? value[0] : value || undefined;
 }
 
-/** Header routes build the same tiny config per request; one object per distinct route lets its plan be cached. */
+/**
+ * Header routes (and a prompt's virtual key or provider) build the same tiny config per request;
+ * one object per distinct route lets its plan be cached.
+ */
 const headerConfigs = new Map<string, SelectedConfig['config']>();
-function headerConfig(field: 'virtual_key' | 'provider', value: string, customHost: string | undefined): GatewayConfig {
+export function routeConfig(field: 'virtual_key' | 'provider', value: string, customHost: string | undefined): GatewayConfig {
   const key = `${field}\0${value}\0${customHost ?? ''}`;
   let config = headerConfigs.get(key);
   if (!config) {
@@ -67,9 +70,9 @@ export function selectConfig(headers: Record<string, string | string[] | undefin
   }
   const customHost = header(headers, 'x-portkey-custom-host');
   const virtualKey = header(headers, 'x-portkey-virtual-key');
-  if (virtualKey) return { config: headerConfig('virtual_key', virtualKey, customHost), fromConfig: false };
+  if (virtualKey) return { config: routeConfig('virtual_key', virtualKey, customHost), fromConfig: false };
   const provider = header(headers, 'x-portkey-provider');
-  if (provider) return { config: headerConfig('provider', provider, customHost), fromConfig: false };
+  if (provider) return { config: routeConfig('provider', provider, customHost), fromConfig: false };
   const defaultConfig = apiKey.defaults?.config_id;
   if (defaultConfig) return { config: savedConfig(state, defaultConfig, apiKey), fromConfig: true };
   throw new HttpProblem(400, 'no route: send x-portkey-virtual-key, x-portkey-provider (with Authorization: Bearer <provider key>) or x-portkey-config');

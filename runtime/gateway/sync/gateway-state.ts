@@ -1,6 +1,7 @@
 import { parseGatewayConfig, type GatewayConfig } from '../../core/config-schema.js';
 import { virtualKeyContext, type Keyring } from '../../core/keyring.js';
 import type { Logger } from '../../core/logger.js';
+import type { SyncPrompt } from '../../core/prompt-contract.js';
 import type { SyncApiKey, SyncSnapshot } from '../../core/sync-contract.js';
 
 /**
@@ -37,6 +38,10 @@ export interface GatewayState {
   guardrails?: SyncSnapshot['guardrails'];
   /** The pricing catalogue for cost and budgets (older control planes send none: built-in prices apply). */
   pricing?: SyncSnapshot['pricing'];
+  /** Prompts keyed by both id and slug (`/v1/prompts/:id/render|completions`); absent when none were synced. */
+  prompts?: ReadonlyMap<string, SyncPrompt>;
+  /** Published partials' text keyed by slug and by name (org-wide, as the control plane renders them). */
+  promptPartials?: Readonly<Record<string, string>>;
 }
 
 export const EMPTY_STATE: GatewayState = Object.freeze({
@@ -114,6 +119,15 @@ export async function buildGatewayState(
     configs.set(entry.id, resolved);
   }
 
+  const prompts = new Map<string, SyncPrompt>();
+  for (const p of snapshot.prompts ?? []) {
+    prompts.set(p.slug, p);
+    prompts.set(p.id, p);
+  }
+  const promptPartials: Record<string, string> = Object.create(null);
+  for (const part of snapshot.prompt_partials ?? []) promptPartials[part.name] ??= part.string;
+  for (const part of snapshot.prompt_partials ?? []) promptPartials[part.slug] = part.string;
+
   const apiKeysByHash = new Map(snapshot.api_keys.map((key) => [key.key_hash, key]));
   const state: GatewayState = Object.freeze({
     organisationId: snapshot.organisation_id,
@@ -123,6 +137,8 @@ export async function buildGatewayState(
     virtualKeys,
     guardrails: snapshot.guardrails,
     pricing: snapshot.pricing,
+    prompts,
+    promptPartials: Object.freeze(promptPartials),
   });
   return { state, decrypted, parsedConfigs };
 }
