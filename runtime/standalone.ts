@@ -13,6 +13,7 @@ import { jsonLogger } from './core/logger.js';
 import type { KeyValueCache } from './core/ports.js';
 import { startControlPlane } from './control-plane/server.js';
 import { limitsOptionsFromEnv } from './gateway/limits/env.js';
+import { telemetryOptionsFromEnv } from './gateway/telemetry/env.js';
 import { startGateway } from './gateway/server.js';
 
 /** Picks the keyring the way AWS does it (KMS by ARN) and falls back to a local key file for dev. */
@@ -83,7 +84,8 @@ export async function runGateway(opts: {
     cache,
     snapshotStore: snapshotFile ? fileSnapshotStore({ path: resolve(snapshotFile), keyring }) : undefined,
     logStore,
-    telemetry: { spoolDir: spoolDir ? resolve(spoolDir) : undefined },
+    // The container's telemetry settings (TOLLGATE_TELEMETRY=off, TOLLGATE_LOG_MODE, ...) apply here too.
+    telemetry: { ...telemetryOptionsFromEnv(process.env), spoolDir: spoolDir ? resolve(spoolDir) : undefined },
     // Limits and budgets share the gateway cache's Redis, so every gateway task counts against one limit.
     limits: limitsOptionsFromEnv({ ...process.env, TOLLGATE_CACHE: opts.cache, TOLLGATE_REDIS_URL: opts.redisUrl }),
     syncIntervalMs: opts.syncInterval * 1000,
