@@ -24,6 +24,21 @@ export const GATEWAY_VERSION_HEADER = 'x-tollgate-gateway-version';
 export const SYNC_PROTOCOL_HEADER = 'x-tollgate-sync-protocol';
 export const SYNC_SIGNATURE_HEADER = 'x-tollgate-signature';
 export const HEARTBEAT_HEADER = 'x-tollgate-heartbeat';
+/**
+ * What a gateway's delta merge understands beyond protocol 2 (comma list). `keyed-pricing`: it merges
+ * `pricing` entries by `provider/model` (they have no `id`); a gateway without it gets a full
+ * snapshot when prices changed.
+ */
+export const SYNC_FEATURES_HEADER = 'x-tollgate-sync-features';
+export const SYNC_FEATURES = ['keyed-pricing'] as const;
+
+/**
+ * The key a delta upserts and deletes entries of a snapshot array by: `id`, except `pricing`
+ * (one price per `provider/model`; provider ids never contain `/`).
+ */
+export function syncEntryKey(field: string, entry: Record<string, unknown>): string {
+  return field === 'pricing' ? `${String(entry.provider)}/${String(entry.model)}` : (entry.id as string);
+}
 
 /** Portkey's `rate_limits` array and `usage_limits` object, enforced by the gateway (optional: older control planes omit them). */
 const limitFields = {
@@ -96,7 +111,8 @@ export type SyncVirtualKey = z.infer<typeof virtualKeyEntry>;
 /**
  * Protocol 2 delta: what changed after `base_version`, up to `version`. `upserts.<array>` holds whole
  * entries (validated against the same element schema as the full snapshot's array of that name);
- * `deletes.<array>` holds the ids that are gone (deleted, or no longer served, e.g. archived configs).
+ * `deletes.<array>` holds the ids that are gone (deleted, or no longer served, e.g. archived configs);
+ * for `pricing` the key is `provider/model` instead of `id` (see `syncEntryKey`).
  * A gateway applies it only on top of exactly `base_version`, else it asks for a full snapshot.
  */
 export const syncDeltaSchema = z.object({

@@ -9,16 +9,21 @@ import type { PromptVersionRow } from './prompts-repo.js';
  * `prompt_partials`). Each prompt carries its labels and only the versions a label points at.
  * Runs in the snapshot's transaction, already scoped to the org by row-level security.
  */
-export async function syncPrompts(tx: SqlQueryable, organisationId: string): Promise<SyncPrompt[]> {
+export async function syncPrompts(tx: SqlQueryable, organisationId: string, ids?: string[]): Promise<SyncPrompt[]> {
+  // `ids` (a delta): only those prompts; absent (a full snapshot): all of them.
+  const only = ids ?? null;
   const prompts = await tx.query<{ id: string; slug: string; workspace_id: string }>(
-    `SELECT id, slug, workspace_id FROM prompts WHERE organisation_id = $1 AND status = 'active' ORDER BY id`,
-    [organisationId],
+    `SELECT id, slug, workspace_id FROM prompts WHERE organisation_id = $1 AND status = 'active' AND ($2::text[] IS NULL OR id = ANY($2)) ORDER BY id`,
+    [organisationId, only],
   );
-  const labels = await tx.query<{ prompt_id: string; label: string; version: number }>('SELECT prompt_id, label, version FROM prompt_labels WHERE organisation_id = $1', [organisationId]);
+  const labels = await tx.query<{ prompt_id: string; label: string; version: number }>(
+    'SELECT prompt_id, label, version FROM prompt_labels WHERE organisation_id = $1 AND ($2::text[] IS NULL OR prompt_id = ANY($2))',
+    [organisationId, only],
+  );
   const versions = await tx.query<PromptVersionRow>(
     `SELECT v.* FROM prompt_versions v JOIN prompt_labels l ON l.prompt_id = v.prompt_id AND l.version = v.version
-     WHERE v.organisation_id = $1 GROUP BY v.id ORDER BY v.prompt_id, v.version`,
-    [organisationId],
+     WHERE v.organisation_id = $1 AND ($2::text[] IS NULL OR v.prompt_id = ANY($2)) GROUP BY v.id ORDER BY v.prompt_id, v.version`,
+    [organisationId, only],
   );
   return prompts.rows.map((p) => ({
     id: p.id,
@@ -40,18 +45,21 @@ export async function syncPrompts(tx: SqlQueryable, organisationId: string): Pro
   }));
 }
 
-export async function syncPromptPartials(tx: SqlQueryable, organisationId: string): Promise<SyncPromptPartial[]> {
+export async function syncPromptPartials(tx: SqlQueryable, organisationId: string, ids?: string[]): Promise<SyncPromptPartial[]> {
   const { rows } = await tx.query<SyncPromptPartial>(
     `SELECT p.id, p.slug, p.name, p.workspace_id, p.default_version AS version, v.string
      FROM prompt_partials p JOIN prompt_partial_versions v ON v.partial_id = p.id AND v.version = p.default_version
-     WHERE p.organisation_id = $1 AND p.status = 'active' ORDER BY p.id`,
-    [organisationId],
+     WHERE p.organisation_id = $1 AND p.status = 'active' AND ($2::text[] IS NULL OR p.id = ANY($2)) ORDER BY p.id`,
+    [organisationId, ids ?? null],
   );
   return rows.map((r) => ({ ...r, version: Number(r.version) }));
 }
 
-export async function syncGuardrails(tx: SqlQueryable, organisationId: string): Promise<SyncGuardrail[]> {
-  const { rows } = await tx.query<GuardrailRow>(`SELECT * FROM guardrails WHERE organisation_id = $1 AND status = 'active' ORDER BY id`, [organisationId]);
+export async function syncGuardrails(tx: SqlQueryable, organisationId: string, ids?: string[]): Promise<SyncGuardrail[]> {
+  const { rows } = await tx.query<GuardrailRow>(
+    `SELECT * FROM guardrails WHERE organisation_id = $1 AND status = 'active' AND ($2::text[] IS NULL OR id = ANY($2)) ORDER BY id`,
+    [organisationId, ids ?? null],
+  );
   return rows.map((g) => ({ id: g.id, slug: g.slug, workspace_id: g.workspace_id, name: g.name, checks: g.checks, actions: g.actions, version: g.version }));
 }
 

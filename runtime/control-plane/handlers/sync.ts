@@ -8,6 +8,7 @@ import {
   heartbeatSchema,
   MIN_GATEWAY_VERSION,
   SUPPORTED_SYNC_PROTOCOLS,
+  SYNC_FEATURES_HEADER,
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
   SYNC_SIGNATURE_HEADER,
@@ -35,6 +36,11 @@ const waitQuery = z.object({
 
 function baseHeaders(protocol: number): Record<string, string> {
   return { [SYNC_PROTOCOL_HEADER]: String(protocol), 'x-tollgate-control-plane-version': TOLLGATE_VERSION, 'cache-control': 'no-store' };
+}
+
+/** The delta-merge features the gateway announced (`x-tollgate-sync-features`, a comma list). */
+function syncFeatures(headers: Record<string, string | undefined>): Set<string> {
+  return new Set((headers[SYNC_FEATURES_HEADER] ?? '').slice(0, 256).split(',').map((f) => f.trim()).filter(Boolean));
 }
 
 /** `1.2.3` < `1.10.0`; pre-release and build suffixes are ignored. */
@@ -166,7 +172,7 @@ export const handler = controlPlaneHandler('sync', {
       if (!snapshot) throw unauthorized('invalid data-plane credential');
       result = signed(1, credential, { ...snapshot, protocol: 1, kind: undefined });
     } else {
-      const answer = since === undefined || since === 0 ? ({ kind: 'full', reason: 'first sync' } as const) : await buildDelta(req.ctx.db, org, since);
+      const answer = since === undefined || since === 0 ? ({ kind: 'full', reason: 'first sync' } as const) : await buildDelta(req.ctx.db, org, since, syncFeatures(req.headers));
       if (!answer) throw unauthorized('invalid data-plane credential');
       if (answer.kind === 'unchanged') result = empty(304, baseHeaders(protocol));
       else if (answer.kind === 'delta') result = signed(2, credential, answer.delta, { 'x-tollgate-sync-kind': 'delta' });

@@ -4,7 +4,8 @@ import type { SqlQueryable } from '../../core/db.js';
  * The per-org change log behind sync deltas.
  *
  * Every row written to a synced table (api_keys, virtual_keys, configs, config_versions,
- * workspaces) fires a trigger that, in the same transaction:
+ * workspaces; since migration 61 also prompts, prompt_versions, prompt_labels, prompt_partials,
+ * prompt_partial_versions, guardrails, pricing_overrides) fires a trigger that, in the same transaction:
  * - bumps `organisations.revision` once per transaction (`revision_txid` remembers which one did),
  *   so writes made outside `mutateOrg` are versioned too;
  * - records `(org, revision, entity, entity_id)` in `sync_changes`. Deletions are recorded the same
@@ -80,6 +81,34 @@ export function changeLogStatements(tenantStatements: string[]): string[] {
     ...trackSyncTable('configs', 'config'),
     ...trackSyncTable('config_versions', 'config', 'config_id'),
   ];
+}
+
+/**
+ * The log trigger function as migration 61 redefines it: `TG_ARGV[1]` is a comma list of id
+ * columns whose values are joined with `/` (one column: exactly the column's value, as before).
+ */
+export function changeLogFunction(): string {
+  return `CREATE OR REPLACE FUNCTION tollgate_sync_change() RETURNS trigger LANGUAGE plpgsql AS $fn$
+     DECLARE
+       r jsonb;
+       org text;
+       rev bigint;
+       eid text;
+     BEGIN
+       IF TG_OP = 'DELETE' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF;
+       org := r ->> 'organisation_id';
+       IF org IS NULL THEN RETURN NULL; END IF;
+       UPDATE organisations SET revision = revision + 1, revision_txid = txid_current()
+         WHERE id = org AND revision_txid IS DISTINCT FROM txid_current();
+       SELECT revision INTO rev FROM organisations WHERE id = org;
+       -- The org itself is being deleted (cascade): nothing left to sync.
+       IF rev IS NULL THEN RETURN NULL; END IF;
+       SELECT string_agg(r ->> u.col, '/' ORDER BY u.ord) INTO eid
+         FROM unnest(string_to_array(TG_ARGV[1], ',')) WITH ORDINALITY AS u(col, ord);
+       INSERT INTO sync_changes (organisation_id, revision, entity, entity_id)
+         VALUES (org, rev, TG_ARGV[0], coalesce(eid, '')) ON CONFLICT DO NOTHING;
+       RETURN NULL;
+     END $fn$`;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { SqlDatabase, SqlQueryable } from '../../core/db.js';
-import type { SyncApiKey, SyncDelta } from '../../core/sync-contract.js';
+import { syncEntryKey, type SyncApiKey, type SyncDelta } from '../../core/sync-contract.js';
 import type { ApiKeyRow } from '../db/api-keys-repo.js';
 import type { ConfigRow } from '../db/configs-repo.js';
+import { syncGuardrails, syncPricing, syncPromptPartials, syncPrompts } from '../db/prompt-sync.js';
 import { asApp, setTenant } from '../db/tenant.js';
 import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
 import { OPAQUE_CHANGE } from './change-log.js';
@@ -53,6 +54,8 @@ export const virtualKeyEntry = (v: VirtualKeyRow) => ({
 export interface DeltaLoader {
   field: string;
   load(tx: SqlQueryable, organisationId: string, ids: string[]): Promise<Record<string, unknown>[]>;
+  /** A feature the gateway must announce (`x-tollgate-sync-features`) to get this kind as a delta; else a full snapshot. */
+  requires?: string;
 }
 
 export const DELTA_LOADERS: Record<string, DeltaLoader> = {
@@ -85,6 +88,21 @@ export const DELTA_LOADERS: Record<string, DeltaLoader> = {
     load: async (tx, org, ids) =>
       (await tx.query<VirtualKeyRow>('SELECT * FROM virtual_keys WHERE organisation_id = $1 AND id = ANY($2)', [org, ids])).rows.map(virtualKeyEntry),
   },
+  // A prompt's versions and labels are logged under the prompt (entity_id = prompt_id); the entry
+  // carries its labels and labelled versions. Archived prompts are not served: they go out as deletes.
+  prompt: { field: 'prompts', load: (tx, org, ids) => syncPrompts(tx, org, ids) },
+  prompt_partial: { field: 'prompt_partials', load: (tx, org, ids) => syncPromptPartials(tx, org, ids) },
+  guardrail: { field: 'guardrails', load: (tx, org, ids) => syncGuardrails(tx, org, ids) },
+  // A price override, logged as `provider/model`: the merged price (override, else the shipped one),
+  // or a delete when neither has that model any more.
+  price: {
+    field: 'pricing',
+    requires: 'keyed-pricing',
+    load: async (tx, org, ids) => {
+      const wanted = new Set(ids);
+      return (await syncPricing(tx, org)).filter((p) => wanted.has(syncEntryKey('pricing', p)));
+    },
+  },
 };
 
 /** Above this many changed entities a full snapshot is as cheap and simpler. */
@@ -101,7 +119,7 @@ export type DeltaAnswer =
  * (database restored), behind the retained window, the change set is large, or it touches an entity
  * kind with no loader (including the opaque marker). `undefined` when the org does not exist.
  */
-export async function buildDelta(db: SqlDatabase, organisationId: string, since: number): Promise<DeltaAnswer | undefined> {
+export async function buildDelta(db: SqlDatabase, organisationId: string, since: number, features: ReadonlySet<string> = new Set()): Promise<DeltaAnswer | undefined> {
   return db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await asApp(tx);
@@ -125,6 +143,8 @@ export async function buildDelta(db: SqlDatabase, organisationId: string, since:
     const byEntity = new Map<string, string[]>();
     for (const { entity, entity_id } of changes.rows) {
       if (entity === OPAQUE_CHANGE || !DELTA_LOADERS[entity]) return { kind: 'full', reason: `untracked change (${entity})` };
+      const needs = DELTA_LOADERS[entity].requires;
+      if (needs && !features.has(needs)) return { kind: 'full', reason: `the gateway does not merge ${entity} deltas (${needs})` };
       let ids = byEntity.get(entity);
       if (!ids) byEntity.set(entity, (ids = []));
       ids.push(entity_id);
@@ -134,7 +154,7 @@ export async function buildDelta(db: SqlDatabase, organisationId: string, since:
     for (const [entity, ids] of byEntity) {
       const loader = DELTA_LOADERS[entity]!;
       const entries = await loader.load(tx, organisationId, ids);
-      const found = new Set(entries.map((e) => e.id as string));
+      const found = new Set(entries.map((e) => syncEntryKey(loader.field, e)));
       if (entries.length) (upserts[loader.field] ??= []).push(...entries);
       const gone = ids.filter((id) => !found.has(id));
       if (gone.length) (deletes[loader.field] ??= []).push(...gone);

@@ -11,6 +11,9 @@ import {
   HEARTBEAT_HEADER,
   SYNC_PATH,
   SYNC_PROTOCOL_HEADER,
+  SYNC_FEATURES,
+  SYNC_FEATURES_HEADER,
+  syncEntryKey,
   SYNC_PROTOCOL_VERSION,
   SYNC_SIGNATURE_HEADER,
   SYNC_WAIT_PATH,
@@ -267,6 +270,7 @@ export class SyncClient {
       authorization: `Bearer ${this.opts.dataPlaneToken}`,
       [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
       [GATEWAY_VERSION_HEADER]: TOLLGATE_VERSION,
+      [SYNC_FEATURES_HEADER]: SYNC_FEATURES.join(','),
       [HEARTBEAT_HEADER]: JSON.stringify(heartbeat),
       accept: 'application/json',
     };
@@ -506,18 +510,18 @@ function arrayElement(schema: unknown): { array(): { safeParse(v: unknown): { su
   return s?.element;
 }
 
-/** A new snapshot: `base` with the delta's upserts and deletes applied, array by array, by `id`. */
+/** A new snapshot: `base` with the delta's upserts and deletes applied, array by array, by `id` (`provider/model` for pricing). */
 export function mergeDelta(base: SyncSnapshot, delta: SyncDelta): SyncSnapshot {
   const next: Record<string, unknown> = { ...base, version: delta.version, generated_at: delta.generated_at };
   const fields = new Set([...Object.keys(delta.upserts), ...Object.keys(delta.deletes)]);
   for (const field of fields) {
     const upserts = delta.upserts[field] ?? [];
     const deletes = new Set(delta.deletes[field] ?? []);
-    const replaced = new Map(upserts.map((e) => [e.id as string, e]));
+    const replaced = new Map(upserts.map((e) => [syncEntryKey(field, e), e]));
     const current = ((base as Record<string, unknown>)[field] as Record<string, unknown>[] | undefined) ?? [];
     const out: Record<string, unknown>[] = [];
     for (const entry of current) {
-      const id = entry.id as string;
+      const id = syncEntryKey(field, entry);
       if (deletes.has(id)) continue;
       const update = replaced.get(id);
       if (update) {
