@@ -23,6 +23,7 @@ describe('gateway prompts: render and completions from the synced state', () => 
   let apiKey: string;
   let slug: string;
   let promptId: string;
+  let vkSlug: string;
   let portkey: Portkey;
 
   beforeAll(async () => {
@@ -30,6 +31,7 @@ describe('gateway prompts: render and completions from the synced state', () => 
     t = await startTestControlPlane({ keyringFile: `${tmp.dir}/keyring.json` });
     upstream = await startMockOpenAI({ name: 'upstream', apiKey: SECRET });
     const vk = await t.sdk.virtualKeys.create({ name: 'prompt-vk', provider: 'openai', key: SECRET, custom_host: `${upstream.url}/v1` } as never);
+    vkSlug = vk.slug!;
     await t.sdk.prompts.partials.create({ name: 'tone', string: 'Answer in {{language}}.' });
     const created = await t.sdk.prompts.create({
       name: 'Support',
@@ -116,10 +118,11 @@ describe('gateway prompts: render and completions from the synced state', () => 
     expect(unauth.status).toBe(401);
   });
 
-  it('records the prompt id and version in the metrics', async () => {
+  it('records the prompt id and version in the metrics (the virtual key of the prompt, not of a header)', async () => {
     const res = await fetch(`${gw.url}/v1/prompts/${slug}/completions`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-portkey-api-key': apiKey, 'x-portkey-trace-id': 'trace-prompt-1' },
+      // The prompt names its route: a virtual-key header (an SDK default) does not override it.
+      headers: { 'content-type': 'application/json', 'x-portkey-api-key': apiKey, 'x-portkey-trace-id': 'trace-prompt-1', 'x-portkey-virtual-key': 'some-other-vk' },
       body: JSON.stringify({ variables: vars }),
     });
     expect(res.status).toBe(200);
@@ -128,7 +131,7 @@ describe('gateway prompts: render and completions from the synced state', () => 
       await new Promise((r) => setTimeout(r, 100));
       record = (((await (await t.api('/v1/logs?trace_id=trace-prompt-1')).json()) as { data?: any[] }).data ?? [])[0];
     }
-    expect(record).toMatchObject({ prompt_id: promptId, prompt_version: 1, endpoint: 'promptComplete', provider: 'openai', model: 'gpt-4o-mini', status: 200 });
+    expect(record).toMatchObject({ prompt_id: promptId, prompt_version: 1, endpoint: 'promptComplete', virtual_key: vkSlug, provider: 'openai', model: 'gpt-4o-mini', status: 200 });
   });
 
   it('serves the new version after a label move and syncNow(); @version and @label select', async () => {

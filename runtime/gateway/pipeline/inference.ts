@@ -289,6 +289,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       endpoint: hook?.endpointName,
       promptId: prepared?.promptId,
       promptVersion: prepared?.promptVersion,
+      routeFromEndpoint: prepared?.config !== undefined,
     });
   }
 }

@@ -54,6 +54,8 @@ export interface RequestLogEntry {
   endpoint?: string;
   promptId?: string;
   promptVersion?: number;
+  /** The endpoint chose the route itself (a prompt's virtual key or provider), not the routing headers. */
+  routeFromEndpoint?: boolean;
 }
 
 export interface TelemetryOptions {
@@ -307,9 +309,10 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
     const res = entry.res;
     const id = randomUUID();
     const createdAt = new Date(entry.startedAt);
-    const configHeader = header(headers, 'x-portkey-config');
+    const byEndpoint = entry.routeFromEndpoint === true;
+    const configHeader = byEndpoint ? undefined : header(headers, 'x-portkey-config');
     const saved = configHeader ? state.configs.get(configHeader) : undefined;
-    const defaultConfig = !configHeader && !header(headers, 'x-portkey-virtual-key') && !header(headers, 'x-portkey-provider');
+    const defaultConfig = !byEndpoint && !configHeader && !header(headers, 'x-portkey-virtual-key') && !header(headers, 'x-portkey-provider');
     const keyDefaults = defaultConfig || !saved ? findKey(state, entry.apiKeyId) : undefined;
     const savedOrDefault = saved ?? (defaultConfig && keyDefaults?.defaults?.config_id ? state.configs.get(keyDefaults.defaults.config_id) : undefined);
     const resHeader = (name: string) => {
@@ -319,7 +322,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
     const routedByConfig = Boolean(configHeader || savedOrDefault);
     const optionIndex = resHeader('x-portkey-last-used-option-index') ?? (routedByConfig ? (entry.lastUsedOptionIndex ?? null) : null);
     const walked = walkPath(entry.config, optionIndex ?? entry.lastUsedOptionIndex);
-    const virtualKey = header(headers, 'x-portkey-virtual-key') ?? walked.virtualKey ?? null;
+    const virtualKey = (byEndpoint ? undefined : header(headers, 'x-portkey-virtual-key')) ?? walked.virtualKey ?? null;
     const success = entry.status >= 200 && entry.status < 300;
     const rescuedBy = !success ? null : walked.fellBack ? 'fallback' : entry.retries > 0 ? 'retry' : null;
 
