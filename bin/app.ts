@@ -6,6 +6,8 @@
  *   tollgate:kmsKeyArn            organisation KMS key the gateway may decrypt with
  *   tollgate:byokKeyArn           customer key for the control plane (BYOK)
  *   tollgate:metricsStore         aurora | timestream
+ *   tollgate:organisationKeyArns  comma-separated customer KMS keys organisations may name (per-org BYOK; default any key)
+ *   tollgate:cognitoDomainPrefix  Cognito hosted-UI domain prefix (default derived from the stack)
  *   tollgate:handlersDir          folder of the control-plane Lambda entries (default runtime/control-plane/handlers)
  *   tollgate:nag                  run cdk-nag AwsSolutions checks (default true; "false" to skip)
  */
@@ -23,6 +25,8 @@ new ControlPlaneStack(app, 'TollgateControlPlane', {
   description: 'Tollgate control plane (vendor account)',
   byokKeyArn: ctx('byokKeyArn'),
   metricsStore: (ctx('metricsStore') as MetricsStore | undefined) ?? 'aurora',
+  organisationKeyArns: ctx('organisationKeyArns')?.split(',').map((a) => a.trim()).filter(Boolean),
+  cognitoDomainPrefix: ctx('cognitoDomainPrefix'),
   handlersDir: ctx('handlersDir'),
 });
 

@@ -11,10 +11,10 @@ import { createControlPlaneAlarms } from './control-plane/alarms.js';
 import { ControlPlaneApi } from './control-plane/api.js';
 import { ControlPlaneAuth } from './control-plane/auth.js';
 import { ControlPlaneDatabase } from './control-plane/database.js';
-import { createEnvelopeKey } from './control-plane/keys.js';
+import { createEnvelopeKey, grantOrganisationKeys } from './control-plane/keys.js';
 import { createMigrations } from './control-plane/migrations.js';
 import type { ControlPlaneProps, MetricsStore } from './control-plane/props.js';
-import { createRegistryTable, grantLogStore, LOG_STORE_DEFAULT_RETENTION, TimestreamMetricsStore } from './control-plane/storage.js';
+import { createRegistryTable, grantLogStore, LOG_STORE_DEFAULT_RETENTION, LOG_STORE_PREFIX, TimestreamMetricsStore } from './control-plane/storage.js';
 import { ControlPlaneUi } from './control-plane/ui.js';
 import { validateControlPlaneProps } from './control-plane/validate.js';
 import { acknowledge, iam5Resource } from './nag.js';
@@ -23,6 +23,9 @@ import { createAccessLogsBucket, createDataBucket, createKey } from './shared/bu
 import { createVpc } from './shared/network.js';
 
 export * from './control-plane/props.js';
+
+/** Cap of the `/v1/sync/wait` long poll (seconds); the `sync` function runs at least 29 s (API Gateway's limit is 30 s). */
+export const SYNC_WAIT_SECONDS = 25;
 
 /**
  * The Tollgate control plane, deployed by the vendor: HTTP API + Lambda handlers, Aurora PostgreSQL
@@ -87,11 +90,8 @@ export class ControlPlane extends Construct {
       TOLLGATE_DB_POOL_MAX: '2',
       TOLLGATE_KMS_KEY_ARN: this.key.keyArn,
       TOLLGATE_KMS_BYOK: this.byok ? '1' : '0',
-      TOLLGATE_REGISTRY_TABLE: this.registryTable.tableName,
-      TOLLGATE_METRICS_STORE: this.metricsStore,
-      ...(this.timestream ? { TOLLGATE_TIMESTREAM_DATABASE: this.timestream.databaseName, TOLLGATE_TIMESTREAM_TABLE: this.timestream.tableName } : {}),
-      ...(this.logStore ? { TOLLGATE_LOG_STORE: 's3', TOLLGATE_LOG_BUCKET: this.logStore.bucketName } : {}),
     };
+    // Settings only some handlers need are added per function below, with their grants.
     this.api = new ControlPlaneApi(this, 'Api', {
       vpc: this.vpc,
       handlersDir,
@@ -118,15 +118,11 @@ export class ControlPlane extends Construct {
     });
     this.url = this.ui.url;
     this.auth = new ControlPlaneAuth(this, 'Auth', {
-      oidcIssuerUrl: props.oidcIssuerUrl, oidcClientId: props.oidcClientId, uiUrl: this.ui.url, removalPolicy,
+      oidcIssuerUrl: props.oidcIssuerUrl, oidcClientId: props.oidcClientId, cognitoDomainPrefix: props.cognitoDomainPrefix, uiUrl: this.ui.url, removalPolicy,
     });
 
     const fns = Object.values(this.functions);
-    for (const fn of fns) {
-      fn.addEnvironment('TOLLGATE_OIDC_ISSUER', this.auth.issuerUrl);
-      fn.addEnvironment('TOLLGATE_OIDC_CLIENT_ID', this.auth.clientId);
-      fn.addEnvironment('TOLLGATE_PUBLIC_URL', this.url);
-    }
+    for (const fn of fns) fn.addEnvironment('TOLLGATE_PUBLIC_URL', this.url);
     if (props.runMigrations ?? true) {
       this.migrations = createMigrations(this, handlersDir, {
         ...props.functions,
@@ -164,22 +160,13 @@ export class ControlPlane extends Construct {
       }
     }
 
-    // Least privilege, per function role: its database secret, the envelope key, the registry table, the stores.
+    // Least privilege, per function role: every function its database secret and the envelope key ...
     for (const fn of fns) {
       this.database.grantConnect(fn);
       envelope.grant(fn);
-      this.registryTable.grantReadWriteData(fn);
-      acknowledge(fn, 'aws-cdk-lib grants on the stack\'s own data key for DynamoDB and Secrets Manager (SSE with a customer-managed key) use kms:GenerateDataKey*/ReEncrypt*; the key is scoped to this control plane.',
-        'AwsSolutions-IAM5[Action::kms:ReEncrypt*]', 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]');
-      if (this.logStore) {
-        grantLogStore(this.logStore, fn);
-        acknowledge(fn, 'Log records are objects keyed by org/trace id: put/get on the log-store objects only.', iam5Resource(this, this.logStore.arnForObjects('*')));
-      }
-      if (this.timestream) {
-        this.timestream.grantReadWrite(fn);
-        // timestream:DescribeEndpoints has no resource-level permissions; covered by the Resource::* ack on the function.
-      }
     }
+    // ... and only the handlers that use them the registry, the stores, login settings and customer keys.
+    this.wireHandlers(props);
 
     this.alarms = createControlPlaneAlarms(this, {
       api: this.api.httpApi, functions: this.functions, cluster: this.database.cluster, topic: props.alarmTopic,
@@ -194,6 +181,65 @@ export class ControlPlane extends Construct {
     new CfnOutput(this, 'OidcClientId', { value: this.auth.clientId });
     if (this.logStore) new CfnOutput(this, 'LogStoreBucket', { value: this.logStore.bucketName });
     new CfnOutput(this, 'PlatformAdminKeySecretArn', { value: this.platformAdminSecret.secretArn, description: 'Secret holding the platform admin API key (onboarding organisations)' });
+    new CfnOutput(this, 'OidcRedirectUri', { value: this.auth.redirectUri, description: 'OIDC redirect URI: register it at an external issuer (Cognito has it already)' });
+  }
+
+  /**
+   * The env and grants of single handlers (runtime names in comments):
+   * - `sync` (heartbeats: UpdateItem, `TOLLGATE_SYNC_WAIT_SECONDS`) and `data-planes` (list: Query): `TOLLGATE_REGISTRY_TABLE`;
+   * - `ingest`: `TOLLGATE_CP_LOG_BUCKET`/`_PREFIX` (put), `TOLLGATE_METRICS_STORE` (+ Timestream names, write);
+   * - `logs`: `TOLLGATE_CP_LOG_BUCKET`/`_PREFIX` (get);
+   * - `auth`: `TOLLGATE_OIDC_ISSUER`, `_CLIENT_ID`, `_REDIRECT_URI`, `_POST_LOGIN_URL`;
+   * - `virtual-keys`: seal with organisations' own keys (per-org BYOK; never kms:Decrypt).
+   */
+  private wireHandlers(props: ControlPlaneProps): void {
+    const fn = (name: string): NodejsFunction => {
+      const found = this.functions[name];
+      if (!found) throw new Error(`ControlPlane: no '${name}' handler in runtime/control-plane/routes.ts`);
+      return found;
+    };
+    // Exactly the registry calls (runtime/adapters/dynamodb-registry.ts) and the table key use they need.
+    const sync = fn('sync');
+    sync.addEnvironment('TOLLGATE_REGISTRY_TABLE', this.registryTable.tableName);
+    sync.addEnvironment('TOLLGATE_SYNC_WAIT_SECONDS', String(SYNC_WAIT_SECONDS));
+    this.registryTable.grant(sync, 'dynamodb:UpdateItem');
+    this.dataKey.grant(sync, 'kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey');
+    const dataPlanes = fn('data-planes');
+    dataPlanes.addEnvironment('TOLLGATE_REGISTRY_TABLE', this.registryTable.tableName);
+    this.registryTable.grant(dataPlanes, 'dynamodb:Query');
+    this.dataKey.grant(dataPlanes, 'kms:Decrypt', 'kms:DescribeKey');
+
+    const ingest = fn('ingest');
+    const logs = fn('logs');
+    if (this.logStore) {
+      for (const [f, access] of [[ingest, 'write'], [logs, 'read']] as const) {
+        f.addEnvironment('TOLLGATE_CP_LOG_BUCKET', this.logStore.bucketName);
+        f.addEnvironment('TOLLGATE_CP_LOG_PREFIX', LOG_STORE_PREFIX);
+        grantLogStore(this.logStore, f, access);
+        acknowledge(f, 'Log records are objects keyed by org/trace id under one prefix: put (ingest) or get (logs) on those objects only.',
+          iam5Resource(this, this.logStore.arnForObjects(`${LOG_STORE_PREFIX}*`)));
+      }
+    }
+    ingest.addEnvironment('TOLLGATE_METRICS_STORE', this.timestream ? 'timestream' : 'postgres');
+    if (this.timestream) {
+      ingest.addEnvironment('TOLLGATE_TIMESTREAM_DATABASE', this.timestream.databaseName);
+      ingest.addEnvironment('TOLLGATE_TIMESTREAM_TABLE', this.timestream.tableName);
+      // timestream:DescribeEndpoints has no resource-level permissions; covered by the Resource::* ack on the function.
+      this.timestream.grantWrite(ingest);
+    }
+
+    const auth = fn('auth');
+    auth.addEnvironment('TOLLGATE_OIDC_ISSUER', this.auth.issuerUrl);
+    auth.addEnvironment('TOLLGATE_OIDC_CLIENT_ID', this.auth.clientId);
+    auth.addEnvironment('TOLLGATE_OIDC_REDIRECT_URI', this.auth.redirectUri);
+    auth.addEnvironment('TOLLGATE_OIDC_POST_LOGIN_URL', this.auth.postLoginUrl);
+
+    const virtualKeys = fn('virtual-keys');
+    grantOrganisationKeys(this, virtualKeys, props.organisationKeyArns);
+    if (!props.organisationKeyArns?.length) {
+      acknowledge(virtualKeys, 'Per-organisation BYOK keys are named at run time (platform API), in customer accounts: the grant is seal-only (GenerateDataKey/Encrypt for virtual-key encryption contexts, DescribeKey), never Decrypt, and each customer\'s key policy decides whether it applies. Pass organisationKeyArns to pin the keys.',
+        'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:kms:*:*:key/*]');
+    }
   }
 }
 

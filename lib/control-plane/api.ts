@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigateway';
 import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -20,6 +20,9 @@ export interface ControlPlaneApiProps {
   readonly rateLimit: number;
   readonly removalPolicy: RemovalPolicy;
 }
+
+/** Minimum timeout of the `sync` function (seconds). */
+export const SYNC_MIN_TIMEOUT_SECONDS = 29;
 
 /** HTTP API with one NodejsFunction per handler of `controlPlaneHandlers`, routed by `controlPlaneRoutes`. */
 export class ControlPlaneApi extends Construct {
@@ -64,6 +67,8 @@ export class ControlPlaneApi extends Construct {
     for (const name of controlPlaneHandlers) {
       const fn = tollgateFunction(this, pascal(name), {
         ...props.functions,
+        // The /v1/sync/wait long poll holds a request up to 25 s: the sync function never runs shorter than 29 s.
+        ...(name === 'sync' ? { timeout: Duration.seconds(Math.max(SYNC_MIN_TIMEOUT_SECONDS, props.functions.timeout?.toSeconds() ?? 0)) } : {}),
         entry: handlerEntry(props.handlersDir, name),
         description: `Tollgate control plane: ${name}`,
         vpc: props.vpc,

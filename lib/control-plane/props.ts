@@ -88,6 +88,14 @@ export interface ControlPlaneProps {
    */
   readonly byokKeyArn?: string;
   /**
+   * Per-organisation BYOK: the customer KMS keys organisations may name as their `kms_key_arn` (platform API).
+   * The `virtual-keys` function gets `kms:GenerateDataKey`/`kms:Encrypt` (virtual-key encryption contexts only)
+   * and `kms:DescribeKey` on them, never `kms:Decrypt`. The customer's key policy must also allow it
+   * (docs/deploy-aws.md, "BYOK").
+   * @default - any KMS key ARN (`arn:<partition>:kms:*:*:key/*`); each customer's key policy is then the gate
+   */
+  readonly organisationKeyArns?: string[];
+  /**
    * AWS accounts whose data planes may decrypt with the created key (its key policy allows them `kms:Decrypt`;
    * each gateway task role then needs its own IAM grant). Ignored with `byokKeyArn`.
    * @default - none
@@ -168,6 +176,12 @@ export interface ControlPlaneProps {
    * @default - none
    */
   readonly oidcClientId?: string;
+  /**
+   * Prefix of the Cognito hosted-UI domain (`<prefix>.auth.<region>.amazoncognito.com`), unique per region.
+   * Ignored with `oidcIssuerUrl`.
+   * @default - `tollgate-` followed by a name derived from the construct path
+   */
+  readonly cognitoDomainPrefix?: string;
   /**
    * Request rate limit per second of the HTTP API (steady state; burst is twice this).
    * @default 500

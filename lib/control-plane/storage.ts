@@ -47,9 +47,10 @@ export class TimestreamMetricsStore extends Construct {
       'CloudFormation-Validate::W3697');
   }
 
-  grantReadWrite(grantee: iam.IGrantable): void {
+  /** Ingest: write records to this table (and discover the write endpoint, which has no resource-level permission). */
+  grantWrite(grantee: iam.IGrantable): void {
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-      actions: ['timestream:WriteRecords', 'timestream:Select', 'timestream:DescribeTable'],
+      actions: ['timestream:WriteRecords', 'timestream:DescribeTable'],
       resources: [this.tableArn],
     }));
     grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
@@ -59,13 +60,20 @@ export class TimestreamMetricsStore extends Construct {
   }
 }
 
-/** Least-privilege object access to the control-plane log store. */
-export function grantLogStore(bucket: s3.IBucket, grantee: iam.IGrantable): void {
+/** Where control-plane-mode log records live in the log store (`TOLLGATE_CP_LOG_PREFIX`). */
+export const LOG_STORE_PREFIX = 'logs/';
+
+/**
+ * Least-privilege object access to the control-plane log store, under `LOG_STORE_PREFIX` only:
+ * `write` (ingest) puts records, `read` (log search) gets them. The bucket key is granted the matching
+ * use only (GenerateDataKey to put, Decrypt to get).
+ */
+export function grantLogStore(bucket: s3.IBucket, grantee: iam.IGrantable, access: 'read' | 'write'): void {
   grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
-    actions: ['s3:PutObject', 's3:GetObject'],
-    resources: [bucket.arnForObjects('*')],
+    actions: [access === 'write' ? 's3:PutObject' : 's3:GetObject'],
+    resources: [bucket.arnForObjects(`${LOG_STORE_PREFIX}*`)],
   }));
-  bucket.encryptionKey?.grant(grantee, 'kms:GenerateDataKey', 'kms:Decrypt');
+  bucket.encryptionKey?.grant(grantee, access === 'write' ? 'kms:GenerateDataKey' : 'kms:Decrypt');
 }
 
 export const LOG_STORE_DEFAULT_RETENTION = Duration.days(90);

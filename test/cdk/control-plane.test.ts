@@ -1,3 +1,4 @@
+import { Duration } from 'aws-cdk-lib';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { existsSync, readFileSync } from 'node:fs';
@@ -33,6 +34,28 @@ function functionsEnv(t: Template): Array<Record<string, unknown>> {
 function policyStatements(t: Template): any[] {
   return Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 }
+
+/** The logical id and properties of one handler's function. */
+function handlerFunction(t: Template, name: string): { id: string; props: any } {
+  const found = Object.entries(t.findResources('AWS::Lambda::Function', { Properties: { Description: `Tollgate control plane: ${name}` } }));
+  expect(found, name).toHaveLength(1);
+  return { id: found[0]![0], props: (found[0]![1] as any).Properties };
+}
+
+function handlerEnv(t: Template, name: string): Record<string, unknown> {
+  return handlerFunction(t, name).props.Environment.Variables;
+}
+
+/** The statements of the policies attached to one handler's role. */
+function handlerStatements(t: Template, name: string): any[] {
+  const role = handlerFunction(t, name).props.Role['Fn::GetAtt'][0];
+  return Object.values(t.findResources('AWS::IAM::Policy'))
+    .filter((p: any) => p.Properties.Roles.some((r: any) => r.Ref === role))
+    .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (statements: any[]): string[] => statements.flatMap((s) => [s.Action].flat());
+const apiHandlers = controlPlaneHandlers as readonly string[];
 
 describe('ControlPlane defaults', () => {
   const t = defaults.template;
@@ -81,25 +104,108 @@ describe('ControlPlane defaults', () => {
     });
   });
 
-  it('passes the runtime settings to the handlers', () => {
+  it('passes the runtime settings every handler needs', () => {
     for (const env of functionsEnv(t)) {
-      expect(env).toMatchObject({
-        TOLLGATE_METRICS_STORE: 'aurora', TOLLGATE_KMS_BYOK: '0', TOLLGATE_LOG_STORE: 's3',
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-      });
-      for (const k of ['TOLLGATE_DB_SECRET_ARN', 'TOLLGATE_DB_HOST', 'TOLLGATE_KMS_KEY_ARN', 'TOLLGATE_REGISTRY_TABLE', 'TOLLGATE_LOG_BUCKET']) {
-        expect(env[k]).toBeDefined();
-      }
+      expect(env).toMatchObject({ TOLLGATE_KMS_BYOK: '0', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
+      for (const k of ['TOLLGATE_DB_SECRET_ARN', 'TOLLGATE_DB_HOST', 'TOLLGATE_KMS_KEY_ARN']) expect(env[k]).toBeDefined();
+      // Names the runtime never reads are gone.
+      for (const k of ['TOLLGATE_LOG_STORE', 'TOLLGATE_LOG_BUCKET']) expect(env[k]).toBeUndefined();
     }
     const apiEnvs = functionsEnv(t).filter((e) => e.TOLLGATE_SKIP_MIGRATIONS === '1');
     expect(apiEnvs).toHaveLength(controlPlaneHandlers.length);
     for (const env of apiEnvs) {
-      expect(env.TOLLGATE_OIDC_ISSUER).toBeDefined();
       expect(env.TOLLGATE_SESSION_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/SessionSecret/) });
       expect(env.TOLLGATE_SESSION_SECRET).toBeUndefined();
+      expect(env.TOLLGATE_PLATFORM_ADMIN_KEY).toBeUndefined();
     }
-    // The platform admin key reaches the platform handler only.
-    expect(apiEnvs.filter((e) => e.TOLLGATE_PLATFORM_ADMIN_KEY_ARN)).toHaveLength((controlPlaneHandlers as readonly string[]).includes('platform') ? 1 : 0);
+  });
+
+  it('session secret: every API handler reads it by ARN and may read that secret', () => {
+    for (const name of apiHandlers) {
+      expect(handlerEnv(t, name).TOLLGATE_SESSION_SECRET_ARN).toEqual({ Ref: expect.stringMatching(/SessionSecret/) });
+      expect(handlerStatements(t, name)).toContainEqual(expect.objectContaining({
+        Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+        Resource: { Ref: expect.stringMatching(/SessionSecret/) },
+      }));
+    }
+  });
+
+  it('platform admin key: the platform handler only reads it by ARN', () => {
+    const adminGrant = (name: string) => handlerStatements(t, name).filter((s) => JSON.stringify(s.Resource).includes('PlatformAdminKey'));
+    expect(handlerEnv(t, 'platform').TOLLGATE_PLATFORM_ADMIN_KEY_ARN).toEqual({ Ref: expect.stringMatching(/PlatformAdminKey/) });
+    expect(adminGrant('platform')).toEqual([expect.objectContaining({ Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'] })]);
+    for (const name of apiHandlers.filter((h) => h !== 'platform')) {
+      expect(handlerEnv(t, name).TOLLGATE_PLATFORM_ADMIN_KEY_ARN, name).toBeUndefined();
+      expect(adminGrant(name), name).toEqual([]);
+    }
+  });
+
+  it('registry: sync (heartbeats) may write it, data-planes may read it, no other handler sees it', () => {
+    for (const name of ['sync', 'data-planes']) expect(handlerEnv(t, name).TOLLGATE_REGISTRY_TABLE).toEqual({ Ref: expect.stringMatching(/Registry/) });
+    const onTable = (name: string) => actionsOf(handlerStatements(t, name).filter((s) => JSON.stringify(s.Resource).includes('Registry')));
+    // Exactly what runtime/adapters/dynamodb-registry.ts calls: record() updates, list() queries.
+    expect(onTable('sync')).toEqual(['dynamodb:UpdateItem']);
+    expect(onTable('data-planes')).toEqual(['dynamodb:Query']);
+    const onDataKey = (name: string) => actionsOf(handlerStatements(t, name).filter((s) => JSON.stringify(s.Resource).includes('DataKey')));
+    expect(onDataKey('sync')).toEqual(['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey']);
+    expect(onDataKey('data-planes')).toEqual(['kms:Decrypt', 'kms:DescribeKey']);
+    for (const name of apiHandlers.filter((h) => h !== 'sync' && h !== 'data-planes')) {
+      expect(handlerEnv(t, name).TOLLGATE_REGISTRY_TABLE, name).toBeUndefined();
+      expect(onTable(name), name).toEqual([]);
+    }
+  });
+
+  it('sync runs at least 29 s for the /v1/sync/wait long poll, which is capped at 25 s', () => {
+    expect(handlerFunction(t, 'sync').props.Timeout).toBeGreaterThanOrEqual(29);
+    expect(handlerEnv(t, 'sync').TOLLGATE_SYNC_WAIT_SECONDS).toBe('25');
+  });
+
+  it('log store: ingest puts and logs gets objects under logs/ only (TOLLGATE_CP_LOG_BUCKET/PREFIX)', () => {
+    for (const name of ['ingest', 'logs']) {
+      expect(handlerEnv(t, name)).toMatchObject({ TOLLGATE_CP_LOG_BUCKET: { Ref: expect.stringMatching(/LogStore/) }, TOLLGATE_CP_LOG_PREFIX: 'logs/' });
+    }
+    const onBucket = (name: string) => handlerStatements(t, name).filter((s) => JSON.stringify(s.Resource).includes('LogStore'));
+    const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [expect.stringMatching(/LogStore/), 'Arn'] }, '/logs/*']] };
+    expect(onBucket('ingest')).toEqual([expect.objectContaining({ Action: 's3:PutObject', Resource: objects })]);
+    expect(onBucket('logs')).toEqual([expect.objectContaining({ Action: 's3:GetObject', Resource: objects })]);
+    for (const name of apiHandlers.filter((h) => h !== 'ingest' && h !== 'logs')) {
+      expect(handlerEnv(t, name).TOLLGATE_CP_LOG_BUCKET, name).toBeUndefined();
+      expect(onBucket(name), name).toEqual([]);
+    }
+  });
+
+  it('metrics: ingest runs with the Postgres store only (TOLLGATE_METRICS_STORE=postgres), no Timestream grant', () => {
+    expect(handlerEnv(t, 'ingest').TOLLGATE_METRICS_STORE).toBe('postgres');
+    expect(actionsOf(policyStatements(t)).filter((a) => a.startsWith('timestream:'))).toEqual([]);
+    for (const env of functionsEnv(t)) expect(env.TOLLGATE_TIMESTREAM_TABLE).toBeUndefined();
+  });
+
+  it('OIDC: the auth handler gets the Cognito issuer, client, redirect URI and post-login URL', () => {
+    const env = handlerEnv(t, 'auth');
+    expect(JSON.stringify(env.TOLLGATE_OIDC_ISSUER)).toMatch(/cognito-idp\..*UserPool/);
+    expect(env.TOLLGATE_OIDC_CLIENT_ID).toEqual({ Ref: expect.stringMatching(/UserPoolUiClient/) });
+    const url = (suffix: string) => ({ 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [expect.stringMatching(/UiDistribution/), 'DomainName'] }, suffix]] });
+    expect(env.TOLLGATE_OIDC_REDIRECT_URI).toEqual(url('/v1/auth/oidc/callback'));
+    expect(env.TOLLGATE_OIDC_POST_LOGIN_URL).toEqual(url('/'));
+    for (const name of apiHandlers.filter((h) => h !== 'auth')) expect(handlerEnv(t, name).TOLLGATE_OIDC_ISSUER, name).toBeUndefined();
+    // Cognito sends the browser back to that redirect URI, and has a domain (the authorization endpoint).
+    const client = Object.values(t.findResources('AWS::Cognito::UserPoolClient'))[0] as any;
+    expect(client.Properties).toMatchObject({ CallbackURLs: [url('/v1/auth/oidc/callback')], AllowedOAuthFlows: ['code'] });
+    t.hasResourceProperties('AWS::Cognito::UserPoolDomain', { Domain: Match.stringLikeRegexp('^tollgate-[a-z0-9-]+$') });
+  });
+
+  it('per-org BYOK: virtual-keys may seal with customer keys (GenerateDataKey, Encrypt, DescribeKey), never decrypt', () => {
+    const onCustomerKeys = (name: string) => handlerStatements(t, name).filter((s) => JSON.stringify(s.Resource).includes(':kms:*:*:key/*'));
+    const seal = onCustomerKeys('virtual-keys');
+    expect(seal).toEqual([
+      expect.objectContaining({
+        Action: ['kms:GenerateDataKey', 'kms:Encrypt'],
+        Condition: { StringEquals: { 'kms:EncryptionContext:tollgate_purpose': 'virtual-key' }, Null: { 'kms:EncryptionContext:tollgate_org': 'false' } },
+      }),
+      expect.objectContaining({ Action: 'kms:DescribeKey' }),
+    ]);
+    expect(JSON.stringify(seal)).not.toContain('kms:Decrypt');
+    for (const name of apiHandlers.filter((h) => h !== 'virtual-keys')) expect(onCustomerKeys(name), name).toEqual([]);
   });
 
   it('runs Aurora PostgreSQL Serverless v2, encrypted, protected, backed up, IAM auth, rotated, behind RDS Proxy', () => {
@@ -186,7 +292,7 @@ describe('ControlPlane defaults', () => {
     t.hasResourceProperties('AWS::S3::Bucket', { LoggingConfiguration: Match.objectLike({ LogFilePrefix: 'log-store/' }) });
     t.resourceCountIs('AWS::CloudWatch::Alarm', 3 + controlPlaneHandlers.length);
     const outputs = Object.keys(t.toJSON().Outputs);
-    for (const o of ['ControlPlaneUrl', 'ApiUrl', 'KeyArn', 'RegistryTableName', 'OidcIssuer']) {
+    for (const o of ['ControlPlaneUrl', 'ApiUrl', 'KeyArn', 'RegistryTableName', 'OidcIssuer', 'OidcRedirectUri']) {
       expect(outputs.some((k) => k.includes(o))).toBe(true);
     }
   });
@@ -195,30 +301,57 @@ describe('ControlPlane defaults', () => {
 describe('ControlPlane options', () => {
   const t = custom.template;
 
-  it('BYOK: imports the key and grants encrypt/GenerateDataKey only, never Decrypt', () => {
+  it('BYOK: imports the key and grants GenerateDataKey/Encrypt/DescribeKey only, never Decrypt', () => {
     t.resourceCountIs('AWS::KMS::Key', 1); // the data key only
     const onByok = policyStatements(t).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(BYOK));
     expect(onByok.length).toBeGreaterThan(0);
-    for (const s of onByok) expect(s.Action).toEqual(['kms:Encrypt', 'kms:GenerateDataKey']);
+    for (const s of onByok) expect(s.Action).toEqual(['kms:GenerateDataKey', 'kms:Encrypt', 'kms:DescribeKey']);
     for (const env of functionsEnv(t)) expect(env).toMatchObject({ TOLLGATE_KMS_KEY_ARN: BYOK, TOLLGATE_KMS_BYOK: '1' });
   });
 
-  it('timestream metrics store (opt-in, KMS) with table-scoped grants', () => {
+  it('timestream metrics store (opt-in, KMS): ingest writes it with table-scoped grants', () => {
     t.hasResourceProperties('AWS::Timestream::Database', { KmsKeyId: Match.anyValue() });
     t.resourceCountIs('AWS::Timestream::Table', 1);
-    for (const env of functionsEnv(t)) {
-      expect(env.TOLLGATE_METRICS_STORE).toBe('timestream');
-      expect(env.TOLLGATE_TIMESTREAM_TABLE).toBeDefined();
+    expect(handlerEnv(t, 'ingest')).toMatchObject({
+      TOLLGATE_METRICS_STORE: 'timestream',
+      TOLLGATE_TIMESTREAM_DATABASE: { Ref: expect.stringMatching(/MetricsDatabase/) },
+      TOLLGATE_TIMESTREAM_TABLE: { 'Fn::GetAtt': [expect.stringMatching(/MetricsTable/), 'Name'] },
+    });
+    const timestream = handlerStatements(t, 'ingest').filter((s) => JSON.stringify(s.Action).includes('timestream:'));
+    expect(timestream).toEqual([
+      expect.objectContaining({ Action: ['timestream:WriteRecords', 'timestream:DescribeTable'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/MetricsTable/), 'Arn'] } }),
+      expect.objectContaining({ Action: 'timestream:DescribeEndpoints', Resource: '*' }),
+    ]);
+    // Nothing else writes (or reads) Timestream: analytics read Postgres.
+    for (const name of apiHandlers.filter((h) => h !== 'ingest')) {
+      expect(handlerEnv(t, name).TOLLGATE_METRICS_STORE, name).toBeUndefined();
+      expect(JSON.stringify(handlerStatements(t, name)), name).not.toContain('timestream:');
     }
-    expect(policyStatements(t).some((s) => JSON.stringify(s.Action).includes('timestream:WriteRecords'))).toBe(true);
+  });
+
+  it('organisationKeyArns pins the per-org BYOK grant to those keys', () => {
+    const keys = ['arn:aws:kms:eu-west-1:444444444444:key/11111111-2222-3333-4444-555555555555'];
+    const { template } = synthControlPlane({ organisationKeyArns: keys, runMigrations: false });
+    const seal = handlerStatements(template, 'virtual-keys').filter((s) => JSON.stringify(s.Resource) === JSON.stringify(keys[0]));
+    expect(actionsOf(seal)).toEqual(['kms:GenerateDataKey', 'kms:Encrypt', 'kms:DescribeKey']);
+    expect(JSON.stringify(handlerStatements(template, 'virtual-keys'))).not.toContain(':kms:*:*:key/*');
+  });
+
+  it('a shorter function timeout leaves sync at 29 s', () => {
+    const { template } = synthControlPlane({ functions: { timeout: Duration.seconds(10) }, runMigrations: false });
+    expect(handlerFunction(template, 'sync').props.Timeout).toBe(29);
+    expect(handlerFunction(template, 'configs').props.Timeout).toBe(10);
   });
 
   it('external OIDC instead of Cognito; no log store; no proxy; no readers; no migrations; WAF on the distribution', () => {
     t.resourceCountIs('AWS::Cognito::UserPool', 0);
-    for (const env of functionsEnv(t)) {
-      expect(env).toMatchObject({ TOLLGATE_OIDC_ISSUER: 'https://login.example.com', TOLLGATE_OIDC_CLIENT_ID: 'tollgate-ui' });
-      expect(env.TOLLGATE_LOG_BUCKET).toBeUndefined();
-    }
+    t.resourceCountIs('AWS::Cognito::UserPoolDomain', 0);
+    expect(handlerEnv(t, 'auth')).toMatchObject({
+      TOLLGATE_OIDC_ISSUER: 'https://login.example.com', TOLLGATE_OIDC_CLIENT_ID: 'tollgate-ui',
+      TOLLGATE_OIDC_REDIRECT_URI: { 'Fn::Join': ['', ['https://', expect.anything(), '/v1/auth/oidc/callback']] },
+    });
+    for (const env of functionsEnv(t)) expect(env.TOLLGATE_CP_LOG_BUCKET).toBeUndefined();
+    expect(JSON.stringify(policyStatements(t))).not.toMatch(/s3:(Put|Get)Object"[^}]*LogStore/);
     t.resourceCountIs('AWS::RDS::DBProxy', 0);
     t.resourceCountIs('AWS::RDS::DBInstance', 1);
     t.hasResourceProperties('AWS::RDS::DBCluster', { ServerlessV2ScalingConfiguration: { MinCapacity: 0, MaxCapacity: 16 } });
