@@ -168,6 +168,9 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
     }
     if (req.method === 'POST' && path === '/v1/chat/completions') {
       if (!body?.model || !Array.isArray(body.messages)) return openAIError(res, 400, "Missing required parameter: 'messages'.");
+      // As OpenAI does: every message must be an object with a role.
+      const bad = body.messages.findIndex((m: unknown) => !m || typeof m !== 'object' || typeof (m as { role?: unknown }).role !== 'string');
+      if (bad !== -1) return openAIError(res, 400, `Invalid type for 'messages[${bad}]': expected an object with a 'role'.`);
       return chat(res, body, control, name, opts.noStreamUsage);
     }
     if (req.method === 'POST' && path === '/v1/embeddings') return embeddings(res, body);
