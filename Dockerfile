@@ -6,14 +6,10 @@
 FROM node:22-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-RUN npm ci --no-audit --no-fund
+# --ignore-scripts: the root `prepare` builds the control panel, which the gateway image does not need.
+RUN npm ci --no-audit --no-fund --ignore-scripts
 COPY . .
-RUN npx esbuild runtime/gateway/main.ts \
-      --bundle --platform=node --format=esm --target=node22 \
-      --external:pg-native \
-      --legal-comments=none --sourcemap=external \
-      --banner:js="import { createRequire as __tollgateCreateRequire } from 'node:module'; const require = __tollgateCreateRequire(import.meta.url);" \
-      --outfile=/out/gateway.mjs
+RUN node scripts/bundle-gateway.mjs /out/gateway.mjs
 
 FROM node:22-slim AS runtime
 ENV NODE_ENV=production \

@@ -6,7 +6,7 @@
  * Writes the table into bench/README.md between the BENCH markers.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -71,14 +71,32 @@ async function throughput(url: string, headers: Record<string, string>) {
   return result.requests.average;
 }
 
-async function startGatewayProcess(controlPlaneUrl: string, dataDir: string, token: string, extra: string[], env: Record<string, string>) {
+/** The gateway as the DataPlane image runs it: the esbuild bundle of runtime/gateway/main.ts, configured by env. */
+async function startGatewayProcess(bundle: string, controlPlaneUrl: string, dataDir: string, token: string, env: Record<string, string>) {
   const port = await freePort();
-  const proc = child(['bin/cli.ts', 'gateway', '--port', String(port), '--control-plane-url', controlPlaneUrl, '--keyring-file', join(dataDir, 'keyring.json'), '--sync-interval', '1', '--dev-mode', ...extra], {
-    TOLLGATE_DATA_PLANE_TOKEN: token,
-    ...env,
+  const proc = spawn(process.execPath, [bundle], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TOLLGATE_CONTROL_PLANE_URL: controlPlaneUrl,
+      TOLLGATE_DATA_PLANE_TOKEN: token,
+      TOLLGATE_KEYRING_FILE: join(dataDir, 'keyring.json'),
+      TOLLGATE_SYNC_INTERVAL: '1',
+      TOLLGATE_DEV_MODE: '1', // the mock is on loopback
+      ...env,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
-  await firstLine(proc, (l) => l.includes('gateway listening'));
-  return { proc, url: `http://127.0.0.1:${port}` };
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; ; i++) {
+    const up = await fetch(`${url}/v1/health`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (i > 200 || proc.exitCode !== null) throw new Error('the gateway bundle did not start');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { proc, url };
 }
 
 async function waitUntilServing(url: string, headers: Record<string, string>) {
@@ -122,11 +140,13 @@ async function main() {
     // The first row is the request path alone. The others add what runs beside it: a metric record
     // per request shipped in batches to the control plane (which, on this one machine, also ingests
     // them on the same cores), then a full request/response log per request.
-    const variants: { name: string; args: string[]; env: Record<string, string> }[] = [
-      { name: 'gateway, telemetry off', args: [], env: { TOLLGATE_TELEMETRY: 'off' } },
-      { name: 'gateway + metrics to the control plane', args: [], env: {} },
-      { name: 'gateway + metrics + full logs (file store)', args: ['--log-dir', join(dataDir, 'logs')], env: {} },
+    const variants: { name: string; env: Record<string, string> }[] = [
+      { name: 'gateway, telemetry off', env: { TOLLGATE_TELEMETRY: 'off' } },
+      { name: 'gateway + metrics to the control plane', env: {} },
+      { name: 'gateway + metrics + full logs (file store)', env: { TOLLGATE_LOG_DIR: join(dataDir, 'logs') } },
     ];
+    const bundle = join(dataDir, 'gateway.mjs');
+    execFileSync(process.execPath, [join(root, 'scripts/bundle-gateway.mjs'), bundle, `node${process.versions.node.split('.')[0]}`], { stdio: 'inherit' });
     process.stderr.write(`direct: ${LATENCY_REQUESTS} sequential requests, then ${DURATION_S}s at concurrency 50...\n`);
     const direct = {
       latency: await sequentialLatency(upstreamOrigin, '/v1/chat/completions', directHeaders),
@@ -139,7 +159,7 @@ async function main() {
       `| mock, direct | ${fmt(direct.latency.p50)} | ${fmt(direct.latency.p99)} | | | ${direct.rps.toFixed(0)} | 100% |`,
     ];
     for (const variant of variants) {
-      const gateway = await startGatewayProcess(credentials.controlPlaneUrl, dataDir, credentials.dataPlaneToken, variant.args, variant.env);
+      const gateway = await startGatewayProcess(bundle, credentials.controlPlaneUrl, dataDir, credentials.dataPlaneToken, variant.env);
       processes.push(gateway.proc);
       await waitUntilServing(gateway.url, gatewayHeaders);
       process.stderr.write(`${variant.name}: latency, then throughput...\n`);
