@@ -9,9 +9,12 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { localKeyring } from '../../runtime/adapters/local-keyring.js';
+import { memoryCache } from '../../runtime/adapters/memory-cache.js';
+import type { Keyring } from '../../runtime/core/keyring.js';
 import { silentLogger } from '../../runtime/core/logger.js';
 import { startControlPlane, type RunningControlPlane } from '../../runtime/control-plane/server.js';
 import { serveUi } from '../../runtime/control-plane/ui-static.js';
+import { startGateway, type RunningGateway } from '../../runtime/gateway/server.js';
 
 /** Shared by the ui-*.test.ts files: build the UI once, serve it with a real control plane, drive Chromium. */
 
@@ -67,14 +70,35 @@ export async function buildUi(): Promise<void> {
 export interface UiStack {
   url: string;
   cp: RunningControlPlane;
+  keyring: Keyring;
+  /** With `startUiStack({ gateway: true })`: a real gateway (dev mode) synced from `cp`, shipping metrics and control-plane-mode logs to it. */
+  gateway?: RunningGateway;
   close(): Promise<void>;
 }
 
-/** A real control plane plus a same-origin wrapper: serveUi first, everything else proxied to the API. */
-export async function startUiStack(): Promise<UiStack> {
+/**
+ * A real control plane plus a same-origin wrapper: serveUi first, everything else proxied to the API.
+ * `gateway: true` also starts a gateway against it (telemetry flushed every 100 ms, full logs kept
+ * in the control plane); `inMemoryDb` keeps the database in memory.
+ */
+export async function startUiStack(opts: { gateway?: boolean; inMemoryDb?: boolean } = {}): Promise<UiStack> {
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-ui-'));
   const keyring = await localKeyring(join(dir, 'keyring.json'));
-  const cp = await startControlPlane({ port: 0, dataDir: dir, keyring, logger: silentLogger, devMode: true });
+  const cp = await startControlPlane({ port: 0, dataDir: opts.inMemoryDb ? undefined : dir, keyring, logger: silentLogger, devMode: true });
+  const gateway = opts.gateway
+    ? await startGateway({
+        port: 0,
+        controlPlaneUrl: cp.url,
+        dataPlaneToken: cp.dataPlaneToken,
+        keyring,
+        cache: memoryCache(),
+        devMode: true,
+        logger: silentLogger,
+        syncIntervalMs: 3_600_000,
+        instanceId: 'ui-test-gateway',
+        telemetry: { logMode: 'control-plane', flushIntervalMs: 100 },
+      })
+    : undefined;
   const upstream = new URL(cp.url);
   const server: Server = createServer(async (req, res) => {
     try {
@@ -98,11 +122,14 @@ export async function startUiStack(): Promise<UiStack> {
   return {
     url,
     cp,
+    keyring,
+    gateway,
     async close() {
       await new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();
       });
+      await gateway?.close();
       await cp.close();
       await rm(dir, { recursive: true, force: true });
     },

@@ -4,7 +4,7 @@ import { navigate } from './router.ts';
 import { Field, val } from './ui.tsx';
 
 /** Routes of the login API (issue 4); the forms for them appear only when the control plane answers them. */
-export const AUTH_ROUTES = { password: '/v1/auth/login', oidcStart: '/v1/auth/oidc/start' };
+export const AUTH_ROUTES = { password: '/v1/auth/login', oidcStart: '/v1/auth/oidc/login' };
 
 function safeNext(): string {
   const next = new URLSearchParams(location.search).get('next') ?? '/logs';
@@ -115,7 +115,7 @@ export function Login() {
           </div>
         )}
         {offers?.sso && (
-          <a class="btn block" href={`${apiBase}${AUTH_ROUTES.oidcStart}?return_to=${encodeURIComponent(`${location.origin}/login?sso=1`)}`}>
+          <a class="btn block" href={`${apiBase}${AUTH_ROUTES.oidcStart}`}>
             Continue with single sign-on
           </a>
         )}

@@ -25,7 +25,8 @@ const GRAPHS: { id: string; title: string; unit: Unit; series: string[]; summary
 function fmt(unit: Unit, v: unknown): string {
   if (unit === 'cost') return fmtCost(v, true);
   if (unit === 'ms') return fmtMs(v);
-  if (unit === 'pct') return v === undefined ? '—' : `${fmtNum(Number(v) <= 1 ? Number(v) * 100 : v, 1)}%`;
+  // The API's rates are percentages already (0–100).
+  if (unit === 'pct') return v === undefined || v === null ? '—' : `${fmtNum(v, 1)}%`;
   return fmtNum(v);
 }
 

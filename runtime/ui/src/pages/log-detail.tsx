@@ -65,6 +65,7 @@ function FeedbackForm(props: { traceId: string | undefined; existing: unknown })
   const [note, setNote] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [sent, setSent] = useState(false);
+  const [added, setAdded] = useState<Record<string, unknown>[]>([]);
   if (!props.traceId) return <p class="muted">This log has no trace id, so feedback cannot be attached to it.</p>;
   async function submit(e: Event) {
     e.preventDefault();
@@ -73,17 +74,19 @@ function FeedbackForm(props: { traceId: string | undefined; existing: unknown })
       await api('/v1/feedback', {
         body: { trace_id: props.traceId, value: Number(value), weight: Number(weight), metadata: note ? { note } : undefined },
       });
+      setAdded((l) => [...l, { value: Number(value), weight: Number(weight), metadata: note ? { note } : undefined }]);
+      setNote('');
       setSent(true);
       toast('Feedback saved');
     } catch (err) {
       setError((err as Error).message);
     }
   }
-  const existing = Array.isArray(props.existing) ? (props.existing as Record<string, unknown>[]) : [];
+  const existing = [...(Array.isArray(props.existing) ? (props.existing as Record<string, unknown>[]) : []), ...added];
   return (
     <form onSubmit={submit} aria-label="Add feedback">
       {existing.length > 0 && (
-        <ul>
+        <ul aria-label="Feedback on this trace">
           {existing.map((fb, i) => (
             <li key={i}>
               value {String(fb.value)} (weight {String(fb.weight ?? 1)}) {fb.metadata ? <span class="muted mono small">{JSON.stringify(fb.metadata)}</span> : null}

@@ -6,13 +6,16 @@ import { Async, DiffView, ErrorState, Field, PageHeader, Spinner, toast, useLoad
 import type { Prompt } from './prompts.tsx';
 
 interface Version {
+  /** Portkey's list answers carry the prompt id here; the version's own id is `version_id`. */
   id: string;
+  version_id?: string;
   prompt_version?: number;
   version?: number;
   string?: string;
   parameters?: Record<string, unknown>;
   label_id?: string | null;
-  labels?: (string | { id: string; name: string })[];
+  /** The API's `{label: version}` map (the prompt's labels), or a list of labels on this version. */
+  labels?: Record<string, number> | (string | { id: string; name: string })[];
   description?: string;
   version_description?: string;
   created_at?: string;
@@ -48,30 +51,47 @@ function renderTemplate(template: string, vars: Record<string, string>): { messa
 }
 
 const vnum = (v: Version) => v.prompt_version ?? v.version ?? 0;
+/** The id that addresses one version (`PUT /v1/prompts/{id}/versions/{versionId}`). */
+const vid = (v: Version) => v.version_id ?? v.id;
+
+/** The labels every prompt has (the API moves `latest` on save and `production` on publish). */
+const BUILTIN_LABELS = ['production', 'staging', 'latest'];
+
+/** A JSON message list shown pretty-printed (the API answers it compact); plain text as is. */
+export function normTemplate(s: string): string {
+  try {
+    const parsed: unknown = JSON.parse(s);
+    return Array.isArray(parsed) ? JSON.stringify(parsed, null, 2) : s;
+  } catch {
+    return s;
+  }
+}
 
 function labelNames(v: Version, labels: Label[]): string[] {
   const out = new Set<string>();
-  for (const l of v.labels ?? []) out.add(typeof l === 'string' ? (labels.find((x) => x.id === l)?.name ?? l) : l.name);
+  if (v.labels && !Array.isArray(v.labels)) {
+    for (const [name, n] of Object.entries(v.labels)) if (n === vnum(v)) out.add(name);
+  } else for (const l of v.labels ?? []) out.add(typeof l === 'string' ? (labels.find((x) => x.id === l)?.name ?? l) : l.name);
   if (v.label_id) out.add(labels.find((x) => x.id === v.label_id)?.name ?? v.label_id);
   return [...out];
 }
 
 function VersionsPanel(props: { promptId: string; draft: string; reloadKey: number; onRestore: (v: Version) => void; onChanged: () => void }) {
   const versions = useLoad((signal) => list<Version>(`/v1/prompts/${encodeURIComponent(props.promptId)}/versions`, { signal }), [props.promptId, props.reloadKey]);
-  const labels = useLoad((signal) => list<Label>('/v1/labels', { signal }).catch(() => ({ total: 0, data: [] as Label[] })), [props.reloadKey]);
   const [compare, setCompare] = useState<string | null>(null);
   const [labelId, setLabelId] = useState('');
   const [target, setTarget] = useState('');
   const all = [...(versions.data?.data ?? [])].sort((a, b) => vnum(b) - vnum(a));
-  const chosen = all.find((v) => v.id === compare) ?? all[0];
-  const labelList = labels.data?.data ?? [];
+  const chosen = all.find((v) => vid(v) === compare) ?? all[0];
+  // Label names: the built-in ones plus any custom label a version carries.
+  const labelList: Label[] = [...new Set([...BUILTIN_LABELS, ...all.flatMap((v) => (v.labels && !Array.isArray(v.labels) ? Object.keys(v.labels) : []))])].map((name) => ({ id: name, name }));
 
   async function moveLabel(e: Event) {
     e.preventDefault();
     if (!labelId || !target) return;
     try {
       await api(`/v1/prompts/${encodeURIComponent(props.promptId)}/versions/${encodeURIComponent(target)}`, { method: 'PUT', body: { label_id: labelId } });
-      toast(`Label moved to v${vnum(all.find((v) => v.id === target)!)}`);
+      toast(`Label ${labelId} moved to v${vnum(all.find((v) => vid(v) === target)!)}`);
       props.onChanged();
     } catch (err) {
       toast((err as Error).message, 'error');
@@ -95,7 +115,7 @@ function VersionsPanel(props: { promptId: string; draft: string; reloadKey: numb
           <>
             <ul class="versions">
               {all.map((v) => (
-                <li key={v.id}>
+                <li key={vid(v)}>
                   <span>
                     <strong>v{vnum(v)}</strong>{' '}
                     {labelNames(v, labelList).map((n) => (
@@ -106,7 +126,7 @@ function VersionsPanel(props: { promptId: string; draft: string; reloadKey: numb
                     <span class="muted small">{fmtDate(v.created_at)}</span>
                   </span>
                   <span class="actions">
-                    <button type="button" class="btn small" aria-pressed={chosen?.id === v.id} onClick={() => setCompare(v.id)} aria-label={`Compare v${vnum(v)} with draft`}>
+                    <button type="button" class="btn small" aria-pressed={chosen !== undefined && vid(chosen) === vid(v)} onClick={() => setCompare(vid(v))} aria-label={`Compare v${vnum(v)} with draft`}>
                       Diff
                     </button>
                     <button type="button" class="btn small" onClick={() => props.onRestore(v)} aria-label={`Load v${vnum(v)} into the editor`}>
@@ -138,7 +158,7 @@ function VersionsPanel(props: { promptId: string; draft: string; reloadKey: numb
                     <select id={id} value={target} onChange={(e) => setTarget(val(e))}>
                       <option value="">Pick a version</option>
                       {all.map((v) => (
-                        <option key={v.id} value={v.id}>
+                        <option key={vid(v)} value={vid(v)}>
                           v{vnum(v)}
                         </option>
                       ))}
@@ -152,7 +172,7 @@ function VersionsPanel(props: { promptId: string; draft: string; reloadKey: numb
                 </div>
               </form>
             )}
-            {chosen && <DiffView before={chosen.string ?? ''} after={props.draft} beforeLabel={`v${vnum(chosen)}`} afterLabel="draft" />}
+            {chosen && <DiffView before={normTemplate(chosen.string ?? '')} after={props.draft} beforeLabel={`v${vnum(chosen)}`} afterLabel="draft" />}
           </>
         )}
       </Async>
@@ -235,7 +255,7 @@ export default function PromptEditor(props: { params: Record<string, string> }) 
     const p = load.data as (Prompt & { data?: Prompt }) | undefined;
     const prompt = p?.data ?? p;
     if (load.status === 'ok' && prompt) {
-      const t = typeof prompt.string === 'string' ? prompt.string : pretty(prompt.string ?? '');
+      const t = typeof prompt.string === 'string' ? normTemplate(prompt.string) : pretty(prompt.string ?? '');
       setTemplate(t);
       setSaved(t);
       setParams(pretty(prompt.parameters ?? {}));
@@ -345,7 +365,7 @@ export default function PromptEditor(props: { params: Record<string, string> }) 
             draft={template}
             reloadKey={reloadKey}
             onRestore={(v) => {
-              setTemplate(v.string ?? '');
+              setTemplate(normTemplate(v.string ?? ''));
               if (v.parameters) setParams(pretty(v.parameters));
             }}
             onChanged={() => setReloadKey((k) => k + 1)}

@@ -1,0 +1,262 @@
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configureSessions } from '../../runtime/control-plane/auth/session.js';
+import { ensureOwnerUser } from '../../runtime/control-plane/bootstrap-owner.js';
+import type { MockServer } from '../support/mock-base.js';
+import { startMockOpenAI } from '../support/mock-openai.js';
+import { buildUi, launchBrowser, screenshot, startUiStack, watchConsole, type UiStack } from './ui-harness.js';
+
+// Callbacks passed to page.waitForFunction run in the browser; the root tsconfig has no DOM lib.
+declare const document: { querySelector(s: string): unknown; querySelectorAll(s: string): { length: number } };
+
+const PROVIDER_SECRET = 'sk-ui-provider-0123456789abcdefghijklmn';
+/** A secret a user pasted into a prompt: the log detail must never show it. */
+const PASTED_SECRET = 'sk-live-PASTED0123456789abcdefghijklmnop';
+const OWNER = { email: 'owner@ui.test', password: 'correct horse battery staple' };
+
+/**
+ * The observability side of the control panel in headless Chromium: a real control plane (PGlite)
+ * and a real gateway (dev mode, the OpenAI mock upstream) whose metrics and control-plane-mode logs
+ * reach the control plane. Password login as the owner, logs (list, filters, detail with masked
+ * secrets, feedback), analytics after traffic, prompts (variables, live render, label moves) and
+ * data planes. Fails on any browser console error.
+ */
+describe('control panel with real traffic', () => {
+  let stack: UiStack;
+  let upstream: MockServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[];
+  let vkSlug: string;
+
+  const api = async <T = unknown>(path: string, init: RequestInit = {}): Promise<T> => {
+    const res = await fetch(`${stack.cp.url}${path}`, { ...init, headers: { 'x-portkey-api-key': stack.cp.adminApiKey, 'content-type': 'application/json', ...(init.headers ?? {}) } });
+    if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${path}: ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+
+  const chat = (model: string, trace: string, content = 'hello') =>
+    fetch(`${stack.gateway!.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-portkey-api-key': stack.cp.adminApiKey,
+        'x-portkey-virtual-key': vkSlug,
+        'x-portkey-trace-id': trace,
+        'x-portkey-metadata': JSON.stringify({ team: 'ui-test' }),
+      },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content }] }),
+    });
+
+  beforeAll(async () => {
+    configureSessions('ui-observability-test-session-secret');
+    await buildUi();
+    [stack, browser, upstream] = await Promise.all([startUiStack({ gateway: true }), launchBrowser(), startMockOpenAI({ name: 'upstream', apiKey: PROVIDER_SECRET })]);
+    await ensureOwnerUser(stack.cp.db, stack.cp.organisationId, OWNER.email, OWNER.password);
+
+    const vk = await api<{ slug: string }>('/v1/virtual-keys', { method: 'POST', body: JSON.stringify({ name: 'mock openai', provider: 'openai', key: PROVIDER_SECRET, custom_host: `${upstream.url}/v1` }) });
+    vkSlug = vk.slug;
+    await stack.gateway!.syncNow();
+
+    // Traffic: 3 gpt-4o-mini, 1 gpt-3.5-turbo, 1 upstream failure.
+    const sent: number[] = [];
+    for (let i = 0; i < 3; i++) sent.push((await chat('gpt-4o-mini', `ui-trace-mini-${i}`, i === 0 ? `my key is ${PASTED_SECRET}` : `hello ${i}`)).status);
+    sent.push((await chat('gpt-3.5-turbo', 'ui-trace-turbo')).status);
+    upstream.control.fail(500, 1);
+    sent.push((await chat('gpt-4o-mini', 'ui-trace-failed')).status);
+    expect(sent.slice(0, 4)).toEqual([200, 200, 200, 200]);
+    expect(sent[4]).toBeGreaterThanOrEqual(500);
+
+    // The gateway flushes every 100 ms; wait until all five are indexed (and their bodies stored).
+    const until = Date.now() + 20_000;
+    for (;;) {
+      const logs = await api<{ total: number }>('/v1/logs?page_size=1');
+      if (logs.total >= 5) break;
+      if (Date.now() > until) throw new Error(`only ${logs.total} logs reached the control plane`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    consoleErrors = watchConsole(page);
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await stack?.close();
+    await upstream?.close();
+  });
+
+  const rows = () => page.locator('main table tbody tr');
+
+  it('logs in with the owner email and password (session cookie), and refuses a wrong password', async () => {
+    await page.goto(`${stack.url}/logs`);
+    await page.waitForURL(/\/login\?next=%2Flogs/);
+    const form = page.getByRole('form', { name: 'Log in with email and password' });
+    await form.waitFor();
+    await form.getByLabel('Email').fill(OWNER.email);
+    await form.getByLabel('Password').fill('not the password');
+    await form.getByRole('button', { name: 'Log in', exact: true }).click();
+    await expect(page.getByRole('alert').first().textContent()).resolves.toMatch(/Email or password is wrong/);
+    expect(consoleErrors.every((e) => /status of 401/.test(e))).toBe(true);
+    consoleErrors.length = 0;
+
+    await form.getByLabel('Password').fill(OWNER.password);
+    await form.getByRole('button', { name: 'Log in', exact: true }).click();
+    await page.waitForURL(/\/logs$/);
+    await page.getByRole('heading', { name: 'Logs', level: 1 }).waitFor();
+    const cookies = await context.cookies();
+    expect(cookies.find((c) => c.name === 'tollgate_session')?.httpOnly).toBe(true);
+    // No API key in the browser: the session is the cookie alone.
+    expect(await page.evaluate(() => JSON.stringify({ ...(globalThis as unknown as { sessionStorage: object }).sessionStorage, ...(globalThis as unknown as { localStorage: object }).localStorage }))).not.toContain('tg-');
+  });
+
+  it('the logs explorer lists the traffic and filters it by model, status and trace id', async () => {
+    await rows().first().waitFor();
+    expect(await rows().count()).toBe(5);
+    const table = (await page.locator('main table').textContent()) ?? '';
+    expect(table).toContain('gpt-4o-mini');
+    expect(table).toContain('gpt-3.5-turbo');
+    await screenshot(page, 'obs-logs');
+
+    const filters = page.getByRole('form', { name: 'Filters' });
+    await filters.getByLabel('Model').fill('gpt-3.5-turbo');
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/model=gpt-3\.5-turbo/);
+    await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 1);
+    expect(await rows().first().textContent()).toContain('gpt-3.5-turbo');
+
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 5);
+    await filters.getByLabel('Status').selectOption('error');
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/status=error/);
+    await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 1);
+    expect(await rows().first().textContent()).toMatch(/5\d\d/);
+
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 5);
+    // Clicking a row's trace button filters by that trace id.
+    await page.getByRole('button', { name: 'Filter by trace ui-trace-turbo' }).click();
+    await page.waitForURL(/trace_id=ui-trace-turbo/);
+    await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 1);
+    expect(await filters.getByLabel('Trace id').inputValue()).toBe('ui-trace-turbo');
+    await screenshot(page, 'obs-logs-trace-filter');
+    await filters.getByRole('button', { name: 'Clear filters' }).click();
+    await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 5);
+  });
+
+  it('the log detail shows the request and response with secrets masked, and takes feedback', async () => {
+    const logs = await api<{ data: { id: string; trace_id: string }[] }>('/v1/logs?trace_id=ui-trace-mini-0');
+    const id = logs.data[0].id;
+    await page.goto(`${stack.url}/logs/${encodeURIComponent(id)}`);
+    const request = page.getByRole('region', { name: 'Request' });
+    await request.waitFor();
+    await expect(request.textContent()).resolves.toContain('my key is');
+    await expect(page.getByRole('region', { name: 'Response' }).textContent()).resolves.toContain('Hello from upstream');
+    const html = await page.content();
+    expect(html).not.toContain(PASTED_SECRET);
+    expect(html).not.toContain(PROVIDER_SECRET);
+    expect(html).not.toContain(stack.cp.adminApiKey);
+    await expect(page.getByRole('region', { name: 'Summary' }).textContent()).resolves.toContain('gpt-4o-mini');
+
+    const fb = page.getByRole('form', { name: 'Add feedback' });
+    await fb.getByLabel('Score (-10 to 10)').fill('7');
+    await fb.getByLabel('Note (optional)').fill('great answer');
+    await fb.getByRole('button', { name: 'Add feedback' }).click();
+    await page.getByText('Thanks: the feedback is stored').waitFor();
+    await page.getByRole('list', { name: 'Feedback on this trace' }).getByText('value 7').waitFor();
+    await screenshot(page, 'obs-log-detail');
+
+    const stored = await api<{ feedback: { value: number; metadata: { note?: string } }[] }>(`/v1/logs/${encodeURIComponent(id)}`);
+    expect(stored.feedback).toMatchObject([{ value: 7, metadata: { note: 'great answer' } }]);
+    // It is still there after a reload (from the API, not the form's state).
+    await page.reload();
+    await page.getByRole('list', { name: 'Feedback on this trace' }).getByText('great answer').waitFor();
+  });
+
+  it('analytics charts render non-empty numbers after the traffic', async () => {
+    await page.goto(`${stack.url}/analytics`);
+    await page.getByRole('heading', { name: 'Analytics', level: 1 }).waitFor();
+    await page.waitForFunction(() => !document.querySelector('.state-loading'));
+    const requests = page.locator('#g-requests');
+    await requests.waitFor();
+    expect(await requests.textContent()).toMatch(/Requests\s*·\s*5\b/);
+    expect(await page.locator('#g-errors').textContent()).toMatch(/Errors\s*·\s*1\b/);
+    expect(await page.locator('#g-tokens').textContent()).toMatch(/Tokens\s*·\s*(total )?[1-9]/);
+    expect(await page.locator('#g-latency').textContent()).toMatch(/p50 \d/);
+    // uPlot drew the charts.
+    expect(await page.locator('section.chart canvas').count()).toBeGreaterThan(0);
+    const models = page.getByRole('table').filter({ hasText: 'gpt-3.5-turbo' });
+    await models.waitFor();
+    const mini = models.getByRole('row').filter({ hasText: 'gpt-4o-mini' });
+    expect(await mini.textContent()).toMatch(/gpt-4o-mini\s*4/);
+    await screenshot(page, 'obs-analytics');
+  });
+
+  it('creates a prompt with a variable, renders it live, and moves a label (deploy and roll back)', async () => {
+    await page.goto(`${stack.url}/prompts`);
+    await page.getByRole('heading', { name: 'Prompts', level: 1 }).waitFor();
+    await page.getByRole('button', { name: /New prompt/ }).first().click();
+    const dialog = page.getByRole('dialog', { name: 'New prompt' });
+    await dialog.getByLabel('Name').fill('support answer');
+    await dialog.getByLabel('Virtual key slug (optional)').fill(vkSlug);
+    await dialog.getByRole('button', { name: 'Create prompt' }).click();
+    await page.waitForURL(/\/prompts\/pp-/);
+    await page.getByRole('heading', { name: 'Prompt: support answer' }).waitFor();
+    const promptId = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+
+    const template = page.getByRole('textbox', { name: 'Template' });
+    await template.fill(JSON.stringify([{ role: 'user', content: 'Say hi to {{customer}} from {{company}}.' }], null, 2));
+    await page.getByLabel('customer', { exact: true }).fill('Ada');
+    await page.getByLabel('company', { exact: true }).fill('Tollgate');
+    const rendered = page.getByLabel('Rendered prompt');
+    await rendered.getByText('Say hi to Ada from Tollgate.').waitFor();
+    await page.getByLabel('Version note (optional)').fill('greeting');
+    await page.getByRole('button', { name: 'Save new version' }).click();
+    const versions = page.getByRole('region', { name: 'Versions and labels' });
+    const version = (n: number) => versions.getByRole('listitem').filter({ has: page.getByText(`v${n}`, { exact: true }) });
+    await version(2).waitFor();
+    // Saving moved `latest` onto v2; `production` stays on v1 until deployed.
+    await version(2).getByText('latest', { exact: true }).waitFor();
+    await version(1).getByText('production', { exact: true }).waitFor();
+    await screenshot(page, 'obs-prompt-editor');
+
+    // Deploy v2: move `production` onto it.
+    const move = versions.getByRole('form', { name: 'Move a label' });
+    await move.getByLabel('Label').selectOption('production');
+    await move.getByLabel('Move to version').selectOption({ label: 'v2' });
+    await move.getByRole('button', { name: /Move label/ }).click();
+    await version(2).getByText('production', { exact: true }).waitFor();
+    let p = await api<{ labels: Record<string, number> }>(`/v1/prompts/${promptId}`);
+    expect(p.labels.production).toBe(2);
+    // The gateway renders the deployed version.
+    const rendered2 = await api<{ data?: { messages?: { content: string }[] } }>(`/v1/prompts/${promptId}/render`, { method: 'POST', body: JSON.stringify({ variables: { customer: 'Ada', company: 'Tollgate' } }) });
+    expect(JSON.stringify(rendered2)).toContain('Say hi to Ada from Tollgate.');
+
+    // Roll back: production onto v1 again.
+    await move.getByLabel('Label').selectOption('production');
+    await move.getByLabel('Move to version').selectOption({ label: 'v1' });
+    await move.getByRole('button', { name: /Move label/ }).click();
+    await version(1).getByText('production', { exact: true }).waitFor();
+    p = await api<{ labels: Record<string, number> }>(`/v1/prompts/${promptId}`);
+    expect(p.labels.production).toBe(1);
+    await screenshot(page, 'obs-prompt-rolled-back');
+  });
+
+  it('the data-planes page lists the gateway', async () => {
+    await page.goto(`${stack.url}/data-planes`);
+    await page.getByRole('heading', { name: 'Data planes', level: 1 }).waitFor();
+    const row = page.getByRole('row').filter({ hasText: 'ui-test-gateway' });
+    await row.waitFor();
+    expect(await row.textContent()).toMatch(/\d+\.\d+\.\d+/);
+    await screenshot(page, 'obs-data-planes');
+  });
+
+  it('logged no browser console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
