@@ -12,15 +12,19 @@ const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIR
  */
 const SUITE = AlgorithmSuiteIdentifier.ALG_AES256_GCM_IV12_TAG16_HKDF_SHA512_COMMIT_KEY;
 
-/** Wraps any Encryption SDK keyring (raw AES, KMS) in the Keyring port. */
-export function envelopeKeyring(keyring: KeyringNode): Keyring {
+/**
+ * Wraps any Encryption SDK keyring (raw AES, KMS) in the Keyring port. Key rotation: `opener` may be
+ * a `MultiKeyringNode` over the current and the retired wrapping keys (any of them opens a message),
+ * while `sealer` is the current key alone, so new messages are wrapped by the newest key only.
+ */
+export function envelopeKeyring(sealer: KeyringNode, opener: KeyringNode = sealer): Keyring {
   return {
     async encrypt(plaintext, context) {
-      const { result } = await encrypt(keyring, plaintext, { encryptionContext: context, suiteId: SUITE });
+      const { result } = await encrypt(sealer, plaintext, { encryptionContext: context, suiteId: SUITE });
       return Buffer.from(result).toString('base64');
     },
     async decrypt(ciphertext, expectedContext) {
-      const { plaintext, messageHeader } = await decrypt(keyring, Buffer.from(ciphertext, 'base64'));
+      const { plaintext, messageHeader } = await decrypt(opener, Buffer.from(ciphertext, 'base64'));
       for (const [key, value] of Object.entries(expectedContext)) {
         if (messageHeader.encryptionContext[key] !== value) {
           throw new Error(`encryption context mismatch on "${key}"`);

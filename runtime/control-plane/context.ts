@@ -56,11 +56,11 @@ export async function databaseFromEnv(env = process.env): Promise<SqlDatabase> {
  */
 export async function contextFromEnv(env = process.env, deps: { secretsClient?: SecretsReader } = {}): Promise<ControlPlaneContext> {
   if (!env.TOLLGATE_KMS_KEY_ARN) throw new Error('control plane needs TOLLGATE_KMS_KEY_ARN');
-  const { kmsKeyring } = await import('../adapters/kms-keyring.js');
+  const { kmsKeyring, previousKmsKeyArns } = await import('../adapters/kms-keyring.js');
   // Secrets and stores first: a bad ARN or setting fails the cold start before a DB connection is opened.
   const [secrets, observability] = await Promise.all([loadLambdaSecrets(env, deps.secretsClient), observabilityFromEnv(env)]);
   applyLambdaSecrets(secrets);
   const db = await databaseFromEnv(env);
   if (env.TOLLGATE_SKIP_MIGRATIONS !== '1') await runMigrations(db);
-  return { db, keyring: kmsKeyring(env.TOLLGATE_KMS_KEY_ARN), devMode: false, logger: jsonLogger('control-plane'), ...observability };
+  return { db, keyring: kmsKeyring(env.TOLLGATE_KMS_KEY_ARN, previousKmsKeyArns(env)), devMode: false, logger: jsonLogger('control-plane'), ...observability };
 }

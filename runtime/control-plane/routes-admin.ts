@@ -28,6 +28,7 @@ export const adminRoutes: { routeKey: string; handler: AdminHandlerName }[] = [
   { routeKey: 'GET /v1/platform/organisations', handler: 'platform' },
   { routeKey: 'GET /v1/platform/organisations/{organisationId}', handler: 'platform' },
   { routeKey: 'PUT /v1/platform/organisations/{organisationId}', handler: 'platform' },
+  { routeKey: 'POST /v1/platform/organisations/{organisationId}/virtual-keys/rewrap', handler: 'platform' },
   { routeKey: 'POST /v1/prompts', handler: 'prompts' },
   { routeKey: 'GET /v1/prompts', handler: 'prompts' },
   { routeKey: 'GET /v1/prompts/{promptId}', handler: 'prompts' },

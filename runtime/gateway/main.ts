@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { kmsKeyring } from '../adapters/kms-keyring.js';
+import { kmsKeyring, previousKmsKeyArns } from '../adapters/kms-keyring.js';
 import { localKeyring } from '../adapters/local-keyring.js';
 import { memoryCache } from '../adapters/memory-cache.js';
 import { redisCache } from '../adapters/redis-cache.js';
@@ -33,7 +33,7 @@ function integer(env: NodeJS.ProcessEnv, name: string, fallback: number): number
 }
 
 async function keyringFromEnv(env: NodeJS.ProcessEnv): Promise<Keyring> {
-  if (env.TOLLGATE_KMS_KEY_ARN) return kmsKeyring(env.TOLLGATE_KMS_KEY_ARN);
+  if (env.TOLLGATE_KMS_KEY_ARN) return kmsKeyring(env.TOLLGATE_KMS_KEY_ARN, previousKmsKeyArns(env));
   if (env.TOLLGATE_KEYRING_FILE) return localKeyring(resolve(env.TOLLGATE_KEYRING_FILE));
   throw new ConfigError('no keyring: set TOLLGATE_KMS_KEY_ARN (the KMS key that encrypts virtual keys) or TOLLGATE_KEYRING_FILE (the local keyring.json the control plane uses)');
 }

@@ -16,6 +16,7 @@ import { notFound, unauthorized } from '../http/problems.js';
 import { json } from '../http/response.js';
 import { validate } from '../http/validate.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
+import { rewrapVirtualKeys } from '../rewrap.js';
 
 /** A KMS key ARN (BYOK); aliases are refused because a grant must name the key itself. */
 export const kmsKeyArn = z.string().regex(/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/, 'expected a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
@@ -31,6 +32,11 @@ const createBody = z.object({
       last_name: z.string().max(255).optional(),
     })
     .optional(),
+});
+const rewrapBody = z.object({
+  batch_size: z.number().int().min(1).max(1000).optional(),
+  after: z.string().max(200).optional(),
+  time_budget_ms: z.number().int().min(100).max(900_000).optional(),
 });
 const updateBody = z.object({ name: z.string().trim().min(1).max(255).optional(), kms_key_arn: kmsKeyArn.nullable().optional() });
 
@@ -109,10 +115,25 @@ export const platformRoutes: Record<string, RouteFn> = {
     await withTenant(req.ctx.db, id, (db) => platformAudit(db, req, id, 'organisations.update', 200));
     return json(200, present(updated), etag(updated.version));
   }),
+
+  /**
+   * Key rotation: re-wraps every virtual-key secret of the org under the current key (rewrap.ts).
+   * Run it after the new key is current on the control plane and known to every gateway.
+   */
+  'POST /v1/platform/organisations/{organisationId}/virtual-keys/rewrap': platform(async (req) => {
+    const body = validate(rewrapBody, req.body ?? {});
+    const id = req.params.organisationId ?? '';
+    const org = await asPlatform(req.ctx.db, (tx) => getOrganisation(tx, id));
+    if (!org) throw notFound(`organisation "${id}" not found`);
+    const result = await rewrapVirtualKeys(req.ctx, id, { batchSize: body.batch_size, after: body.after, timeBudgetMs: body.time_budget_ms });
+    await withTenant(req.ctx.db, id, (db) => platformAudit(db, req, id, 'virtual_keys.rewrap', 200));
+    return json(200, { object: 'virtual-key-rewrap', organisation_id: id, ...result });
+  }),
 };
 
 /** The schemas above, for the OpenAPI document (openapi/document.ts). */
 export const openapi: OpenApiSchemas = {
   'POST /v1/platform/organisations': { body: createBody, summary: 'Onboard an organisation (platform admin)' },
   'PUT /v1/platform/organisations/{organisationId}': { body: updateBody, summary: 'Rename an organisation or set its BYOK key' },
+  'POST /v1/platform/organisations/{organisationId}/virtual-keys/rewrap': { body: rewrapBody, summary: 'Re-wrap the org\'s virtual-key secrets under the current key (key rotation)' },
 };
