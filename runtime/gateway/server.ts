@@ -130,14 +130,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
 
+  // One listener for every response ('close' fires once per response), not a closure per request.
+  const onResponseClose = () => {
+    if (--inFlight === 0) onIdle?.();
+  };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close');
     // Our own in-flight count decides when a drain is done; Node's idle-connection tracking can
     // keep a keep-alive socket "busy" after its response has finished.
     inFlight++;
-    res.once('close', () => {
-      if (--inFlight === 0) onIdle?.();
-    });
+    res.on('close', onResponseClose);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const key = `${req.method} ${q === -1 ? url : url.slice(0, q)}`;

@@ -85,8 +85,11 @@ export interface GuardedRequest {
 }
 
 export interface Guardrails {
-  /** undefined when the route has no hooks (the fast path). Throws 446 when a deny hook fails, 400 for a bad hook. */
-  beforeRequest(args: BeforeRequestArgs): Promise<GuardedRequest | undefined>;
+  /**
+   * undefined, synchronously, when the route has no hooks (the fast path: no promise, no await for
+   * the caller). Otherwise a promise; it rejects with 446 when a deny hook fails, 400 for a bad hook.
+   */
+  beforeRequest(args: BeforeRequestArgs): Promise<GuardedRequest | undefined> | undefined;
   stats(): GuardrailStats;
 }
 
@@ -159,190 +162,194 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
 
   return {
     stats: () => ({ ...stats }),
-    async beforeRequest(args) {
-      const { config, endpoint } = args;
-      if (!HOOKED_ENDPOINTS.has(endpoint) || !hasHooks(config)) return undefined;
-      const workspace = args.apiKey.workspace_id;
-      let entry = parsed.get(config);
-      if (!entry || entry.state !== args.state || entry.workspace !== workspace) {
-        entry = { state: args.state, workspace, hooks: configHooks(config, lookupFor(args.state, workspace)) };
-        parsed.set(config, entry);
+    beforeRequest(args) {
+      if (!HOOKED_ENDPOINTS.has(args.endpoint) || !hasHooks(args.config)) return undefined;
+      return guard(args);
+    },
+  };
+
+  async function guard(args: BeforeRequestArgs): Promise<GuardedRequest> {
+    const { config, endpoint } = args;
+    const workspace = args.apiKey.workspace_id;
+    let entry = parsed.get(config);
+    if (!entry || entry.state !== args.state || entry.workspace !== workspace) {
+      entry = { state: args.state, workspace, hooks: configHooks(config, lookupFor(args.state, workspace)) };
+      parsed.set(config, entry);
+    }
+    const hooks = entry.hooks;
+    stats.requests++;
+    const metadata = metadataOf(args.headers, args.apiKey);
+    const model = typeof args.body?.model === 'string' ? args.body.model : undefined;
+    const strict = config.strict_open_ai_compliance === true || header(args.headers, 'x-portkey-strict-open-ai-compliance') === 'true';
+    const asyncWork: Promise<void>[] = [];
+    let settle!: () => void;
+    const record: GuardrailRecord = {
+      before_request_hooks: [],
+      after_request_hooks: [],
+      verdict: true,
+      denied: false,
+      transformed: false,
+      settled: new Promise<void>((resolve) => (settle = resolve)),
+    };
+    records.set(args.res, record);
+
+    const requestPhase = (json: unknown): PhaseInput => ({
+      base: { phase: 'request', model, metadata },
+      json,
+      text: (j) => requestText(j as Record<string, unknown>),
+      rewrite: (j, fn) => rewriteRequest(j as Record<string, unknown>, fn),
+    });
+    const responsePhase = (json: unknown, text?: string): PhaseInput => ({
+      base: { phase: 'response', model, metadata },
+      json,
+      text: text === undefined ? responseText : () => text,
+      rewrite: (j, fn) => rewriteResponse(j, fn),
+    });
+    const runAsync = (list: HookDef[], input: PhaseInput, into: HookResult[]) => {
+      if (!list.length) return;
+      asyncWork.push(
+        runPhase(list, input, opts.policy).then(
+          (out) => {
+            into.push(...out.results);
+            count(out.results);
+          },
+          (err: Error) => logger.warn('async guardrail failed', { reason: err.message }),
+        ),
+      );
+    };
+    const finish = () => void Promise.all(asyncWork).then(() => settle());
+
+    // Before the call: sync hooks gate it; async ones run beside it and never delay it.
+    let body = args.body;
+    const beforeSync = hooks.before.filter((h) => !h.async);
+    const beforeAsync = hooks.before.filter((h) => h.async && h.type === 'guardrail');
+    if (body && beforeSync.length) {
+      const out = await runPhase(beforeSync, requestPhase(body), opts.policy);
+      record.before_request_hooks.push(...out.results);
+      count(out.results);
+      if (out.json !== undefined) {
+        body = out.json as Record<string, unknown>;
+        record.transformed = true;
+        stats.transformed++;
       }
-      const hooks = entry.hooks;
-      stats.requests++;
-      const metadata = metadataOf(args.headers, args.apiKey);
-      const model = typeof args.body?.model === 'string' ? args.body.model : undefined;
-      const strict = config.strict_open_ai_compliance === true || header(args.headers, 'x-portkey-strict-open-ai-compliance') === 'true';
-      const asyncWork: Promise<void>[] = [];
-      let settle!: () => void;
-      const record: GuardrailRecord = {
-        before_request_hooks: [],
-        after_request_hooks: [],
-        verdict: true,
-        denied: false,
-        transformed: false,
-        settled: new Promise<void>((resolve) => (settle = resolve)),
-      };
-      records.set(args.res, record);
+      if (out.failed) record.verdict = false;
+      if (out.denied) {
+        record.denied = true;
+        record.status = 446;
+        stats.denied++;
+        finish();
+        throw new HttpProblem(446, DENY_MESSAGE, {
+          error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null },
+          hook_results: { before_request_hooks: record.before_request_hooks, after_request_hooks: [] },
+        });
+      }
+    }
+    if (body) runAsync(beforeAsync, requestPhase(body), record.before_request_hooks);
+    const afterSync = endpoint === 'embed' ? [] : hooks.after.filter((h) => !h.async);
+    const afterAsync = endpoint === 'embed' ? [] : hooks.after.filter((h) => h.async && h.type === 'guardrail');
+    const beforeFailed = !record.verdict;
 
-      const requestPhase = (json: unknown): PhaseInput => ({
-        base: { phase: 'request', model, metadata },
-        json,
-        text: (j) => requestText(j as Record<string, unknown>),
-        rewrite: (j, fn) => rewriteRequest(j as Record<string, unknown>, fn),
-      });
-      const responsePhase = (json: unknown, text?: string): PhaseInput => ({
-        base: { phase: 'response', model, metadata },
-        json,
-        text: text === undefined ? responseText : () => text,
-        rewrite: (j, fn) => rewriteResponse(j, fn),
-      });
-      const runAsync = (list: HookDef[], input: PhaseInput, into: HookResult[]) => {
-        if (!list.length) return;
-        asyncWork.push(
-          runPhase(list, input, opts.policy).then(
-            (out) => {
-              into.push(...out.results);
-              count(out.results);
-            },
-            (err: Error) => logger.warn('async guardrail failed', { reason: err.message }),
-          ),
-        );
-      };
-      const finish = () => void Promise.all(asyncWork).then(() => settle());
+    const guardedReply: ReplyFn = async (res, result, ctx) => {
+      if (result.kind !== 'response' || result.status < 200 || result.status >= 300) {
+        finish();
+        return reply(res, result, ctx);
+      }
+      if (result.status === 204) return reply(res, result, ctx);
+      const isSse = String(result.headers['content-type'] ?? '').includes('text/event-stream');
+      if (isSse) return streamReply(res, result, ctx);
+      return jsonReply(res, result as Extract<UpstreamResult, { kind: 'response' }>, ctx);
+    };
 
-      // Before the call: sync hooks gate it; async ones run beside it and never delay it.
-      let body = args.body;
-      const beforeSync = hooks.before.filter((h) => !h.async);
-      const beforeAsync = hooks.before.filter((h) => h.async && h.type === 'guardrail');
-      if (body && beforeSync.length) {
-        const out = await runPhase(beforeSync, requestPhase(body), opts.policy);
-        record.before_request_hooks.push(...out.results);
+    // Streams: the status (246) and the before-hook results (first chunk) go out with the head;
+    // output checks run on the finished stream and are recorded (they can no longer change it).
+    const streamReply: ReplyFn = async (res, result, ctx) => {
+      const first =
+        !strict && record.before_request_hooks.length ? `data: ${JSON.stringify({ hook_results: { before_request_hooks: record.before_request_hooks } })}\n\n` : undefined;
+      const writeHead = res.writeHead;
+      res.writeHead = function (this: ServerResponse, code: number, ...rest: unknown[]) {
+        res.writeHead = writeHead;
+        const ok = code === 200;
+        const out = (writeHead as (...a: unknown[]) => ServerResponse).call(this, ok && beforeFailed ? 246 : code, ...rest);
+        if (ok && first) this.write(first);
+        return out;
+      } as ServerResponse['writeHead'];
+      if (beforeFailed) record.status = 246;
+      let captured = '';
+      const write = res.write;
+      if (afterSync.length || afterAsync.length) {
+        res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
+          if (captured.length < MAX_STREAM_CAPTURE && chunk !== first) captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
+          return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+        } as ServerResponse['write'];
+      }
+      try {
+        return await reply(res, result, ctx);
+      } finally {
+        res.writeHead = writeHead;
+        res.write = write;
+        if (afterSync.length || afterAsync.length) {
+          const text = streamText(captured);
+          runAsync([...afterSync, ...afterAsync], responsePhase(undefined, text), record.after_request_hooks);
+        }
+        finish();
+      }
+    };
+
+    const jsonReply = async (res: ServerResponse, result: Extract<UpstreamResult, { kind: 'response' }>, ctx: ReplyContext): Promise<ReplyReturn> => {
+      const text = await result.body.text();
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch {
+        json = undefined;
+      }
+      const headers: OutgoingHttpHeaders = {};
+      for (const name in result.headers) {
+        if (!UPSTREAM_RESPONSE_DROP.has(name) && name !== 'content-length' && name !== 'content-type' && name !== 'content-encoding') headers[name] = result.headers[name];
+      }
+      Object.assign(headers, ctx.headers);
+      if (json === undefined || typeof json !== 'object') {
+        // Not JSON: relay it untouched; there is nothing to check or annotate.
+        finish();
+        res.writeHead(result.status, { ...headers, 'content-type': String(result.headers['content-type'] ?? 'text/plain') });
+        res.end(text);
+        return outcome(result.status);
+      }
+      if (ctx.spec.transformResponse) json = ctx.spec.transformResponse(json, ctx.transform);
+      let afterFailed = false;
+      if (afterSync.length) {
+        const out = await runPhase(afterSync, responsePhase(json), opts.policy);
+        record.after_request_hooks.push(...out.results);
         count(out.results);
         if (out.json !== undefined) {
-          body = out.json as Record<string, unknown>;
+          json = out.json;
           record.transformed = true;
           stats.transformed++;
         }
+        afterFailed = out.failed;
         if (out.failed) record.verdict = false;
         if (out.denied) {
           record.denied = true;
           record.status = 446;
           stats.denied++;
           finish();
-          throw new HttpProblem(446, DENY_MESSAGE, {
-            error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null },
-            hook_results: { before_request_hooks: record.before_request_hooks, after_request_hooks: [] },
-          });
+          sendBody(res, 446, { error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null }, hook_results: hookResults() }, headers);
+          return outcome(446);
         }
       }
-      if (body) runAsync(beforeAsync, requestPhase(body), record.before_request_hooks);
-      const afterSync = endpoint === 'embed' ? [] : hooks.after.filter((h) => !h.async);
-      const afterAsync = endpoint === 'embed' ? [] : hooks.after.filter((h) => h.async && h.type === 'guardrail');
-      const beforeFailed = !record.verdict;
+      runAsync(afterAsync, responsePhase(json), record.after_request_hooks);
+      finish();
+      const status = beforeFailed || afterFailed ? 246 : result.status;
+      if (status === 246) record.status = 246;
+      sendBody(res, status, { ...(json as Record<string, unknown>), hook_results: hookResults() }, headers);
+      // The response cache keeps the answer as checked (redacted, no hook_results), and only a clean one.
+      if (status === result.status) (ctx as { capture?: (contentType: string, body: string) => void }).capture?.('application/json', JSON.stringify(json));
+      return outcome(status);
+    };
 
-      const guardedReply: ReplyFn = async (res, result, ctx) => {
-        if (result.kind !== 'response' || result.status < 200 || result.status >= 300) {
-          finish();
-          return reply(res, result, ctx);
-        }
-        if (result.status === 204) return reply(res, result, ctx);
-        const isSse = String(result.headers['content-type'] ?? '').includes('text/event-stream');
-        if (isSse) return streamReply(res, result, ctx);
-        return jsonReply(res, result as Extract<UpstreamResult, { kind: 'response' }>, ctx);
-      };
-
-      // Streams: the status (246) and the before-hook results (first chunk) go out with the head;
-      // output checks run on the finished stream and are recorded (they can no longer change it).
-      const streamReply: ReplyFn = async (res, result, ctx) => {
-        const first =
-          !strict && record.before_request_hooks.length ? `data: ${JSON.stringify({ hook_results: { before_request_hooks: record.before_request_hooks } })}\n\n` : undefined;
-        const writeHead = res.writeHead;
-        res.writeHead = function (this: ServerResponse, code: number, ...rest: unknown[]) {
-          res.writeHead = writeHead;
-          const ok = code === 200;
-          const out = (writeHead as (...a: unknown[]) => ServerResponse).call(this, ok && beforeFailed ? 246 : code, ...rest);
-          if (ok && first) this.write(first);
-          return out;
-        } as ServerResponse['writeHead'];
-        if (beforeFailed) record.status = 246;
-        let captured = '';
-        const write = res.write;
-        if (afterSync.length || afterAsync.length) {
-          res.write = function (this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-            if (captured.length < MAX_STREAM_CAPTURE && chunk !== first) captured += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
-            return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-          } as ServerResponse['write'];
-        }
-        try {
-          return await reply(res, result, ctx);
-        } finally {
-          res.writeHead = writeHead;
-          res.write = write;
-          if (afterSync.length || afterAsync.length) {
-            const text = streamText(captured);
-            runAsync([...afterSync, ...afterAsync], responsePhase(undefined, text), record.after_request_hooks);
-          }
-          finish();
-        }
-      };
-
-      const jsonReply = async (res: ServerResponse, result: Extract<UpstreamResult, { kind: 'response' }>, ctx: ReplyContext): Promise<ReplyReturn> => {
-        const text = await result.body.text();
-        let json: unknown;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          json = undefined;
-        }
-        const headers: OutgoingHttpHeaders = {};
-        for (const name in result.headers) {
-          if (!UPSTREAM_RESPONSE_DROP.has(name) && name !== 'content-length' && name !== 'content-type' && name !== 'content-encoding') headers[name] = result.headers[name];
-        }
-        Object.assign(headers, ctx.headers);
-        if (json === undefined || typeof json !== 'object') {
-          // Not JSON: relay it untouched; there is nothing to check or annotate.
-          finish();
-          res.writeHead(result.status, { ...headers, 'content-type': String(result.headers['content-type'] ?? 'text/plain') });
-          res.end(text);
-          return outcome(result.status);
-        }
-        if (ctx.spec.transformResponse) json = ctx.spec.transformResponse(json, ctx.transform);
-        let afterFailed = false;
-        if (afterSync.length) {
-          const out = await runPhase(afterSync, responsePhase(json), opts.policy);
-          record.after_request_hooks.push(...out.results);
-          count(out.results);
-          if (out.json !== undefined) {
-            json = out.json;
-            record.transformed = true;
-            stats.transformed++;
-          }
-          afterFailed = out.failed;
-          if (out.failed) record.verdict = false;
-          if (out.denied) {
-            record.denied = true;
-            record.status = 446;
-            stats.denied++;
-            finish();
-            sendBody(res, 446, { error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null }, hook_results: hookResults() }, headers);
-            return outcome(446);
-          }
-        }
-        runAsync(afterAsync, responsePhase(json), record.after_request_hooks);
-        finish();
-        const status = beforeFailed || afterFailed ? 246 : result.status;
-        if (status === 246) record.status = 246;
-        sendBody(res, status, { ...(json as Record<string, unknown>), hook_results: hookResults() }, headers);
-        // The response cache keeps the answer as checked (redacted, no hook_results), and only a clean one.
-        if (status === result.status) (ctx as { capture?: (contentType: string, body: string) => void }).capture?.('application/json', JSON.stringify(json));
-        return outcome(status);
-      };
-
-      const hookResults = () => ({ before_request_hooks: record.before_request_hooks, after_request_hooks: record.after_request_hooks });
-      return { ...(body !== args.body ? { body } : {}), record, reply: guardedReply };
-    },
-  };
+    const hookResults = () => ({ before_request_hooks: record.before_request_hooks, after_request_hooks: record.after_request_hooks });
+    return { ...(body !== args.body ? { body } : {}), record, reply: guardedReply };
+  }
 }
 
 function sendBody(res: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders): void {

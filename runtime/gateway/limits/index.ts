@@ -114,8 +114,11 @@ export interface LimitsStats {
 }
 
 export interface Limits {
-  /** undefined when nothing limits this request (the fast path). Throws 429 / 412 / 503. */
-  admit(args: AdmitArgs): Promise<Admission | undefined>;
+  /**
+   * undefined, synchronously, when nothing limits this request (the fast path: no promise, no
+   * await for the caller). Otherwise a promise of the admission; it rejects with 429 / 412 / 503.
+   */
+  admit(args: AdmitArgs): Promise<Admission | undefined> | undefined;
   /** Usage added since the last call, per entity and period: for the heartbeat / ingest report. */
   usageReport(): UsageReportEntry[];
   /** The last budget events (alerts, exhaustion), newest last. */
@@ -313,97 +316,102 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
     close: async () => {
       await Promise.all([limiter.close(), store.close()]);
     },
-    async admit(args) {
-      const { res, state, apiKey } = args;
+    admit(args) {
+      const { state, apiKey } = args;
       const akLimits = source.apiKey(apiKey, state);
       const wsLimits = apiKey.workspace_id ? source.workspace(apiKey.workspace_id, state) : undefined;
       const vkAny = anyVirtualKeyLimits(state);
       if (!akLimits && !wsLimits && !vkAny) return undefined;
-
-      const akSpecs = parseRateLimits(akLimits?.rate_limits);
-      const wsSpecs = parseRateLimits(wsLimits?.rate_limits);
-      const rules = [
-        ...rulesFor(akSpecs, `{${state.organisationId}}:ak:${apiKey.id}`, `API key "${apiKey.id}"`),
-        ...rulesFor(wsSpecs, `{${state.organisationId}}:ws:${apiKey.workspace_id}`, `workspace "${apiKey.workspace_id}"`),
-      ];
-      if (rules.length) {
-        const decision = await limiter.consume(rules);
-        if (decision.degraded) stats.degraded++;
-        setRateHeaders(res, decision, rules);
-        if (!decision.allowed) throw problem429(res, decision, rules);
-      }
-      const akBudget = parseUsageLimits(akLimits?.usage_limits);
-      const akCheck: BudgetCheck | undefined = akBudget ? { scope: 'api_key', id: apiKey.id, limits: akBudget } : undefined;
-      if (akCheck) {
-        const found = await exhausted(akCheck);
-        if (found) throw budgetProblem(res, found);
-      }
-      stats.admitted++;
-
-      const needsUsage = rules.some((r) => r.spec.type === 'tokens') || !!akCheck || vkAny;
-      const tap: ResponseTap | undefined = needsUsage ? tapResponse(res, 0) : undefined;
-      const tokenRules = (vk?: string) => {
-        const vkSpecs = vk ? parseRateLimits(source.virtualKey(vk, state)?.rate_limits) : [];
-        return { akSpecs, wsSpecs, vkSpecs };
-      };
-
-      return {
-        wrap<F extends Send>(send: F): F {
-          if (!vkAny) return send;
-          const wrapped = async (leaf: LeafPlan, ...rest: never[]) => {
-            const vk = virtualKeyAt(args.config, leaf.path);
-            const limits = vk ? source.virtualKey(vk, state) : undefined;
-            const proceed = () => {
-              // An earlier target was refused, this one goes ahead: its refusal headers no longer apply.
-              if (!res.headersSent) for (const name of ['retry-after', 'retry-after-ms', 'x-tollgate-budget-reset']) res.removeHeader(name);
-              return send(leaf, ...rest);
-            };
-            if (!vk || !limits) return proceed();
-            const budget = parseUsageLimits(limits.usage_limits);
-            if (budget) {
-              const found = await exhausted({ scope: 'virtual_key', id: vk, limits: budget });
-              if (found) {
-                const p = budgetProblem(res, found);
-                return syntheticResponse(412, p.body, {});
-              }
-            }
-            const vkRules = rulesFor(parseRateLimits(limits.rate_limits), `{${state.organisationId}}:vk:${vk}`, `virtual key "${vk}"`);
-            if (vkRules.length) {
-              const decision = await limiter.consume(vkRules);
-              if (decision.degraded) stats.degraded++;
-              setRateHeaders(res, decision, vkRules);
-              if (!decision.allowed) {
-                // Retry-After goes on the response itself (set by problem429), not on the synthetic
-                // answer: a config's retry must not sleep on it, it just re-checks after its backoff.
-                const p = problem429(res, decision, vkRules);
-                return syntheticResponse(p.status, p.body, {});
-              }
-            }
-            return proceed();
-          };
-          return wrapped as unknown as F;
-        },
-        async settle(s) {
-          if (!tap || !((s.status >= 200 && s.status < 300) || s.status === 246)) return;
-          const vk = virtualKeyAt(args.config, s.leafPath);
-          const usage = resolveUsage(usageFromResponse(tap.head(), tap.tail()), () => ({ req: estimateTokens(promptChars(args.body)), res: 0 }));
-          const { vkSpecs } = tokenRules(vk);
-          const tokens = usage.total;
-          const work: Promise<unknown>[] = [];
-          const tok = [
-            ...rulesFor(akSpecs.filter((x) => x.type === 'tokens'), `{${state.organisationId}}:ak:${apiKey.id}`, '', tokens),
-            ...rulesFor(wsSpecs.filter((x) => x.type === 'tokens'), `{${state.organisationId}}:ws:${apiKey.workspace_id}`, '', tokens),
-            ...rulesFor(vkSpecs.filter((x) => x.type === 'tokens'), `{${state.organisationId}}:vk:${vk}`, '', tokens),
-          ];
-          if (tok.length && tokens > 0) work.push(limiter.consume(tok));
-          const cents = s.provider && s.model ? costCents(priceFor((state as { pricing?: unknown }).pricing, s.provider, s.model), usage.req, usage.res) : 0;
-          const charge = (b: BudgetCheck) => spend(b, b.limits.type === 'tokens' ? tokens : cents / 100);
-          if (akCheck) work.push(charge(akCheck));
-          const vkBudget = vk ? parseUsageLimits(source.virtualKey(vk, state)?.usage_limits) : undefined;
-          if (vk && vkBudget) work.push(charge({ scope: 'virtual_key', id: vk, limits: vkBudget }));
-          if (work.length) await Promise.all(work).catch((err: Error) => logger.warn('usage accounting failed', { reason: err.message }));
-        },
-      };
+      return admitLimited(args, akLimits, wsLimits, vkAny);
     },
   };
+
+  async function admitLimited(args: AdmitArgs, akLimits: EntityLimits | undefined, wsLimits: EntityLimits | undefined, vkAny: boolean): Promise<Admission> {
+    const { res, state, apiKey } = args;
+
+    const akSpecs = parseRateLimits(akLimits?.rate_limits);
+    const wsSpecs = parseRateLimits(wsLimits?.rate_limits);
+    const rules = [
+      ...rulesFor(akSpecs, `{${state.organisationId}}:ak:${apiKey.id}`, `API key "${apiKey.id}"`),
+      ...rulesFor(wsSpecs, `{${state.organisationId}}:ws:${apiKey.workspace_id}`, `workspace "${apiKey.workspace_id}"`),
+    ];
+    if (rules.length) {
+      const decision = await limiter.consume(rules);
+      if (decision.degraded) stats.degraded++;
+      setRateHeaders(res, decision, rules);
+      if (!decision.allowed) throw problem429(res, decision, rules);
+    }
+    const akBudget = parseUsageLimits(akLimits?.usage_limits);
+    const akCheck: BudgetCheck | undefined = akBudget ? { scope: 'api_key', id: apiKey.id, limits: akBudget } : undefined;
+    if (akCheck) {
+      const found = await exhausted(akCheck);
+      if (found) throw budgetProblem(res, found);
+    }
+    stats.admitted++;
+
+    const needsUsage = rules.some((r) => r.spec.type === 'tokens') || !!akCheck || vkAny;
+    const tap: ResponseTap | undefined = needsUsage ? tapResponse(res, 0) : undefined;
+    const tokenRules = (vk?: string) => {
+      const vkSpecs = vk ? parseRateLimits(source.virtualKey(vk, state)?.rate_limits) : [];
+      return { akSpecs, wsSpecs, vkSpecs };
+    };
+
+    return {
+      wrap<F extends Send>(send: F): F {
+        if (!vkAny) return send;
+        const wrapped = async (leaf: LeafPlan, ...rest: never[]) => {
+          const vk = virtualKeyAt(args.config, leaf.path);
+          const limits = vk ? source.virtualKey(vk, state) : undefined;
+          const proceed = () => {
+            // An earlier target was refused, this one goes ahead: its refusal headers no longer apply.
+            if (!res.headersSent) for (const name of ['retry-after', 'retry-after-ms', 'x-tollgate-budget-reset']) res.removeHeader(name);
+            return send(leaf, ...rest);
+          };
+          if (!vk || !limits) return proceed();
+          const budget = parseUsageLimits(limits.usage_limits);
+          if (budget) {
+            const found = await exhausted({ scope: 'virtual_key', id: vk, limits: budget });
+            if (found) {
+              const p = budgetProblem(res, found);
+              return syntheticResponse(412, p.body, {});
+            }
+          }
+          const vkRules = rulesFor(parseRateLimits(limits.rate_limits), `{${state.organisationId}}:vk:${vk}`, `virtual key "${vk}"`);
+          if (vkRules.length) {
+            const decision = await limiter.consume(vkRules);
+            if (decision.degraded) stats.degraded++;
+            setRateHeaders(res, decision, vkRules);
+            if (!decision.allowed) {
+              // Retry-After goes on the response itself (set by problem429), not on the synthetic
+              // answer: a config's retry must not sleep on it, it just re-checks after its backoff.
+              const p = problem429(res, decision, vkRules);
+              return syntheticResponse(p.status, p.body, {});
+            }
+          }
+          return proceed();
+        };
+        return wrapped as unknown as F;
+      },
+      async settle(s) {
+        if (!tap || !((s.status >= 200 && s.status < 300) || s.status === 246)) return;
+        const vk = virtualKeyAt(args.config, s.leafPath);
+        const usage = resolveUsage(usageFromResponse(tap.head(), tap.tail()), () => ({ req: estimateTokens(promptChars(args.body)), res: 0 }));
+        const { vkSpecs } = tokenRules(vk);
+        const tokens = usage.total;
+        const work: Promise<unknown>[] = [];
+        const tok = [
+          ...rulesFor(akSpecs.filter((x) => x.type === 'tokens'), `{${state.organisationId}}:ak:${apiKey.id}`, '', tokens),
+          ...rulesFor(wsSpecs.filter((x) => x.type === 'tokens'), `{${state.organisationId}}:ws:${apiKey.workspace_id}`, '', tokens),
+          ...rulesFor(vkSpecs.filter((x) => x.type === 'tokens'), `{${state.organisationId}}:vk:${vk}`, '', tokens),
+        ];
+        if (tok.length && tokens > 0) work.push(limiter.consume(tok));
+        const cents = s.provider && s.model ? costCents(priceFor((state as { pricing?: unknown }).pricing, s.provider, s.model), usage.req, usage.res) : 0;
+        const charge = (b: BudgetCheck) => spend(b, b.limits.type === 'tokens' ? tokens : cents / 100);
+        if (akCheck) work.push(charge(akCheck));
+        const vkBudget = vk ? parseUsageLimits(source.virtualKey(vk, state)?.usage_limits) : undefined;
+        if (vk && vkBudget) work.push(charge({ scope: 'virtual_key', id: vk, limits: vkBudget }));
+        if (work.length) await Promise.all(work).catch((err: Error) => logger.warn('usage accounting failed', { reason: err.message }));
+      },
+    };
+  }
 }

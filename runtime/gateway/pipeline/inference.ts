@@ -45,6 +45,17 @@ function helpersOf(deps: PipelineDeps) {
   return h;
 }
 
+/**
+ * Generated trace ids keep the UUID v4 shape: a random prefix drawn once per process, then a
+ * 48-bit counter in the last group. randomUUID per request cost a CSPRNG refill every 128 ids.
+ */
+const TRACE_PREFIX = randomUUID().slice(0, 24);
+let traceCounter = Math.floor(Math.random() * 2 ** 40);
+function newTraceId(): string {
+  traceCounter = (traceCounter + 1) % 2 ** 48;
+  return TRACE_PREFIX + traceCounter.toString(16).padStart(12, '0');
+}
+
 /** sha256 per request is measurable at load: the hash of each recently seen key is kept (bounded). */
 const keyHashes = new Map<string, string>();
 function hashOf(presented: string): string {
@@ -115,7 +126,7 @@ export interface InferenceHook {
 export async function handleInference(req: IncomingMessage, res: ServerResponse, endpoint: Endpoint, deps: PipelineDeps, hook?: InferenceHook): Promise<void> {
   const startedAt = Date.now();
   const incomingTrace = req.headers['x-portkey-trace-id'];
-  const traceId = typeof incomingTrace === 'string' && incomingTrace ? incomingTrace : randomUUID();
+  const traceId = typeof incomingTrace === 'string' && incomingTrace ? incomingTrace : newTraceId();
   const headers: OutgoingHttpHeaders = { 'x-portkey-trace-id': traceId };
   const state = deps.state();
   const apiKey = authenticate(state, req.headers['x-portkey-api-key'] as string | undefined);
@@ -138,8 +149,11 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     headerOptions: providerHeaderOptions(req.headers),
     strict: strictHeader(req.headers),
   });
-  const admission = await deps.limits?.admit({ res, state, apiKey, config: selected.config, body, endpoint, headers: req.headers });
-  const guard = await deps.guardrails?.beforeRequest({ res, config: selected.config, body, endpoint, headers: req.headers, apiKey, state });
+  // Routes with no limits and no hooks (the common case) get undefined back synchronously: no promise, no await.
+  const admitting = deps.limits?.admit({ res, state, apiKey, config: selected.config, body, endpoint, headers: req.headers });
+  const admission = admitting && (await admitting);
+  const guarding = deps.guardrails?.beforeRequest({ res, config: selected.config, body, endpoint, headers: req.headers, apiKey, state });
+  const guard = guarding && (await guarding);
   if (guard?.body) {
     body = guard.body; // redacted (or replaced by a webhook): forward this one
     raw = Buffer.from(JSON.stringify(body));
@@ -235,7 +249,8 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
 
   let outcome: Outcome;
   const upstreamStartedAt = Date.now();
-  deps.requestLog.observe(res);
+  const logging = deps.requestLog.enabled;
+  if (logging) deps.requestLog.observe(res);
   try {
     outcome = await run(plan, admission ? admission.wrap(send) : send, runContext);
   } catch (err) {
@@ -265,7 +280,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   } finally {
     res.off('close', onClose);
     void admission?.settle({ status: replied?.status ?? result.status, provider: leaf.provider.id, model, leafPath: leaf.path });
-    deps.requestLog.record({
+    if (logging) deps.requestLog.record({
       traceId,
       organisationId: state.organisationId,
       workspaceId: apiKey.workspace_id,

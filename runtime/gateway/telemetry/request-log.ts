@@ -106,6 +106,8 @@ export interface TelemetryStats {
 }
 
 export interface RequestLogger {
+  /** False when telemetry is off: the pipeline then skips observe() and record() altogether. */
+  readonly enabled: boolean;
   /** Call before the response is written: taps its bytes for usage and, with logs on, the body. */
   observe(res: ServerResponse): void;
   /** Synchronous and cheap: queues the entry; everything else happens later, off the response path. */
@@ -465,6 +467,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
   };
 
   const telemetry: RequestLogger = {
+    enabled,
     observe(res) {
       if (!enabled) return;
       taps.set(res, tapResponse(res, captureBytes));
