@@ -12,6 +12,7 @@ import { localKeyring } from '../../runtime/adapters/local-keyring.js';
 import { memoryCache } from '../../runtime/adapters/memory-cache.js';
 import type { Keyring } from '../../runtime/core/keyring.js';
 import { silentLogger } from '../../runtime/core/logger.js';
+import { withTenant } from '../../runtime/control-plane/db/tenant.js';
 import { startControlPlane, type RunningControlPlane } from '../../runtime/control-plane/server.js';
 import { serveUi } from '../../runtime/control-plane/ui-static.js';
 import { startGateway, type RunningGateway } from '../../runtime/gateway/server.js';
@@ -164,4 +165,33 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   const path = join(artifactsDir, `${name}.png`);
   await page.screenshot({ path, fullPage: true });
   return path;
+}
+
+/**
+ * Seeds `count` log index rows (the `request_metrics` table the logs and analytics APIs read) in one
+ * INSERT … SELECT generate_series, spread over the last `count / 2` seconds (inside the UI's default
+ * 24 h range up to 172,800 rows): three models, 2% errors, five teams in metadata, a trace id each.
+ * Returns how long the insert took.
+ */
+export async function seedLogs(cp: RunningControlPlane, count: number): Promise<number> {
+  const started = performance.now();
+  await withTenant(cp.db, cp.organisationId, (db) =>
+    db.query(
+      `INSERT INTO request_metrics (organisation_id, id, workspace_id, created_at, provider, model, endpoint, method, stream, status, success,
+         cache_status, retry_count, req_units, res_units, total_units, units_estimated, cost, currency, cost_unknown, total_ms, upstream_ms, gateway_ms,
+         trace_id, metadata)
+       SELECT $1, 'seed-' || g, $2, now() - g * interval '500 milliseconds',
+         CASE WHEN g % 3 = 2 THEN 'anthropic' ELSE 'openai' END,
+         (ARRAY['gpt-4o-mini', 'gpt-4o', 'claude-3-5-sonnet'])[1 + g % 3],
+         'chatComplete', 'POST', false,
+         CASE WHEN g % 50 = 0 THEN 500 ELSE 200 END, g % 50 <> 0,
+         CASE WHEN g % 10 = 0 THEN 'HIT' ELSE 'MISS' END, 0,
+         20 + g % 200, 10 + g % 300, 30 + g % 200 + g % 300, false,
+         (g % 7) * 0.0125, 'USD', false, 80 + g % 900, 70 + g % 900, 10,
+         'seed-trace-' || g, jsonb_build_object('team', 'team-' || g % 5)
+       FROM generate_series(1, $3::int) AS g`,
+      [cp.organisationId, cp.defaultWorkspaceId, count],
+    ),
+  );
+  return performance.now() - started;
 }

@@ -4,7 +4,7 @@ import { configureSessions } from '../../runtime/control-plane/auth/session.js';
 import { ensureOwnerUser } from '../../runtime/control-plane/bootstrap-owner.js';
 import type { MockServer } from '../support/mock-base.js';
 import { startMockOpenAI } from '../support/mock-openai.js';
-import { buildUi, launchBrowser, screenshot, startUiStack, watchConsole, type UiStack } from './ui-harness.js';
+import { buildUi, launchBrowser, screenshot, seedLogs, startUiStack, watchConsole, type UiStack } from './ui-harness.js';
 
 // Callbacks passed to page.waitForFunction run in the browser; the root tsconfig has no DOM lib.
 declare const document: { querySelector(s: string): unknown; querySelectorAll(s: string): { length: number } };
@@ -257,6 +257,54 @@ describe('control panel with real traffic', () => {
   });
 
   it('logged no browser console errors', () => {
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+/**
+ * The first logs page with 100,000 logs in the store renders (50 rows, the full total, paging works).
+ * How fast is measured by bench/ui-logs-page.ts (see bench/README.md), not asserted here.
+ */
+describe('logs explorer with 100,000 logs', () => {
+  let stack: UiStack;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[];
+
+  beforeAll(async () => {
+    await buildUi();
+    [stack, browser] = await Promise.all([startUiStack(), launchBrowser()]);
+    await seedLogs(stack.cp, 100_000);
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(20_000);
+    consoleErrors = watchConsole(page);
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await stack?.close();
+  });
+
+  it('shows the first page, the total, and the next page', async () => {
+    await page.goto(`${stack.url}/login?next=%2Flogs`);
+    await page.getByLabel('API key', { exact: true }).fill(stack.cp.adminApiKey);
+    await page.getByRole('button', { name: 'Log in with API key' }).click();
+    await page.waitForURL(/\/logs$/);
+    const rows = page.locator('main table tbody tr');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(50);
+    const pager = page.getByRole('navigation', { name: 'Logs pages' });
+    expect(await pager.textContent()).toMatch(/Page 1 of 2,000 · 100,000 total/);
+    // Newest first: the seeded row 1 is the most recent.
+    expect(await rows.first().textContent()).toContain('seed-trace-');
+    await screenshot(page, 'logs-100k');
+    await pager.getByRole('button', { name: 'Next →' }).click();
+    await page.waitForURL(/page=1/);
+    await pager.getByText('Page 2 of 2,000').waitFor();
+    expect(await rows.count()).toBe(50);
     expect(consoleErrors).toEqual([]);
   });
 });

@@ -61,24 +61,33 @@ interface Named {
   name?: string;
 }
 
-function useOptions(path: string): Named[] {
+function useOptions(path: string, enabled: boolean): Named[] {
   const [items, setItems] = useState<Named[]>([]);
   useEffect(() => {
+    if (!enabled) return;
     const ctrl = new AbortController();
     list<Named>(path, { signal: ctrl.signal, query: { page_size: 200 } }).then(
       (l) => setItems(l.data),
       () => setItems([]),
     );
     return () => ctrl.abort();
-  }, [path]);
+  }, [path, enabled]);
   return items;
 }
 
-export function FilterBar(props: { showCost?: boolean; extra?: preact.ComponentChildren }) {
+/**
+ * `optionsReady: false` holds back the API-key and config pick lists until the page's own data has
+ * answered, so the first logs page does not queue behind them (the local database is one connection).
+ */
+export function FilterBar(props: { showCost?: boolean; extra?: preact.ComponentChildren; optionsReady?: boolean }) {
   const f = useFilters();
   const [draft, setDraft] = useState<Filters>(f);
-  const apiKeys = useOptions('/v1/api-keys');
-  const configs = useOptions('/v1/configs');
+  const [ready, setReady] = useState(props.optionsReady !== false);
+  useEffect(() => {
+    if (props.optionsReady !== false) setReady(true);
+  }, [props.optionsReady]);
+  const apiKeys = useOptions('/v1/api-keys', ready);
+  const configs = useOptions('/v1/configs', ready);
   useEffect(() => setDraft(f), [location.search]);
   const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: val(e as never) });
   function apply(e: Event) {

@@ -38,6 +38,10 @@ const nav: { href: string; label: string; group: string }[] = [
 
 const loaded = new Map<string, PageModule>();
 
+// The first page's chunk starts downloading while the shell renders, not an effect (a frame) later;
+// PageHost's own load() then gets the same module from the browser's cache of the import.
+if (location.pathname !== '/login') routes.find((r) => match(r.pattern, location.pathname))?.load().catch(() => undefined);
+
 function PageHost(props: { path: string }) {
   const found = routes.map((r) => ({ r, params: match(r.pattern, props.path) })).find((x) => x.params);
   const [mod, setMod] = useState<PageModule | undefined>(found ? loaded.get(found.r.pattern) : undefined);

@@ -310,7 +310,7 @@ export function Pager(props: { page: number; pageSize: number; total: number; on
         ← Previous
       </button>
       <span aria-live="polite">
-        Page {props.page + 1} of {pages} · {props.total.toLocaleString()} total
+        Page {(props.page + 1).toLocaleString()} of {pages.toLocaleString()} · {props.total.toLocaleString()} total
       </span>
       <button type="button" class="btn small" disabled={props.page + 1 >= pages} onClick={() => props.onPage(props.page + 1)}>
         Next →

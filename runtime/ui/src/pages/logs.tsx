@@ -58,7 +58,7 @@ export default function Logs() {
           </label>
         }
       />
-      <FilterBar />
+      <FilterBar optionsReady={load.status !== 'loading' || load.data !== undefined} />
       <Async
         load={load}
         feature="log search (/v1/logs)"
