@@ -72,7 +72,10 @@ export interface UiStack {
   url: string;
   cp: RunningControlPlane;
   keyring: Keyring;
-  /** With `startUiStack({ gateway: true })`: a real gateway (dev mode) synced from `cp`, shipping metrics and control-plane-mode logs to it. */
+  /**
+   * With `startUiStack({ gateway: true })`: a real gateway (dev mode) synced from `cp`, shipping
+   * metrics and control-plane-mode logs to it; also reachable same-origin at `${url}/gw`.
+   */
   gateway?: RunningGateway;
   close(): Promise<void>;
 }
@@ -108,8 +111,11 @@ export async function startUiStack(opts: { gateway?: boolean; inMemoryDb?: boole
       if (!res.headersSent) res.writeHead(500).end();
       return;
     }
+    // `/gw/...` reaches the gateway same-origin (as a reverse proxy would), for the prompt playground.
+    const target = gateway && req.url?.startsWith('/gw/') ? new URL(gateway.url) : upstream;
+    const path = target === upstream ? req.url : req.url!.slice(3);
     const proxied = request(
-      { host: upstream.hostname, port: upstream.port, path: req.url, method: req.method, headers: req.headers },
+      { host: target.hostname, port: target.port, path, method: req.method, headers: req.headers },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

@@ -237,6 +237,17 @@ describe('control panel with real traffic', () => {
     const rendered2 = await api<{ data?: { messages?: { content: string }[] } }>(`/v1/prompts/${promptId}/render`, { method: 'POST', body: JSON.stringify({ variables: { customer: 'Ada', company: 'Tollgate' } }) });
     expect(JSON.stringify(rendered2)).toContain('Say hi to Ada from Tollgate.');
 
+    // The playground runs the deployed prompt through the gateway (same-origin at /gw here).
+    const playground = page.getByRole('form', { name: 'Run the prompt' });
+    await playground.getByLabel('Gateway URL').fill(`${stack.url}/gw`);
+    await playground.getByLabel('API key for the gateway').fill(stack.cp.adminApiKey);
+    await stack.gateway!.syncNow();
+    await playground.getByRole('button', { name: /Run/ }).click();
+    await expect(page.getByLabel('Completion').textContent()).resolves.toContain('Hello from upstream');
+    const call = upstream.control.requests.at(-1)!;
+    expect(JSON.stringify(call.body)).toContain('Say hi to Ada from Tollgate.');
+    await page.getByLabel('API key for the gateway').fill('');
+
     // Roll back: production onto v1 again.
     await move.getByLabel('Label').selectOption('production');
     await move.getByLabel('Move to version').selectOption({ label: 'v1' });
@@ -245,6 +256,44 @@ describe('control panel with real traffic', () => {
     p = await api<{ labels: Record<string, number> }>(`/v1/prompts/${promptId}`);
     expect(p.labels.production).toBe(1);
     await screenshot(page, 'obs-prompt-rolled-back');
+  });
+
+  it('the charts move with more traffic', async () => {
+    await page.goto(`${stack.url}/analytics`);
+    await page.locator('#g-requests').waitFor();
+    const before = Number(/Requests\s*·\s*([\d,]+)/.exec((await page.locator('#g-requests').textContent()) ?? '')?.[1]?.replace(/,/g, ''));
+    expect(before).toBeGreaterThanOrEqual(5);
+    for (let i = 0; i < 3; i++) expect((await chat('gpt-4o-mini', `ui-trace-more-${i}`)).status).toBe(200);
+    const until = Date.now() + 20_000;
+    while ((await api<{ total: number }>('/v1/logs?page_size=1')).total < before + 3) {
+      if (Date.now() > until) throw new Error('the new traffic did not reach the control plane');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.reload();
+    await page.locator('#g-requests').getByText(new RegExp(`·\\s*${before + 3}\\b`)).waitFor();
+  });
+
+  it('an API key revoked in the UI stops working at the gateway', async () => {
+    const created = await api<{ key: string }>('/v1/api-keys/organisation/service', {
+      method: 'POST',
+      body: JSON.stringify({ name: 'gateway caller', scopes: ['completions.write', 'logs.write'] }),
+    });
+    await stack.gateway!.syncNow();
+    const call = () =>
+      fetch(`${stack.gateway!.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-portkey-api-key': created.key, 'x-portkey-virtual-key': vkSlug },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    expect((await call()).status).toBe(200);
+
+    await page.goto(`${stack.url}/api-keys`);
+    await page.getByRole('button', { name: 'Revoke gateway caller' }).click();
+    await page.getByRole('dialog', { name: 'Revoke gateway caller?' }).getByRole('button', { name: 'Revoke key' }).click();
+    await page.getByRole('row').filter({ hasText: 'gateway caller' }).getByText('revoked').waitFor();
+    await stack.gateway!.syncNow();
+    expect((await call()).status).toBe(401);
+    await screenshot(page, 'obs-api-key-revoked');
   });
 
   it('the data-planes page lists the gateway', async () => {
