@@ -15,6 +15,7 @@ import { UpstreamPools } from './pipeline/upstream.js';
 import type { Endpoint } from './providers/index.js';
 import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
 import { SyncClient, type SyncStatus } from './sync/sync-client.js';
+import { TappedResponse } from './telemetry/response-tap.js';
 import { createTelemetry, telemetryPrometheus, type TelemetryOptions, type TelemetryStats } from './telemetry/request-log.js';
 
 export interface GatewayOptions {
@@ -176,7 +177,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     sendJson(res, 404, openAIError(`no route for ${req.method} ${url.split('?')[0]}`, 'invalid_request_error', 'not_found'));
   };
 
-  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000 }, onRequest);
+  // TappedResponse: telemetry and token limits see what a response sends without wrapping its methods per request.
+  const server = createServer({ noDelay: true, keepAliveTimeout: 65_000, ServerResponse: TappedResponse }, onRequest);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(opts.port, opts.host ?? '127.0.0.1', () => {

@@ -1,10 +1,14 @@
-import type { ServerResponse } from 'node:http';
+import { ServerResponse, type IncomingMessage } from 'node:http';
 
 /**
- * Sees the bytes a response sends without holding the stream back: `res.write`/`res.end` are
- * wrapped on the instance and every chunk is passed on at once. It keeps the first bytes (usage of
- * Anthropic's message_start), the last bytes (the usage of OpenAI's final chunk or JSON body), and,
- * when full logs are on, the body up to a cap for the log.
+ * Sees the bytes a response sends without holding the stream back. It keeps the first bytes (usage
+ * of Anthropic's message_start), the last bytes (the usage of OpenAI's final chunk or JSON body),
+ * and, when full logs are on, the body up to a cap for the log.
+ *
+ * The gateway's server creates its responses as `TappedResponse` (`createServer({ ServerResponse })`),
+ * whose writeHead/write/end feed the taps attached to it: attaching a tap is one field write, and
+ * every response keeps the same shape. Any other ServerResponse is tapped by wrapping its
+ * writeHead/write/end on the instance, as before.
  */
 export interface ResponseTap {
   /** Total bytes written to the client. */
@@ -14,8 +18,8 @@ export interface ResponseTap {
   /** The captured body (only when `captureBytes` > 0); `truncated` when it went past the cap. */
   body(): { text: string; truncated: boolean } | undefined;
   firstByteAt?: number;
-  /** Headers passed to `writeHead` (lower-cased names); `getHeader` does not see those. */
-  headers: Record<string, string>;
+  /** Headers passed to `writeHead` (lower-cased names, string values); `getHeader` does not see those. */
+  readonly headers: Record<string, string>;
 }
 
 const HEAD_BYTES = 4 * 1024;
@@ -28,73 +32,148 @@ function toBuffer(chunk: Chunk, encoding?: unknown): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
-export function tapResponse(res: ServerResponse, captureBytes: number): ResponseTap {
-  let headParts: Buffer[] = [];
-  let headSize = 0;
-  let tailParts: Buffer[] = [];
-  let tailSize = 0;
-  const captured: Buffer[] = [];
-  let capturedSize = 0;
-  let truncated = false;
+const join = (parts: Buffer[], size?: number): Buffer => (parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
 
-  const see = (chunk: Chunk | undefined, encoding?: unknown) => {
-    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
-    const buf = toBuffer(chunk, encoding);
-    if (!buf.length) return;
-    tap.firstByteAt ??= Date.now();
-    tap.bytes += buf.length;
-    if (headSize < HEAD_BYTES) {
-      headParts.push(buf);
-      headSize += buf.length;
-    }
-    tailParts.push(buf);
-    tailSize += buf.length;
-    if (tailSize > TAIL_BYTES * 2) {
-      const joined = Buffer.concat(tailParts).subarray(-TAIL_BYTES);
-      tailParts = [joined];
-      tailSize = joined.length;
-    }
-    if (captureBytes > 0 && !truncated) {
-      if (capturedSize + buf.length > captureBytes) {
-        captured.push(buf.subarray(0, captureBytes - capturedSize));
-        capturedSize = captureBytes;
-        truncated = true;
-      } else {
-        captured.push(buf);
-        capturedSize += buf.length;
+/** One tap's state. Headers are kept as the objects writeHead got and normalised only when read. */
+class Tap implements ResponseTap {
+  bytes = 0;
+  firstByteAt?: number = undefined;
+  private headParts: Buffer[] = [];
+  private headSize = 0;
+  private headText: string | undefined = undefined;
+  private tailParts: Buffer[] = [];
+  private tailSize = 0;
+  private trimmed = false;
+  private captured: Buffer[] | undefined;
+  private capturedSize = 0;
+  private truncated = false;
+  private headObjects: Record<string, unknown>[] | undefined = undefined;
+  private normalised: Record<string, string> | undefined = undefined;
+
+  constructor(private readonly captureBytes: number) {
+    this.captured = captureBytes > 0 ? [] : undefined;
+  }
+
+  sawHead(args: unknown[]): void {
+    for (let i = 1; i < args.length; i++) {
+      const a = args[i];
+      if (a && typeof a === 'object') {
+        if (!Array.isArray(a)) {
+          (this.headObjects ??= []).push(a as Record<string, unknown>);
+          this.normalised = undefined;
+        }
+        return;
       }
     }
-  };
+  }
 
+  see(chunk: unknown, encoding?: unknown): void {
+    if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
+    const buf = toBuffer(chunk, encoding);
+    if (!buf.length) return;
+    this.firstByteAt ??= Date.now();
+    this.bytes += buf.length;
+    if (this.headSize < HEAD_BYTES) {
+      this.headParts.push(buf);
+      this.headSize += buf.length;
+      this.headText = undefined;
+    }
+    this.tailParts.push(buf);
+    this.tailSize += buf.length;
+    if (this.tailSize > TAIL_BYTES * 2) {
+      const joined = Buffer.concat(this.tailParts).subarray(-TAIL_BYTES);
+      this.tailParts = [joined];
+      this.tailSize = joined.length;
+      this.trimmed = true;
+    }
+    const captured = this.captured;
+    if (captured && !this.truncated) {
+      if (this.capturedSize + buf.length > this.captureBytes) {
+        captured.push(buf.subarray(0, this.captureBytes - this.capturedSize));
+        this.capturedSize = this.captureBytes;
+        this.truncated = true;
+      } else {
+        captured.push(buf);
+        this.capturedSize += buf.length;
+      }
+    }
+  }
+
+  get headers(): Record<string, string> {
+    if (!this.normalised) {
+      const out: Record<string, string> = {};
+      for (const obj of this.headObjects ?? []) for (const k in obj) if (obj[k] !== undefined) out[k.toLowerCase()] = String(obj[k]);
+      this.normalised = out;
+    }
+    return this.normalised;
+  }
+
+  head(): string {
+    this.headText ??= this.headParts.length ? join(this.headParts).toString('utf8') : '';
+    return this.headText;
+  }
+
+  tail(): string {
+    if (!this.tailParts.length) return '';
+    // A body that fits the head is the head: decode it once.
+    if (!this.trimmed && this.tailSize <= TAIL_BYTES && this.tailSize === this.headSize) return this.head();
+    return join(this.tailParts).subarray(-TAIL_BYTES).toString('utf8');
+  }
+
+  body(): { text: string; truncated: boolean } | undefined {
+    return this.captured ? { text: join(this.captured, this.capturedSize).toString('utf8'), truncated: this.truncated } : undefined;
+  }
+}
+
+type AnyFn = (...a: unknown[]) => unknown;
+const base = ServerResponse.prototype as unknown as Record<'writeHead' | 'write' | 'end', AnyFn>;
+
+/** The gateway's response class: writeHead/write/end pass what they send to the attached taps (if any). */
+export class TappedResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
+  /** @internal taps attached by tapResponse(); undefined on the (common) untapped response. */
+  taps: Tap[] | undefined = undefined;
+}
+{
+  const proto = TappedResponse.prototype as unknown as Record<'writeHead' | 'write' | 'end', AnyFn>;
+  proto.writeHead = function (this: TappedResponse, ...args: unknown[]) {
+    const taps = this.taps;
+    if (taps) for (const t of taps) t.sawHead(args);
+    return base.writeHead.apply(this, args);
+  };
+  proto.write = function (this: TappedResponse, chunk: unknown, encoding?: unknown, cb?: unknown) {
+    const taps = this.taps;
+    if (taps) for (const t of taps) t.see(chunk, encoding);
+    return base.write.call(this, chunk, encoding, cb);
+  };
+  proto.end = function (this: TappedResponse, chunk?: unknown, encoding?: unknown, cb?: unknown) {
+    const taps = this.taps;
+    if (taps) for (const t of taps) t.see(chunk, encoding);
+    return base.end.call(this, chunk, encoding, cb);
+  };
+}
+
+export function tapResponse(res: ServerResponse, captureBytes: number): ResponseTap {
+  const tap = new Tap(captureBytes);
+  if (res instanceof TappedResponse) {
+    (res.taps ??= []).push(tap);
+    return tap;
+  }
+  // Any other response: wrap its methods on the instance.
   const writeHead = res.writeHead;
   res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
-    const headers = args.find((a, i) => i > 0 && a && typeof a === 'object');
-    if (headers && !Array.isArray(headers)) {
-      for (const [k, v] of Object.entries(headers as Record<string, unknown>)) if (v !== undefined) tap.headers[k.toLowerCase()] = String(v);
-    }
-    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+    tap.sawHead(args);
+    return (writeHead as AnyFn).apply(this, args);
   } as ServerResponse['writeHead'];
   const write = res.write;
   const end = res.end;
   res.write = function (this: ServerResponse, chunk: Chunk, ...rest: unknown[]) {
-    see(chunk, rest[0]);
-    return (write as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
+    tap.see(chunk, rest[0]);
+    return (write as AnyFn).call(this, chunk, ...rest);
   } as ServerResponse['write'];
   res.end = function (this: ServerResponse, chunk?: unknown, ...rest: unknown[]) {
-    if (typeof chunk === 'string' || chunk instanceof Uint8Array) see(chunk, rest[0]);
-    return (end as (...a: unknown[]) => ServerResponse).call(this, chunk, ...rest);
+    tap.see(chunk, rest[0]);
+    return (end as AnyFn).call(this, chunk, ...rest);
   } as ServerResponse['end'];
-
-  const tap: ResponseTap = {
-    bytes: 0,
-    headers: {},
-    head: () => {
-      const text = Buffer.concat(headParts).toString('utf8');
-      headParts = [Buffer.from(text)];
-      return text;
-    },
-    tail: () => Buffer.concat(tailParts).subarray(-TAIL_BYTES).toString('utf8'),
-    body: () => (captureBytes > 0 ? { text: Buffer.concat(captured, capturedSize).toString('utf8'), truncated } : undefined),
-  };
   return tap;
 }

@@ -62,8 +62,10 @@ function usageObjects(text: string, fromEnd: boolean): RawUsage[] {
 }
 
 export function usageFromResponse(head: string, tail: string): RawUsage | undefined {
-  const last = usageObjects(tail, true).find((u) => u.input !== undefined || u.output !== undefined || u.total !== undefined);
-  const first = usageObjects(head, false).find((u) => u.input !== undefined);
+  // A small body is both the head and the tail: scan and parse it once.
+  const fromTail = usageObjects(tail, true);
+  const last = fromTail.find((u) => u.input !== undefined || u.output !== undefined || u.total !== undefined);
+  const first = (head === tail ? fromTail.reverse() : usageObjects(head, false)).find((u) => u.input !== undefined);
   if (!last && !first) return undefined;
   return {
     input: last?.input ?? first?.input,
