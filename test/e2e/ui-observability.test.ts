@@ -296,6 +296,36 @@ describe('control panel with real traffic', () => {
     await screenshot(page, 'obs-api-key-revoked');
   });
 
+  it('organisation: the owner is listed, an invite is created from the UI; the audit log shows who changed what', async () => {
+    await page.goto(`${stack.url}/organisation?tab=users`);
+    await page.getByRole('row').filter({ hasText: OWNER.email }).waitFor();
+    expect(await page.getByRole('row').filter({ hasText: OWNER.email }).textContent()).toContain('owner');
+
+    await page.goto(`${stack.url}/organisation?tab=invites`);
+    const form = page.getByRole('form', { name: 'Invite a user' });
+    await form.getByLabel('Email').fill('new.person@ui.test');
+    await form.getByRole('button', { name: 'Send invite' }).click();
+    await page.getByText('Invite link:').waitFor();
+    await page.getByRole('row').filter({ hasText: 'new.person@ui.test' }).waitFor();
+    const invites = await api<{ data: { email: string }[] }>('/v1/admin/users/invites');
+    expect(invites.data.map((i) => i.email)).toContain('new.person@ui.test');
+
+    await page.goto(`${stack.url}/audit-log`);
+    const entry = page.getByRole('row').filter({ hasText: 'prompts.update' }).first();
+    await entry.waitFor();
+    const text = (await entry.textContent()) ?? '';
+    // Done in the UI as the owner (a user session), on the prompt's resource, never "[object Object]".
+    expect(text).toContain('user');
+    expect(text).toContain('prompts');
+    expect(await page.locator('main table').textContent()).not.toContain('[object Object]');
+    await page.getByLabel('Resource type').selectOption('api_keys');
+    await page.getByRole('form', { name: 'Audit filters' }).getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/resource=api_keys/);
+    await page.getByRole('row').filter({ hasText: 'api_keys.update' }).first().waitFor();
+    expect(await page.getByRole('row').filter({ hasText: 'prompts.update' }).count()).toBe(0);
+    await screenshot(page, 'obs-audit-log');
+  });
+
   it('the data-planes page lists the gateway', async () => {
     await page.goto(`${stack.url}/data-planes`);
     await page.getByRole('heading', { name: 'Data planes', level: 1 }).waitFor();

@@ -21,7 +21,7 @@ export default function AuditLog() {
         query: {
           start_time: from.toISOString(),
           end_time: to.toISOString(),
-          actor: search.get('actor'),
+          actor_id: search.get('actor'),
           resource_type: search.get('resource'),
           page_size: PAGE_SIZE,
           current_page: page,
@@ -47,7 +47,7 @@ export default function AuditLog() {
             {(id) => (
               <select id={id} value={resource} onChange={(e) => setResource(val(e))}>
                 <option value="">Any</option>
-                {['config', 'virtual_key', 'api_key', 'workspace', 'user', 'prompt', 'guardrail', 'pricing'].map((r) => (
+                {['configs', 'virtual_keys', 'api_keys', 'workspaces', 'workspace_users', 'organisation_users', 'prompts', 'guardrails', 'pricing', 'auth', 'organisations'].map((r) => (
                   <option key={r} value={r}>
                     {r}
                   </option>
@@ -80,14 +80,19 @@ export default function AuditLog() {
                 </thead>
                 <tbody>
                   {d.data.map((e, i) => {
-                    const details = pick(e, 'details', 'changes', 'request_body', 'metadata');
+                    // The API's entry: actor {type, id}, resource {type, id}, request {method, path, status, id}.
+                    const details = pick(e, 'request', 'details', 'changes', 'request_body', 'metadata');
+                    const actorType = pick<string>(e, 'actor.type', 'actor_type');
                     return (
                       <tr key={String(pick(e, 'id') ?? i)}>
                         <td>{fmtDate(pick(e, 'created_at', 'timestamp', 'time'))}</td>
-                        <td class="mono small">{String(pick(e, 'actor.email', 'actor_email', 'actor_id', 'user_id', 'api_key_id', 'actor') ?? '—')}</td>
+                        <td class="mono small">
+                          {String(pick(e, 'actor.email', 'actor_email', 'actor.id', 'actor_id', 'user_id', 'api_key_id') ?? '—')}
+                          {actorType && <div class="muted">{actorType.replace('_', ' ')}</div>}
+                        </td>
                         <td>{String(pick(e, 'action', 'method') ?? '—')}</td>
                         <td class="mono small">
-                          {String(pick(e, 'resource_type', 'resource') ?? '')} {String(pick(e, 'resource_id') ?? '')}
+                          {String(pick(e, 'resource.type', 'resource_type') ?? '')} {String(pick(e, 'resource.id', 'resource_id') ?? '')}
                         </td>
                         <td class="mono small">{String(pick(e, 'ip', 'source_ip', 'client_ip') ?? '—')}</td>
                         <td>
