@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { OpenApiSchemas } from '../openapi/types.js';
 import { MissingVariablesError, renderPromptMessages } from '../../core/prompt-render.js';
 import { partialMap } from '../db/partials-repo.js';
-import { addPromptVersion, deletePrompt, getPrompt, getPromptVersion, insertPrompt, labelsOf, listPrompts, listPromptVersions, setLabel, type PromptRow, type PromptVersionRow } from '../db/prompts-repo.js';
+import { addPromptVersion, deletePrompt, getPrompt, getPromptVersion, insertPrompt, labelsOf, labelsOfMany, listPrompts, listPromptVersions, promptVersionsMany, setLabel, type PromptRow, type PromptVersionRow } from '../db/prompts-repo.js';
 import { mutateOrg } from '../db/revision.js';
 import { resolveWorkspace, visibleTo, workspaceFilter, type Caller } from '../http/auth.js';
 import { authorized, iso } from '../http/authorized.js';
@@ -86,7 +86,15 @@ export const promptRoutes: Record<string, RouteFn> = {
     const page = pageOf(req.query);
     const workspaceId = await workspaceFilter(req.ctx.db, caller, req.query.workspace_id);
     const { rows, total } = await listPrompts(req.ctx.db, caller.organisationId, { workspaceId, collectionId: req.query.collection_id, search: req.query.search }, page.limit, page.offset);
-    const data = await Promise.all(rows.map(async (p) => present(p, await selectVersion(req, p, {}), await labelsOf(req.ctx.db, p.id))));
+    // Two queries for the page, not three per prompt (bench/control-plane-lists.ts).
+    const labels = await labelsOfMany(req.ctx.db, rows.map((p) => p.id));
+    const shown = rows.map((p) => ({ promptId: p.id, version: labels.get(p.id)?.production ?? p.latest_version }));
+    const versions = await promptVersionsMany(req.ctx.db, shown);
+    const data = rows.map((p, i) => {
+      const v = versions.get(`${p.id}@${shown[i].version}`);
+      if (!v) throw notFound(`prompt "${p.slug}" has no version ${shown[i].version}`);
+      return present(p, v, labels.get(p.id) ?? {});
+    });
     return json(200, listBody(data, total, page));
   }),
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { OpenApiSchemas } from '../openapi/types.js';
 import { mutateOrg } from '../db/revision.js';
-import { countOwners, deleteUser, getUser, listUsers, updateUser, userWorkspaceRoles, type UserRow } from '../db/users-repo.js';
+import { countOwners, deleteUser, getUser, listUsers, membersOfUsers, updateUser, userWorkspaceRoles, type UserRow } from '../db/users-repo.js';
 import type { Caller } from '../http/auth.js';
 import { authorized, iso } from '../http/authorized.js';
 import type { RouteFn, RouteRequest } from '../http/handler.js';
@@ -19,8 +19,8 @@ const updateBody = z.object({
 });
 const filters = z.object({ email: z.string().optional(), role: z.enum(ORG_ROLES as [string, ...string[]]).optional() });
 
-export async function presentUser(req: RouteRequest, u: UserRow) {
-  const roles = await userWorkspaceRoles(req.ctx.db, u.id);
+export async function presentUser(req: RouteRequest, u: UserRow, workspaceIds?: string[]) {
+  const ids = workspaceIds ?? (await userWorkspaceRoles(req.ctx.db, u.id)).map((r) => r.workspace_id);
   return {
     object: 'user',
     id: u.id,
@@ -30,7 +30,7 @@ export async function presentUser(req: RouteRequest, u: UserRow) {
     role: u.role,
     status: u.status,
     version: u.version,
-    workspace_ids: roles.map((r) => r.workspace_id),
+    workspace_ids: ids,
     created_at: iso(u.created_at),
     last_updated_at: iso(u.updated_at),
   };
@@ -55,7 +55,9 @@ export const userRoutes: Record<string, RouteFn> = {
     const page = pageOf(req.query);
     const f = validate(filters, req.query);
     const { rows, total } = await listUsers(req.ctx.db, caller.organisationId, f, page.limit, page.offset);
-    return json(200, listBody(await Promise.all(rows.map((u) => presentUser(req, u))), total, page));
+    // One membership query for the page, not one per user (bench/control-plane-lists.ts).
+    const members = await membersOfUsers(req.ctx.db, rows.map((u) => u.id));
+    return json(200, listBody(await Promise.all(rows.map((u) => presentUser(req, u, members.get(u.id) ?? []))), total, page));
   }),
 
   'GET /v1/admin/users/{userId}': authorized('organisation_users', 'read', async (req, caller) => {

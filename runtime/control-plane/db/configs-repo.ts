@@ -25,7 +25,14 @@ const selectLatest = `SELECT c.*, v.id AS version_id, v.config
 
 export async function listConfigs(db: SqlQueryable, orgId: string, workspaceId: string | undefined, limit = 100, offset = 0) {
   const where = 'c.organisation_id = $1 AND ($2::text IS NULL OR c.workspace_id = $2)';
-  const { rows } = await db.query<ConfigRow>(`${selectLatest} WHERE ${where} ORDER BY c.created_at, c.id LIMIT $3 OFFSET $4`, [orgId, workspaceId ?? null, limit, offset]);
+  // The page first, then its latest versions: joining before the LIMIT looked up every config's version.
+  const { rows } = await db.query<ConfigRow>(
+    `SELECT c.*, v.id AS version_id, v.config
+       FROM (SELECT * FROM configs c WHERE ${where} ORDER BY c.created_at, c.id LIMIT $3 OFFSET $4) c
+       JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version
+      ORDER BY c.created_at, c.id`,
+    [orgId, workspaceId ?? null, limit, offset],
+  );
   const total = await db.query<{ n: string | number }>(`SELECT count(*) AS n FROM configs c WHERE ${where}`, [orgId, workspaceId ?? null]);
   return { rows, total: Number(total.rows[0]?.n ?? 0) };
 }

@@ -3,6 +3,7 @@ import { m001 } from './schema/001-initial.js';
 import { m002 } from './schema/002-rls.js';
 import { m040, m061 } from '../sync/migration.js';
 import { m008 } from './schema/008-auth.js';
+import { m062 } from './schema/062-list-indexes.js';
 import { m007 } from './schema/007-catalogue.js';
 import { m006 } from './schema/006-prompts.js';
 import { m005 } from './schema/005-audit.js';
@@ -21,7 +22,7 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m060, m061];
+export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m060, m061, m062];
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_302_026;

@@ -80,6 +80,29 @@ export async function labelsOf(db: SqlQueryable, promptId: string): Promise<Reco
   return Object.fromEntries(rows.map((r) => [r.label, r.version]));
 }
 
+/** Labels of many prompts in one query (the list): prompt id -> { label: version }. */
+export async function labelsOfMany(db: SqlQueryable, promptIds: readonly string[]): Promise<Map<string, Record<string, number>>> {
+  const out = new Map<string, Record<string, number>>(promptIds.map((id) => [id, {}]));
+  if (promptIds.length === 0) return out;
+  const { rows } = await db.query<{ prompt_id: string; label: string; version: number }>(
+    'SELECT prompt_id, label, version FROM prompt_labels WHERE prompt_id = ANY($1::text[]) ORDER BY prompt_id, label',
+    [promptIds],
+  );
+  for (const r of rows) out.get(r.prompt_id)![r.label] = r.version;
+  return out;
+}
+
+/** Given versions of many prompts in one query (the list): `${promptId}@${version}` -> row. */
+export async function promptVersionsMany(db: SqlQueryable, wanted: readonly { promptId: string; version: number }[]): Promise<Map<string, PromptVersionRow>> {
+  if (wanted.length === 0) return new Map();
+  const { rows } = await db.query<PromptVersionRow>(
+    `SELECT v.* FROM prompt_versions v JOIN unnest($1::text[], $2::int[]) AS w(prompt_id, version)
+       ON v.prompt_id = w.prompt_id AND v.version = w.version`,
+    [wanted.map((w) => w.promptId), wanted.map((w) => w.version)],
+  );
+  return new Map(rows.map((r) => [`${r.prompt_id}@${r.version}`, r]));
+}
+
 export async function insertPrompt(db: SqlQueryable, orgId: string, p: { workspaceId: string; slug: string; name: string; collectionId?: string | null }, v: PromptVersionInput) {
   const { rows } = await db.query<PromptRow>(
     'INSERT INTO prompts (id, organisation_id, workspace_id, slug, name, collection_id) VALUES ($1, $2, $3, $4, $5, $6) RETURNING *',

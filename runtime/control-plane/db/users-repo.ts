@@ -92,6 +92,15 @@ export interface MemberRow {
   updated_at: Date;
 }
 
+/** Workspace ids of many users in one query (the users list): user id -> workspace ids. */
+export async function membersOfUsers(db: SqlQueryable, userIds: readonly string[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  if (userIds.length === 0) return out;
+  const { rows } = await db.query<{ user_id: string; workspace_id: string }>('SELECT user_id, workspace_id FROM workspace_members WHERE user_id = ANY($1::text[])', [userIds]);
+  for (const r of rows) out.set(r.user_id, [...(out.get(r.user_id) ?? []), r.workspace_id]);
+  return out;
+}
+
 export async function userWorkspaceRoles(db: SqlQueryable, userId: string): Promise<MemberRow[]> {
   return (await db.query<MemberRow>('SELECT * FROM workspace_members WHERE user_id = $1', [userId])).rows;
 }
