@@ -132,7 +132,24 @@ export function catalogueTable(pricing: unknown): PriceTable | undefined {
   return table;
 }
 
+/** Answers per table and provider/model (null: no price): the prefix scan below runs once per distinct model. */
+const lookups = new WeakMap<PriceTable, Map<string, ModelPrice | null>>();
+const LOOKUP_CACHE_LIMIT = 1000;
+
 function lookup(table: PriceTable, provider: string, model: string): ModelPrice | undefined {
+  let memo = lookups.get(table);
+  if (!memo) lookups.set(table, (memo = new Map()));
+  const key = `${provider}\0${model}`;
+  let price = memo.get(key);
+  if (price === undefined) {
+    price = scan(table, provider, model) ?? null;
+    if (memo.size >= LOOKUP_CACHE_LIMIT) memo.delete(memo.keys().next().value!);
+    memo.set(key, price);
+  }
+  return price ?? undefined;
+}
+
+function scan(table: PriceTable, provider: string, model: string): ModelPrice | undefined {
   const exact = table.get(`${provider}/${model}`) ?? table.get(`*/${model}`);
   if (exact) return exact;
   let best: { len: number; price: ModelPrice } | undefined;

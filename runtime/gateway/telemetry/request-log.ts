@@ -131,9 +131,18 @@ const ENDPOINTS: [RegExp, string][] = [
   [/\/prompts\/[^/]+\/completions$/, 'promptComplete'],
 ];
 
+const endpointNames = new Map<string, string>();
+
+/** The endpoint name for a request path; paths repeat, so each distinct one is matched once (bounded). */
 function endpointOf(path: string): string {
-  const p = path.split('?')[0];
-  return ENDPOINTS.find(([re]) => re.test(p))?.[1] ?? p.slice(0, 64);
+  let name = endpointNames.get(path);
+  if (name === undefined) {
+    const p = path.split('?')[0];
+    name = ENDPOINTS.find(([re]) => re.test(p))?.[1] ?? p.slice(0, 64);
+    if (endpointNames.size >= 1000) endpointNames.delete(endpointNames.keys().next().value!);
+    endpointNames.set(path, name);
+  }
+  return name;
 }
 
 const header = (headers: IncomingHttpHeaders | undefined, name: string): string | undefined => {
@@ -167,7 +176,7 @@ function metadataOf(headers: IncomingHttpHeaders | undefined, defaults: Record<s
 
 /** Walks `config.targets[1].targets[0]` through the config: the leaf's virtual key, and whether a fallback moved past a first target. */
 function walkPath(config: GatewayConfig | undefined, path: string | undefined): { virtualKey?: string; fellBack: boolean } {
-  if (!config || !path) return { virtualKey: config?.virtual_key, fellBack: false };
+  if (!config || !path || !path.includes('[')) return { virtualKey: config?.virtual_key, fellBack: false };
   let node: GatewayConfig | undefined = config;
   let virtualKey = config.virtual_key;
   let fellBack = false;
