@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
+import { fileLogStore } from '../../runtime/adapters/file-log-store.js';
 import { localKeyring } from '../../runtime/adapters/local-keyring.js';
 import { memoryCache } from '../../runtime/adapters/memory-cache.js';
 import type { Keyring } from '../../runtime/core/keyring.js';
@@ -83,9 +84,10 @@ export interface UiStack {
 /**
  * A real control plane plus a same-origin wrapper: serveUi first, everything else proxied to the API.
  * `gateway: true` also starts a gateway against it (telemetry flushed every 100 ms, full logs kept
- * in the control plane); `inMemoryDb` keeps the database in memory.
+ * in the control plane, or with `logMode: 'customer'` in the gateway's own store); `inMemoryDb` keeps
+ * the database in memory.
  */
-export async function startUiStack(opts: { gateway?: boolean; inMemoryDb?: boolean } = {}): Promise<UiStack> {
+export async function startUiStack(opts: { gateway?: boolean; inMemoryDb?: boolean; logMode?: 'control-plane' | 'customer' } = {}): Promise<UiStack> {
   const dir = await mkdtemp(join(tmpdir(), 'tollgate-ui-'));
   const keyring = await localKeyring(join(dir, 'keyring.json'));
   const cp = await startControlPlane({ port: 0, dataDir: opts.inMemoryDb ? undefined : dir, keyring, logger: silentLogger, devMode: true });
@@ -100,7 +102,9 @@ export async function startUiStack(opts: { gateway?: boolean; inMemoryDb?: boole
         logger: silentLogger,
         syncIntervalMs: 3_600_000,
         instanceId: 'ui-test-gateway',
-        telemetry: { logMode: 'control-plane', flushIntervalMs: 100 },
+        // customer: full logs stay in the gateway's own store (a directory here); the control plane fetches them from the gateway.
+        logStore: opts.logMode === 'customer' ? fileLogStore(join(dir, 'gateway-logs')) : undefined,
+        telemetry: { logMode: opts.logMode ?? 'control-plane', flushIntervalMs: 100 },
       })
     : undefined;
   const upstream = new URL(cp.url);

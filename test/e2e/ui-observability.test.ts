@@ -387,3 +387,62 @@ describe('logs explorer with 100,000 logs', () => {
     expect(consoleErrors).toEqual([]);
   });
 });
+
+/** Logs kept in the customer's cloud: the log detail's body comes through the control plane from the gateway. */
+describe('log detail when the gateway keeps the logs (customer mode)', () => {
+  let stack: UiStack;
+  let upstream: MockServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[];
+
+  beforeAll(async () => {
+    await buildUi();
+    [stack, browser, upstream] = await Promise.all([startUiStack({ gateway: true, logMode: 'customer', inMemoryDb: true }), launchBrowser(), startMockOpenAI({ name: 'customer', apiKey: PROVIDER_SECRET })]);
+    const headers = { 'x-portkey-api-key': stack.cp.adminApiKey, 'content-type': 'application/json' };
+    const vk = (await (
+      await fetch(`${stack.cp.url}/v1/virtual-keys`, { method: 'POST', headers, body: JSON.stringify({ name: 'customer openai', provider: 'openai', key: PROVIDER_SECRET, custom_host: `${upstream.url}/v1` }) })
+    ).json()) as { slug: string };
+    await stack.gateway!.syncNow();
+    const res = await fetch(`${stack.gateway!.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { ...headers, 'x-portkey-virtual-key': vk.slug, 'x-portkey-trace-id': 'customer-trace' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'kept in my cloud' }] }),
+    });
+    expect(res.status).toBe(200);
+    const until = Date.now() + 20_000;
+    while (((await (await fetch(`${stack.cp.url}/v1/logs?page_size=1`, { headers })).json()) as { total: number }).total < 1) {
+      if (Date.now() > until) throw new Error('the log did not reach the control plane');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    consoleErrors = watchConsole(page);
+  }, 180_000);
+
+  afterAll(async () => {
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await stack?.close();
+    await upstream?.close();
+  });
+
+  it('shows the request and response fetched from the data plane', async () => {
+    await page.goto(`${stack.url}/login?next=%2Flogs`);
+    await page.getByLabel('API key', { exact: true }).fill(stack.cp.adminApiKey);
+    await page.getByRole('button', { name: 'Log in with API key' }).click();
+    await page.waitForURL(/\/logs$/);
+    await page.locator('main table tbody tr a').first().click();
+    await page.waitForURL(/\/logs\/.+/);
+    await expect(page.getByRole('region', { name: 'Request' }).textContent()).resolves.toContain('kept in my cloud');
+    await expect(page.getByRole('region', { name: 'Response' }).textContent()).resolves.toContain('Hello from customer');
+    expect(await page.content()).not.toContain(PROVIDER_SECRET);
+    const id = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    const log = (await (await fetch(`${stack.cp.url}/v1/logs/${encodeURIComponent(id)}`, { headers: { 'x-portkey-api-key': stack.cp.adminApiKey } })).json()) as { log_location: string };
+    expect(log.log_location).toBe('customer');
+    await screenshot(page, 'obs-log-detail-customer-mode');
+    expect(consoleErrors).toEqual([]);
+  });
+});
