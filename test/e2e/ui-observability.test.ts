@@ -4,6 +4,7 @@ import { configureSessions } from '../../runtime/control-plane/auth/session.js';
 import { ensureOwnerUser } from '../../runtime/control-plane/bootstrap-owner.js';
 import type { MockServer } from '../support/mock-base.js';
 import { startMockOpenAI } from '../support/mock-openai.js';
+import { startOidcIssuer } from '../support/cp-oidc-issuer.js';
 import { buildUi, launchBrowser, screenshot, seedLogs, startUiStack, watchConsole, type UiStack } from './ui-harness.js';
 
 // Callbacks passed to page.waitForFunction run in the browser; the root tsconfig has no DOM lib.
@@ -443,6 +444,54 @@ describe('log detail when the gateway keeps the logs (customer mode)', () => {
     const log = (await (await fetch(`${stack.cp.url}/v1/logs/${encodeURIComponent(id)}`, { headers: { 'x-portkey-api-key': stack.cp.adminApiKey } })).json()) as { log_location: string };
     expect(log.log_location).toBe('customer');
     await screenshot(page, 'obs-log-detail-customer-mode');
+    expect(consoleErrors).toEqual([]);
+  });
+});
+
+/** Single sign-on: the UI's button → the control plane → a local OIDC issuer → back into the UI with a session. */
+describe('single sign-on from the login page', () => {
+  let stack: UiStack;
+  let issuer: Awaited<ReturnType<typeof startOidcIssuer>>;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let consoleErrors: string[];
+  const saved = { ...process.env };
+  const KEYS = ['TOLLGATE_OIDC_ISSUER', 'TOLLGATE_OIDC_CLIENT_ID', 'TOLLGATE_OIDC_POST_LOGIN_URL'];
+
+  beforeAll(async () => {
+    configureSessions('ui-observability-test-session-secret');
+    await buildUi();
+    [stack, browser, issuer] = await Promise.all([startUiStack({ inMemoryDb: true }), launchBrowser(), startOidcIssuer({ clientId: 'tollgate-ui', email: 'sso.user@ui.test' })]);
+    // The callback lands on the control plane (through the UI's origin here); it then sends the browser to the UI's SSO landing.
+    Object.assign(process.env, { TOLLGATE_OIDC_ISSUER: issuer.issuer, TOLLGATE_OIDC_CLIENT_ID: 'tollgate-ui', TOLLGATE_OIDC_POST_LOGIN_URL: '/login?sso=1' });
+    await ensureOwnerUser(stack.cp.db, stack.cp.organisationId, 'sso.user@ui.test');
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    page = await context.newPage();
+    page.setDefaultTimeout(10_000);
+    consoleErrors = watchConsole(page);
+  }, 180_000);
+
+  afterAll(async () => {
+    for (const k of KEYS) if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
+    await context?.close().catch(() => undefined);
+    await browser?.close().catch(() => undefined);
+    await stack?.close();
+    await issuer?.close();
+  });
+
+  it('signs in with the SSO button and lands in the app with a session cookie', async () => {
+    await page.goto(`${stack.url}/login`);
+    const sso = page.getByRole('link', { name: 'Continue with single sign-on' });
+    await sso.waitFor();
+    await sso.click();
+    await page.waitForURL(/\/logs$/);
+    await page.getByRole('heading', { name: 'Logs', level: 1 }).waitFor();
+    expect((await context.cookies()).find((c) => c.name === 'tollgate_session')?.httpOnly).toBe(true);
+    await page.waitForFunction(() => !document.querySelector('.state-loading'));
+    expect(await page.locator('.state-error').count()).toBe(0);
+    await screenshot(page, 'sso-landed');
     expect(consoleErrors).toEqual([]);
   });
 });
