@@ -259,6 +259,37 @@ describe('control panel with real traffic', () => {
     await screenshot(page, 'obs-prompt-rolled-back');
   });
 
+  it('a config created in the UI routes gateway traffic, and the logs filter by it', async () => {
+    await page.goto(`${stack.url}/configs/new`);
+    await page.getByLabel('Name').fill('ui routed');
+    await page.getByRole('textbox', { name: 'Config JSON' }).fill(JSON.stringify({ strategy: { mode: 'fallback' }, targets: [{ virtual_key: vkSlug }] }, null, 2));
+    await page.getByTestId('config-valid').waitFor();
+    await page.getByRole('button', { name: 'Create config' }).click();
+    await page.waitForURL(/\/configs\/pc-/);
+    const slug = decodeURIComponent(new URL(page.url()).pathname.split('/').pop()!);
+    await stack.gateway!.syncNow();
+    const res = await fetch(`${stack.gateway!.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-portkey-api-key': stack.cp.adminApiKey, 'x-portkey-config': slug, 'x-portkey-trace-id': 'ui-trace-config' },
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'via a config' }] }),
+    });
+    expect(res.status).toBe(200);
+    const until = Date.now() + 20_000;
+    while ((await api<{ total: number }>(`/v1/logs?page_size=1&configs=${slug}`)).total < 1) {
+      if (Date.now() > until) throw new Error('the config-routed request did not reach the control plane');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await page.goto(`${stack.url}/logs`);
+    await rows().first().waitFor();
+    const filters = page.getByRole('form', { name: 'Filters' });
+    await filters.getByLabel('Config').selectOption({ label: 'ui routed' });
+    await filters.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/config=/);
+    await page.waitForFunction(() => document.querySelectorAll('main table tbody tr').length === 1);
+    await page.getByRole('button', { name: 'Filter by trace ui-trace-config' }).waitFor();
+    await screenshot(page, 'obs-logs-config-filter');
+  });
+
   it('the charts move with more traffic', async () => {
     await page.goto(`${stack.url}/analytics`);
     await page.locator('#g-requests').waitFor();
@@ -272,6 +303,7 @@ describe('control panel with real traffic', () => {
     }
     await page.reload();
     await page.locator('#g-requests').getByText(new RegExp(`·\\s*${before + 3}\\b`)).waitFor();
+    await screenshot(page, 'obs-analytics-moved');
   });
 
   it('an API key revoked in the UI stops working at the gateway', async () => {
