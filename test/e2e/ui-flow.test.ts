@@ -1,6 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildUi, launchBrowser, screenshot, startUiStack, watchConsole, type UiStack } from './ui-harness.js';
+import { auditPage } from './ui-a11y-audit.js';
 
 // The callbacks passed to page.evaluate/waitForFunction run in the browser; the root tsconfig has no DOM lib.
 interface El {
@@ -203,6 +204,17 @@ describe('control panel in a real browser', () => {
     await page.goto(`${stack.url}/analytics`);
     await page.waitForFunction(() => !document.querySelector('.state-loading'));
     await screenshot(page, 'analytics');
+  });
+
+  it('every control has a label and text meets WCAG AA contrast, on every page', async () => {
+    const offenders: string[] = [];
+    for (const path of ['/logs', '/analytics', '/prompts', '/configs', '/virtual-keys', '/api-keys', '/organisation', '/data-planes', '/audit-log']) {
+      await page.goto(`${stack.url}${path}`);
+      await page.getByRole('heading', { level: 1 }).first().waitFor();
+      await page.waitForFunction(() => !document.querySelector('.state-loading'), undefined, { timeout: 10_000 });
+      offenders.push(...(await page.evaluate(auditPage)).map((p) => `${path}: ${p}`));
+    }
+    expect(offenders).toEqual([]);
   });
 
   it('is usable on a phone-sized screen', async () => {
