@@ -9,7 +9,7 @@ it('the accessibility audit flags unlabelled controls and low-contrast text, and
     const page = await browser.newPage();
     await page.setContent('<body style="background:#fff"><p style="color:#ccc">low contrast</p><p style="color:#222">fine</p><input id="x"><label>ok <input></label><button></button><button>Save</button></body>');
     expect((await page.evaluate(auditPage)).sort()).toEqual(['contrast 1.61:1 on "low contrast" (p)', 'no accessible name: button', 'no accessible name: input#x']);
-    await page.setContent('<body style="background:#111"><h1 style="color:#fff">Logs</h1><label for="m">Model</label><input id="m"><button aria-label="Close">×</button></body>');
+    await page.setContent('<body style="background:#111;color:#eee"><h1>Logs</h1><label for="m">Model</label><input id="m"><button aria-label="Close">×</button></body>');
     expect(await page.evaluate(auditPage)).toEqual([]);
   } finally {
     await browser.close();
