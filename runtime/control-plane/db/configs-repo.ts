@@ -25,11 +25,11 @@ const selectLatest = `SELECT c.*, v.id AS version_id, v.config
 
 export async function listConfigs(db: SqlQueryable, orgId: string, workspaceId: string | undefined, limit = 100, offset = 0) {
   const where = 'c.organisation_id = $1 AND ($2::text IS NULL OR c.workspace_id = $2)';
-  // The page first, then its latest versions: joining before the LIMIT looked up every config's version.
+  // The page first, then its latest versions by index (LATERAL): a plain join read every config's version.
   const { rows } = await db.query<ConfigRow>(
     `SELECT c.*, v.id AS version_id, v.config
        FROM (SELECT * FROM configs c WHERE ${where} ORDER BY c.created_at, c.id LIMIT $3 OFFSET $4) c
-       JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version
+       CROSS JOIN LATERAL (SELECT v.id, v.config FROM config_versions v WHERE v.config_id = c.id AND v.version = c.latest_version) v
       ORDER BY c.created_at, c.id`,
     [orgId, workspaceId ?? null, limit, offset],
   );

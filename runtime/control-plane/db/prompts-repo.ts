@@ -96,8 +96,8 @@ export async function labelsOfMany(db: SqlQueryable, promptIds: readonly string[
 export async function promptVersionsMany(db: SqlQueryable, wanted: readonly { promptId: string; version: number }[]): Promise<Map<string, PromptVersionRow>> {
   if (wanted.length === 0) return new Map();
   const { rows } = await db.query<PromptVersionRow>(
-    `SELECT v.* FROM prompt_versions v JOIN unnest($1::text[], $2::int[]) AS w(prompt_id, version)
-       ON v.prompt_id = w.prompt_id AND v.version = w.version`,
+    `SELECT v.* FROM unnest($1::text[], $2::int[]) AS w(prompt_id, version)
+       CROSS JOIN LATERAL (SELECT * FROM prompt_versions v WHERE v.prompt_id = w.prompt_id AND v.version = w.version) v`,
     [wanted.map((w) => w.promptId), wanted.map((w) => w.version)],
   );
   return new Map(rows.map((r) => [`${r.prompt_id}@${r.version}`, r]));
