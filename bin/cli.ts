@@ -112,4 +112,55 @@ program
     onShutdown(running.close);
   });
 
+const keyring = program
+  .command('keyring')
+  .description('local key file: stage, activate and retire wrapping keys (key rotation, docs/control-plane.md); in AWS, KMS rotates');
+const keyringFileOption = ['--keyring-file <file>', 'the local key file', './.tollgate/keyring.json'] as const;
+
+keyring
+  .command('list')
+  .description('the keys in the file and which one seals new secrets (never prints key material)')
+  .option(...keyringFileOption)
+  .action(async (opts: { keyringFile: string }) => {
+    const { readLocalKeyFile } = await import('../runtime/adapters/local-keyring.js');
+    const stored = await readLocalKeyFile(opts.keyringFile).catch(fail);
+    if (!stored) fail(new Error(`no key file at ${opts.keyringFile}`));
+    for (const k of stored.keys) process.stdout.write(`${k.keyName}${k.keyName === stored.current ? ' (current)' : ''}${k.created_at ? ` ${k.created_at}` : ''}\n`);
+  });
+
+keyring
+  .command('rotate')
+  .description('add a new key; with --staged it is not current yet (give the file to every gateway first, then activate)')
+  .option(...keyringFileOption)
+  .option('--staged', 'keep the current key current')
+  .action(async (opts: { keyringFile: string; staged?: boolean }) => {
+    const { rotateLocalKey } = await import('../runtime/adapters/local-keyring.js');
+    const name = await rotateLocalKey(opts.keyringFile, { activate: !opts.staged }).catch(fail);
+    process.stdout.write(
+      opts.staged
+        ? `${name} staged: give this file to every gateway and restart them, then \`tollgate keyring activate ${name}\`\n`
+        : `${name} is now current: restart the control plane, then POST /v1/platform/organisations/{id}/virtual-keys/rewrap for each org\n`,
+    );
+  });
+
+keyring
+  .command('activate <keyName>')
+  .description('make a key in the file the one that seals new secrets')
+  .option(...keyringFileOption)
+  .action(async (keyName: string, opts: { keyringFile: string }) => {
+    const { activateLocalKey } = await import('../runtime/adapters/local-keyring.js');
+    await activateLocalKey(opts.keyringFile, keyName).catch(fail);
+    process.stdout.write(`${keyName} is now current: restart the control plane, then POST /v1/platform/organisations/{id}/virtual-keys/rewrap for each org\n`);
+  });
+
+keyring
+  .command('retire <keyName>')
+  .description('drop an old key after every organisation was re-wrapped')
+  .option(...keyringFileOption)
+  .action(async (keyName: string, opts: { keyringFile: string }) => {
+    const { retireLocalKey } = await import('../runtime/adapters/local-keyring.js');
+    await retireLocalKey(opts.keyringFile, keyName).catch(fail);
+    process.stdout.write(`${keyName} retired\n`);
+  });
+
 await program.parseAsync(process.argv);
