@@ -38,6 +38,8 @@ export interface RewrapResult {
   /** Rows whose conditional write lost to a concurrent edit and were re-read and re-wrapped. */
   retried: number;
   not_decryptable: { slug: string; reason: string }[];
+  /** Rows opened but not sealed again (the sealing key refused), left as they are. */
+  not_sealable: { slug: string; reason: string }[];
   /** Rows that kept changing under the re-wrap (after `maxAttempts`); run it again. */
   contended: string[];
   done: boolean;
@@ -61,7 +63,7 @@ export async function rewrapVirtualKeys(
   const batchSize = opts.batchSize ?? 100;
   const maxAttempts = opts.maxAttempts ?? 5;
   const deadline = Date.now() + (opts.timeBudgetMs ?? 20_000);
-  const result: RewrapResult = { rewrapped: 0, retried: 0, not_decryptable: [], contended: [], done: false, next_after: null };
+  const result: RewrapResult = { rewrapped: 0, retried: 0, not_decryptable: [], not_sealable: [], contended: [], done: false, next_after: null };
   const sealer = await withTenant(db, organisationId, (scoped) => sealingKeyring(ctx, scoped, organisationId));
   let after = opts.after ?? '';
 
@@ -93,8 +95,16 @@ export async function rewrapVirtualKeys(
           result.not_decryptable.push({ slug: row.slug, reason: (err as Error).message });
           break;
         }
-        const sealed = await sealer.encrypt(plaintext, context);
-        plaintext.fill(0);
+        let sealed: string;
+        try {
+          sealed = await sealer.encrypt(plaintext, context);
+        } catch (err) {
+          // E.g. a BYOK org whose key this function holds no seal grant on: left as it is, reported.
+          result.not_sealable.push({ slug: row.slug, reason: (err as Error).message });
+          break;
+        } finally {
+          plaintext.fill(0);
+        }
         const written = await writeIfUnchanged(db, organisationId, row, sealed);
         if (written) {
           result.rewrapped++;

@@ -95,7 +95,7 @@ describe.each(engines)('key rotation re-wraps virtual-key secrets (%s)', (engine
     onSeal = undefined;
     expect(res.status).toBe(200);
     const body = (await res.json()) as { rewrapped: number; retried: number; done: boolean; not_decryptable: unknown[]; contended: unknown[] };
-    expect(body).toMatchObject({ rewrapped: N, done: true, not_decryptable: [], contended: [] });
+    expect(body).toMatchObject({ rewrapped: N, done: true, not_decryptable: [], not_sealable: [], contended: [] });
     expect(body.retried).toBeGreaterThanOrEqual(1);
 
     // During: some rows old key, some new; the gateway with both keys opens all of them.
@@ -168,5 +168,24 @@ describe.each(engines)('key rotation re-wraps virtual-key secrets (%s)', (engine
     const snap = await snapshot();
     expect(snap.virtual_keys.find((v) => v.slug === byok)!.encrypted_key).toBe(sealed);
     expect((await gatewaySecrets(snap, customer)).size).toBe(N + 1);
+  });
+
+  it('BYOK without the seal grant (the CDK platform function): platform-key rows are reported as not_sealable and left alone', async () => {
+    const orgPath = `/v1/platform/organisations/${t.cp.organisationId}`;
+    const put = (kms_key_arn: string | null) => t.api(orgPath, { method: 'PUT', json: { kms_key_arn }, headers: { authorization: `Bearer ${platformKey}`, 'x-portkey-api-key': '' } });
+    expect((await put(null)).status).toBe(200);
+    const slug = (await t.sdk.virtualKeys.create({ name: 'pre byok', provider: 'openai', key: 'sk-pre-byok-000000000' })).slug!;
+    const before = (await snapshot()).virtual_keys.find((v) => v.slug === slug)!.encrypted_key;
+    setByokKeyringFactory(() => ({
+      encrypt: async () => { throw new Error('AccessDeniedException: kms:GenerateDataKey'); },
+      decrypt: async () => { throw new Error('AccessDeniedException: kms:Decrypt'); },
+    }));
+    expect((await put('arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555')).status).toBe(200);
+    const r = (await (await platform(`${orgPath}/virtual-keys/rewrap`)).json()) as { rewrapped: number; not_sealable: { slug: string; reason: string }[]; done: boolean };
+    expect(r).toMatchObject({ rewrapped: 0, done: true });
+    expect(r.not_sealable).toEqual([{ slug, reason: expect.stringMatching(/GenerateDataKey/) }]);
+    const after = await snapshot();
+    expect(after.virtual_keys.find((v) => v.slug === slug)!.encrypted_key).toBe(before);
+    expect((await gatewaySecrets(after, active)).get(slug)).toBe('sk-pre-byok-000000000');
   });
 });
