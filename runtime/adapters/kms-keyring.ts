@@ -11,11 +11,15 @@ import { envelopeKeyring } from './envelope.js';
  * comma-separated): new secrets are sealed with `keyArn` only, and messages wrapped by any listed key
  * still open, until the re-wrap has run and the old ARNs are removed.
  */
-export function kmsKeyring(keyArn: string, previousKeyArns: readonly string[] = []): Keyring {
-  const sealer = new KmsKeyringNode({ generatorKeyId: keyArn });
+export function kmsKeyring(keyArn: string, previousKeyArns: readonly string[] = [], clientProvider?: KmsClientProvider): Keyring {
+  const client = clientProvider ? { clientProvider: clientProvider as never } : {};
+  const sealer = new KmsKeyringNode({ generatorKeyId: keyArn, ...client });
   const previous = previousKeyArns.filter((arn) => arn && arn !== keyArn);
-  return envelopeKeyring(sealer, previous.length ? new KmsKeyringNode({ generatorKeyId: keyArn, keyIds: previous }) : sealer);
+  return envelopeKeyring(sealer, previous.length ? new KmsKeyringNode({ generatorKeyId: keyArn, keyIds: previous, ...client }) : sealer);
 }
+
+/** Tests only: a stand-in for the KMS client (region -> client), as the Encryption SDK's `clientProvider` takes it. */
+export type KmsClientProvider = (region: string) => unknown;
 
 /** `TOLLGATE_KMS_PREVIOUS_KEY_ARNS`, comma-separated. */
 export function previousKmsKeyArns(env: NodeJS.ProcessEnv = process.env): string[] {
