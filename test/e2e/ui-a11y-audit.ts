@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * Runs in the page: every form control and button needs an accessible name, and visible text needs
  * WCAG AA contrast against its effective background (4.5:1, or 3:1 for large text).
