@@ -368,6 +368,17 @@ describe('control panel with real traffic', () => {
     await screenshot(page, 'obs-data-planes');
   });
 
+  it('live tail shows a new request without a reload', async () => {
+    await page.goto(`${stack.url}/logs`);
+    await rows().first().waitFor();
+    await page.getByLabel('Live tail').check();
+    expect((await chat('gpt-4o-mini', 'ui-trace-live')).status).toBe(200);
+    // The page polls the newest page every 3 s; the new row arrives with no navigation.
+    await page.getByRole('button', { name: 'Filter by trace ui-trace-live' }).waitFor({ timeout: 15_000 });
+    await screenshot(page, 'obs-live-tail');
+    await page.getByLabel('Live tail').uncheck();
+  });
+
   it('logged no browser console errors', () => {
     expect(consoleErrors).toEqual([]);
   });
