@@ -364,7 +364,13 @@ describe('control panel with real traffic', () => {
     await page.getByRole('heading', { name: 'Data planes', level: 1 }).waitFor();
     const row = page.getByRole('row').filter({ hasText: 'ui-test-gateway' });
     await row.waitFor();
-    expect(await row.textContent()).toMatch(/\d+\.\d+\.\d+/);
+    const cells = (await row.getByRole('cell').allTextContents()).map((c) => c.trim());
+    // Gateway, version, health, last heartbeat, sync age, synced revision, cache, up since.
+    expect(cells[1]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(cells[2]).toMatch(/healthy|ok/i);
+    expect(cells[3]).toMatch(/^\d+s ago$/);
+    expect(cells[4]).toMatch(/^\d+(\.\d)? s$/);
+    expect(Number(cells[5].split(' ')[0])).toBeGreaterThan(0);
     await screenshot(page, 'obs-data-planes');
   });
 
