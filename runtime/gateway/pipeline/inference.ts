@@ -58,19 +58,18 @@ function newTraceId(): string {
 
 /** sha256 per request is measurable at load: the hash of each recently seen key is kept (bounded). */
 const keyHashes = new Map<string, string>();
-function hashOf(presented: string): string {
-  let hash = keyHashes.get(presented);
-  if (hash === undefined) {
-    hash = hashSecret(presented);
-    if (keyHashes.size >= 1000) keyHashes.delete(keyHashes.keys().next().value!);
-    keyHashes.set(presented, hash);
-  }
-  return hash;
-}
 
 export function authenticate(state: GatewayState, presented: string | undefined): SyncApiKey {
   if (!presented) throw unauthorized('missing x-portkey-api-key header');
-  const key = state.apiKeysByHash.get(hashOf(presented));
+  let hash = keyHashes.get(presented);
+  const known = hash !== undefined;
+  hash ??= hashSecret(presented);
+  const key = state.apiKeysByHash.get(hash);
+  // Only keys that exist are remembered, so a flood of made-up keys cannot evict the real ones.
+  if (key && !known) {
+    if (keyHashes.size >= 1000) keyHashes.delete(keyHashes.keys().next().value!);
+    keyHashes.set(presented, hash);
+  }
   if (!key || key.status !== 'active') throw unauthorized('invalid x-portkey-api-key');
   if (key.expires_at && Date.parse(key.expires_at) <= Date.now()) throw unauthorized('this x-portkey-api-key has expired');
   return key;
