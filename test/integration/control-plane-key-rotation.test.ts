@@ -114,7 +114,9 @@ describe.each(engines)('key rotation re-wraps virtual-key secrets (%s)', (engine
     expect((await gatewaySecrets(after, oldKeyOnly)).size).toBe(0);
 
     // The re-wrap left the API's view (and versions) alone; only the concurrent PUT moved its row.
-    const other = (await (await t.api(`/v1/virtual-keys/${slugs[0]}`)).json()) as { version: number };
+    // Ids are random, so the target (picked in id order) can be any slug: compare with one that is not it.
+    const untouched = slugs.find((s) => s !== target)!;
+    const other = (await (await t.api(`/v1/virtual-keys/${untouched}`)).json()) as { version: number };
     expect(other.version).toBe(1);
     const edited = (await (await t.api(`/v1/virtual-keys/${target}`)).json()) as { version: number };
     expect(edited.version).toBe(2);
