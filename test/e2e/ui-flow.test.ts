@@ -181,7 +181,8 @@ describe('control panel in a real browser', () => {
     await page.getByRole('tab', { name: 'Workspaces' }).focus();
     await page.keyboard.press('ArrowRight');
     await page.waitForURL(/tab=users/);
-    expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('Users');
+    // The URL changes before the re-render moves focus, so wait for focus rather than read it once.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent), { timeout: 5_000 }).toBe('Users');
     await screenshot(page, 'organisation-users');
   });
 
@@ -224,10 +225,11 @@ describe('control panel in a real browser', () => {
     const nav = page.getByRole('navigation', { name: 'Main' });
     expect(await nav.isVisible()).toBe(false);
     await page.getByRole('button', { name: 'Menu' }).click();
-    expect(await nav.isVisible()).toBe(true);
+    await expect.poll(() => nav.isVisible(), { timeout: 5_000 }).toBe(true);
     await nav.getByRole('link', { name: 'Configs' }).click();
     await page.waitForURL(/\/configs$/);
-    expect(await nav.isVisible()).toBe(false);
+    // The menu closes on the render after navigation; a one-shot read races it.
+    await expect.poll(() => nav.isVisible(), { timeout: 5_000 }).toBe(false);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
     await screenshot(page, 'mobile-configs');
