@@ -89,6 +89,53 @@ describe('OpenAI chat translated to Anthropic Messages', () => {
     expect(finish).toBe('tool_calls');
   });
 
+  it('maps images (data URL and link) and structured output (response_format json_schema → output_config.format)', async () => {
+    const schema = { type: 'object', properties: { greeting: { type: 'string' } }, required: ['greeting'], additionalProperties: false };
+    await sdk.chat.completions.create({
+      model: 'claude-sonnet-4-5',
+      response_format: { type: 'json_schema', json_schema: { name: 'greeting', schema } },
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'Describe these.' },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+            { type: 'image_url', image_url: { url: 'https://images.example/cat.jpg' } },
+          ],
+        },
+      ],
+    });
+    const body = h.anthropic.control.requests[0].body;
+    expect(body.messages[0].content).toEqual([
+      { type: 'text', text: 'Describe these.' },
+      { type: 'image', source: { type: 'base64', media_type: 'image/png', data: 'iVBORw0KGgo=' } },
+      { type: 'image', source: { type: 'url', url: 'https://images.example/cat.jpg' } },
+    ]);
+    expect(body.output_config).toEqual({ format: { type: 'json_schema', schema } });
+    expect(body.response_format).toBeUndefined();
+    // json_object carries no schema for Claude's structured outputs: a clear 400, not a silent drop.
+    const err = await sdk.chat.completions.create({ model: 'claude-sonnet-4-5', messages, response_format: { type: 'json_object' } }).catch((e) => e);
+    expect(err.status).toBe(400);
+    expect(String(err.message)).toContain('json_schema');
+  });
+
+  it('sends parallel_tool_calls: false as disable_parallel_tool_use', async () => {
+    const tools: OpenAI.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: {} } } }];
+    await sdk.chat.completions.create({ model: 'claude-sonnet-4-5', messages, tools, parallel_tool_calls: false });
+    expect(h.anthropic.control.requests[0].body.tool_choice).toEqual({ type: 'auto', disable_parallel_tool_use: true });
+  });
+
+  it('answers 400 for a field Anthropic does not take, unless strict_open_ai_compliance is false', async () => {
+    const strict = await sdk.chat.completions.create({ model: 'claude-sonnet-4-5', messages, logit_bias: { '50256': -100 } }).catch((e) => e);
+    expect(strict.status).toBe(400);
+    expect(strict.error.param).toBe('logit_bias');
+    expect(String(strict.message)).toContain('strict_open_ai_compliance');
+    expect(h.anthropic.control.requests).toHaveLength(0);
+    const lax = await sdk.chat.completions.create({ model: 'claude-sonnet-4-5', messages, logit_bias: { '50256': -100 } }, { headers: { 'x-portkey-strict-open-ai-compliance': 'false' } });
+    expect(lax.choices[0].message.content).toBe(ANTHROPIC_REPLY_TEXT);
+    expect(h.anthropic.control.requests[0].body.logit_bias).toBeUndefined();
+  });
+
   it('returns Anthropic errors with their status in OpenAI’s error shape', async () => {
     h.anthropic.control.fail(429);
     const err = await sdk.chat.completions.create({ model: 'claude-sonnet-4-5', messages }).catch((e) => e);

@@ -1,8 +1,15 @@
+import { HttpProblem } from '../../core/errors.js';
+
 /**
- * OpenAI chat request → Anthropic Messages API request. Only what maps cleanly is mapped; the
- * rest of the OpenAI fields are dropped rather than sent to an API that would reject them.
+ * OpenAI chat request → Anthropic Messages API request. Only the fields in ANTHROPIC_PARAMS reach
+ * this (the pipeline 400s the rest, or drops them when strict_open_ai_compliance is false).
  */
 type Json = Record<string, unknown>;
+
+export const ANTHROPIC_PARAMS: ReadonlySet<string> = new Set([
+  'model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'top_k', 'stop', 'stream', 'stream_options',
+  'tools', 'tool_choice', 'parallel_tool_calls', 'response_format', 'user', 'thinking',
+]);
 
 export const ANTHROPIC_DEFAULT_MAX_TOKENS = 4096;
 
@@ -80,6 +87,18 @@ function mergeTurns(messages: Json[]): Json[] {
   return merged;
 }
 
+/**
+ * Structured outputs (`output_config.format`) take a JSON schema only: OpenAI's schema-less
+ * `json_object` has no faithful equivalent, so it is refused rather than silently ignored.
+ */
+function outputFormat(format: unknown): Json | undefined {
+  if (!format || typeof format !== 'object') return undefined;
+  const f = format as { type?: string; json_schema?: { schema?: unknown } };
+  if (f.type === 'text') return undefined;
+  if (f.type === 'json_schema' && f.json_schema?.schema && typeof f.json_schema.schema === 'object') return { type: 'json_schema', schema: f.json_schema.schema };
+  throw new HttpProblem(400, 'anthropic takes response_format { type: "json_schema", json_schema: { schema } } (structured outputs); json_object has no schema to send');
+}
+
 function toolChoice(choice: unknown): Json | undefined {
   if (choice === 'auto') return { type: 'auto' };
   if (choice === 'required') return { type: 'any' };
@@ -115,8 +134,12 @@ export function toAnthropicRequest(body: Json): Json {
       ...(t.function.description ? { description: t.function.description } : {}),
       input_schema: t.function.parameters ?? { type: 'object', properties: {} },
     }));
-    const choice = toolChoice(body.tool_choice);
+    let choice = toolChoice(body.tool_choice);
+    if (body.parallel_tool_calls === false && choice?.type !== 'none') choice = { ...(choice ?? { type: 'auto' }), disable_parallel_tool_use: true };
     if (choice) request.tool_choice = choice;
   }
+  const format = outputFormat(body.response_format);
+  if (format) request.output_config = { format };
+  if (body.thinking && typeof body.thinking === 'object') request.thinking = body.thinking;
   return request;
 }

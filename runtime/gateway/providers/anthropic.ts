@@ -1,4 +1,4 @@
-import { toAnthropicRequest } from './anthropic-request.js';
+import { ANTHROPIC_PARAMS, toAnthropicRequest } from './anthropic-request.js';
 import { fromAnthropicResponse } from './anthropic-response.js';
 import { anthropicStreamTransformer } from './anthropic-stream.js';
 import type { Provider } from './types.js';
@@ -17,6 +17,7 @@ export const anthropic: Provider = {
       transformRequest: (body) => toAnthropicRequest(body),
       transformResponse: (body, ctx) => fromAnthropicResponse(body, ctx.model),
       createStreamTransformer: anthropicStreamTransformer,
+      supportedParams: ANTHROPIC_PARAMS,
     },
     messages: anthropicNativeMessages,
     listModels: {
