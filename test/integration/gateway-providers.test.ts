@@ -1,8 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { API_KEY, BACKUP_SECRET, defaultSpec, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
 import type { MockServer } from '../support/mock-base.js';
+import { setDefaultCredentialChain } from '../../runtime/gateway/providers/bedrock.js';
 import { BEDROCK_REPLY_TEXT, startMockBedrock } from '../support/mock-bedrock.js';
 import { COHERE_REPLY_TEXT, startMockCohere } from '../support/mock-cohere.js';
 import { GEMINI_REPLY_TEXT, startMockGemini, type MockGemini } from '../support/mock-gemini.js';
@@ -307,6 +310,56 @@ describe('bedrock (Converse)', () => {
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
       else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
     }
+  });
+
+  it('signs with the task role from the container credentials endpoint (AWS_CONTAINER_CREDENTIALS_FULL_URI), fetched once and reused', async () => {
+    const role = { accessKeyId: 'ASIAMOCKTASKROLE0001', secretAccessKey: 'task/role+secret0123456789abcdef', sessionToken: 'IQoJb3JpZ2luX2VjEMOCKSESSION', region: AWS.region };
+    const taskBedrock = await startMockBedrock(role);
+    const credentialCalls: (string | undefined)[] = [];
+    const ecsAgent = createServer((req, res) => {
+      credentialCalls.push(req.headers.authorization);
+      if (req.url !== '/v2/credentials/task-role' || req.headers.authorization !== 'ecs-agent-token') return void res.writeHead(403).end();
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ RoleArn: 'arn:aws:iam::123456789012:role/tollgate-task', AccessKeyId: role.accessKeyId, SecretAccessKey: role.secretAccessKey, Token: role.sessionToken, Expiration: new Date(Date.now() + 3600_000).toISOString() }));
+    });
+    await new Promise<void>((resolve) => ecsAgent.listen(0, '127.0.0.1', resolve));
+    const names = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_SHARED_CREDENTIALS_FILE', 'AWS_CONFIG_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI', 'AWS_CONTAINER_AUTHORIZATION_TOKEN'];
+    const saved = Object.fromEntries(names.map((n) => [n, process.env[n]]));
+    for (const n of names) delete process.env[n];
+    // No files on disk may answer first: the chain must reach the container provider.
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/tollgate-test/credentials';
+    process.env.AWS_CONFIG_FILE = '/nonexistent/tollgate-test/config';
+    process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = `http://127.0.0.1:${(ecsAgent.address() as AddressInfo).port}/v2/credentials/task-role`;
+    process.env.AWS_CONTAINER_AUTHORIZATION_TOKEN = 'ecs-agent-token';
+    setDefaultCredentialChain(undefined); // a fresh SDK default chain, reading the environment above
+    try {
+      const headers = { 'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': taskBedrock.url, 'x-portkey-aws-region': AWS.region };
+      const first = await chat(headers, { model, messages });
+      expect(first.res.status).toBe(200);
+      expect(first.json.choices[0].message.content).toBe(BEDROCK_REPLY_TEXT);
+      const seen = taskBedrock.control.requests[0];
+      expect(seen.headers.authorization).toContain(`Credential=${role.accessKeyId}/`);
+      expect(seen.headers['x-amz-security-token']).toBe(role.sessionToken);
+      const streamed = await stream(headers, { model, messages });
+      expect(streamed.text).toBe(BEDROCK_REPLY_TEXT);
+      expect(credentialCalls).toEqual(['ecs-agent-token']);
+    } finally {
+      for (const n of names) {
+        if (saved[n] === undefined) delete process.env[n];
+        else process.env[n] = saved[n];
+      }
+      setDefaultCredentialChain(undefined);
+      await new Promise((resolve) => ecsAgent.close(resolve));
+      await taskBedrock.close();
+    }
+  });
+
+  it('maps base64 images in messages to Converse image blocks', async () => {
+    await chat(headers, { model, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: 'data:image/jpg;base64,/9j/4AAQ' } }] }] });
+    expect(bedrock.control.requests[0].body.messages[0].content).toEqual([{ text: 'What is it?' }, { image: { format: 'jpeg', source: { bytes: '/9j/4AAQ' } } }]);
+    const tiff = await chat(headers, { model, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'data:image/tiff;base64,AAAA' } }] }] });
+    expect(tiff.res.status).toBe(400);
+    expect(tiff.json.error.message).toContain('image/tiff');
   });
 
   it('maps AWS errors and refuses unsupported fields and image links', async () => {
