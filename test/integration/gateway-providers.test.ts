@@ -43,6 +43,7 @@ beforeAll(async () => {
         { slug: 'bedrock-vk', provider: 'bedrock', secret: AWS.secretAccessKey, options: { custom_host: bedrock.url, aws_region: AWS.region, aws_access_key_id: AWS.accessKeyId } },
         { slug: 'cohere-vk', provider: 'cohere', secret: COHERE_KEY, options: { custom_host: cohere.url } },
         { slug: 'azure-vk', provider: 'azure-openai', secret: AZURE_KEY, options: { custom_host: azure.url, azure_deployment_id: 'gpt4o-prod', azure_api_version: '2024-10-21' } },
+        { slug: 'azure-entra-vk', provider: 'azure-openai', secret: AZURE_ENTRA, options: { custom_host: azure.url, azure_deployment_id: 'gpt4o-entra', azure_auth_mode: 'entra' } },
       );
       return spec;
     },
@@ -149,6 +150,15 @@ describe('azure-openai', () => {
     expect(seen.body.stream_options).toEqual({ include_usage: true });
   });
 
+  it('uses an Entra token stored on the virtual key (azure_ad_token) instead of the api-key', async () => {
+    const { res } = await chat({ 'x-portkey-virtual-key': 'azure-entra-vk' }, { model: 'gpt-4o', messages });
+    expect(res.status).toBe(200);
+    const seen = azure.control.requests[0];
+    expect(seen.path).toBe('/openai/deployments/gpt4o-entra/chat/completions?api-version=2024-10-21');
+    expect(seen.headers.authorization).toBe(`Bearer ${AZURE_ENTRA}`);
+    expect(seen.headers['api-key']).toBeUndefined();
+  });
+
   it('builds https://{resource}.openai.azure.com from the resource name and refuses a missing one', async () => {
     const { azureOpenAI } = await import('../../runtime/gateway/providers/azure-openai.js');
     expect(azureOpenAI.baseUrl!({ azure_resource_name: 'my-res' })).toBe('https://my-res.openai.azure.com');
@@ -253,6 +263,27 @@ describe('vertex-ai', () => {
     expect(s.text).toBe(GEMINI_REPLY_TEXT);
     expect(gemini.control.requests.at(-1)!.path).toContain(':streamGenerateContent?alt=sse');
     expect(gemini.tokenRequests - before).toBe(1);
+  });
+
+  it('maps tools, JSON schema and images both ways, and 400s unsupported fields unless strict_open_ai_compliance is false', async () => {
+    const vk = { 'x-portkey-virtual-key': 'vertex-vk' };
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    const { json } = await chat(vk, {
+      model: 'gemini-2.0-flash',
+      tools: TOOLS,
+      response_format: { type: 'json_schema', json_schema: { name: 'c', schema } },
+      messages: [{ role: 'user', content: [{ type: 'text', text: 'Where?' }, { type: 'image_url', image_url: { url: 'gs://bucket/photo.png' } }] }],
+    });
+    expect(json.choices[0].message.tool_calls[0].function).toEqual({ name: 'get_weather', arguments: '{"city":"Paris"}' });
+    const body = gemini.control.requests.at(-1)!.body;
+    expect(body.contents[0].parts).toEqual([{ text: 'Where?' }, { fileData: { mimeType: 'image/png', fileUri: 'gs://bucket/photo.png' } }]);
+    expect(body.generationConfig).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
+    expect(body.tools[0].functionDeclarations[0].name).toBe('get_weather');
+    const strict = await chat(vk, { model: 'gemini-2.0-flash', messages, logprobs: true });
+    expect(strict.res.status).toBe(400);
+    expect(strict.json.error.param).toBe('logprobs');
+    const lax = await chat({ ...vk, 'x-portkey-strict-open-ai-compliance': 'false' }, { model: 'gemini-2.0-flash', messages, logprobs: true });
+    expect(lax.res.status).toBe(200);
   });
 
   it('takes the project and region from x-portkey-vertex-* headers with a bearer access token', async () => {
@@ -386,6 +417,42 @@ describe('cohere (v2 chat)', () => {
     const tools = await chat(headers, { model: 'command-r-plus', messages, tools: TOOLS });
     expect(tools.json.choices[0].finish_reason).toBe('tool_calls');
     expect(tools.json.choices[0].message.tool_calls[0]).toEqual({ id: 'call_mock01', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } });
+  });
+
+  it('maps images, tool history and json_schema to v2 chat', async () => {
+    const schema = { type: 'object', properties: { city: { type: 'string' } } };
+    const { res } = await chat(headers, {
+      model: 'command-a-vision',
+      response_format: { type: 'json_schema', json_schema: { name: 'c', schema } },
+      tools: TOOLS,
+      tool_choice: 'required',
+      messages: [
+        { role: 'developer', content: 'Be brief.' },
+        { role: 'user', content: [{ type: 'text', text: 'Where is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=', detail: 'low' } }] },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+        { role: 'tool', tool_call_id: 'c1', content: '{"temp":21}' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const body = cohere.control.requests[0].body;
+    expect(body.messages).toEqual([
+      { role: 'system', content: 'Be brief.' },
+      { role: 'user', content: [{ type: 'text', text: 'Where is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] },
+      { role: 'assistant', tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] },
+      { role: 'tool', tool_call_id: 'c1', content: '{"temp":21}' },
+    ]);
+    expect(body.response_format).toEqual({ type: 'json_object', json_schema: schema });
+    expect(body.tool_choice).toBe('REQUIRED');
+  });
+
+  it('answers 400 for an unsupported field unless strict_open_ai_compliance is false', async () => {
+    const strict = await chat(headers, { model: 'command-r-plus', messages, logprobs: true });
+    expect(strict.res.status).toBe(400);
+    expect(strict.json.error.param).toBe('logprobs');
+    expect(cohere.control.requests).toHaveLength(0);
+    const lax = await chat({ ...headers, 'x-portkey-strict-open-ai-compliance': 'false' }, { model: 'command-r-plus', messages, logprobs: true });
+    expect(lax.res.status).toBe(200);
+    expect(cohere.control.requests[0].body.logprobs).toBeUndefined();
   });
 
   it('streams the v2 events as OpenAI chunks', async () => {
