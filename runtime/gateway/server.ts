@@ -10,7 +10,7 @@ import { handleInference, type PipelineDeps } from './pipeline/inference.js';
 import { handlePromptCompletion, handlePromptRender, PROMPT_PATH } from './endpoints/prompts.js';
 import { createGuardrails, type GuardrailOptions } from './guardrails/index.js';
 import { guardrailMetrics } from './guardrails/metrics.js';
-import { createLimits, type LimitsOptions } from './limits/index.js';
+import { createLimits, reconciledUsage, type LimitsOptions } from './limits/index.js';
 import { UpstreamPools } from './pipeline/upstream.js';
 import type { Endpoint } from './providers/index.js';
 import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
@@ -92,7 +92,9 @@ function sendProblem(res: ServerResponse, err: unknown, logger: Logger): void {
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const logger = opts.logger ?? silentLogger;
+  const reconciled = opts.limits?.reconciled ?? reconciledUsage(opts.dataPlaneToken);
   const sync = new SyncClient({
+    onAnswer: (headers) => reconciled.accept(headers),
     controlPlaneUrl: opts.controlPlaneUrl,
     dataPlaneToken: opts.dataPlaneToken,
     keyring: opts.keyring,
@@ -125,7 +127,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     requestLog,
     cache: opts.cache,
     guardrails: createGuardrails({ policy: { devMode: opts.devMode ?? false, allowlist: opts.customHostAllowlist ?? [] }, logger, ...opts.guardrails }),
-    limits: createLimits({ logger, ...opts.limits }),
+    limits: createLimits({ logger, ...opts.limits, reconciled }),
   };
   let draining = false;
   let inFlight = 0;

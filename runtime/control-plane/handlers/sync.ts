@@ -25,6 +25,7 @@ import { validate } from '../http/validate.js';
 import { dataPlaneRegistry } from '../registry/index.js';
 import { buildDelta } from '../sync/delta.js';
 import { buildSnapshot } from '../sync/snapshot.js';
+import { budgetUsageHeaders } from '../usage/budget-usage.js';
 import { waitForRevision } from '../sync/watch.js';
 
 const query = z.object({ since: z.coerce.number().int().nonnegative().optional() });
@@ -163,6 +164,8 @@ export const handler = controlPlaneHandler('sync', {
       touchSometimes(req, credential.id),
       recordHeartbeat(req, credential, protocol, revision),
     ]);
+    // Budget reconciliation (docs/guardrails.md): every answer, 304 included, carries the period's usage.
+    const usage = budgetUsageHeaders(req.ctx.db, org, credential.token_hash, req.ctx.logger);
 
     let result: HandlerResult;
     if (since !== undefined && since === revision) {
@@ -183,6 +186,7 @@ export const handler = controlPlaneHandler('sync', {
       }
     }
     await bookkeeping;
+    result.headers = { ...result.headers, ...(await usage) };
     return result;
   },
 

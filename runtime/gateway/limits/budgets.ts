@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { budgetPeriod as sharedBudgetPeriod } from '../../core/budget-usage.js';
 
 /**
  * `usage_limits` on API keys and virtual keys (Portkey's shape): a cost (dollars) or token budget
@@ -18,27 +19,16 @@ export const usageLimitsSchema = z.object({
 export type UsageLimits = z.infer<typeof usageLimitsSchema>;
 
 export interface BudgetPeriod {
-  /** `2025-06-14` (daily), `2025-W24` style Monday date `w2025-06-09` (weekly), `2025-06` (monthly), `all`. */
+  /** `2025-06-14` (daily), `w2025-06-09` (weekly, the Monday), `2025-06` (monthly), `all`. */
   id: string;
   /** When the next period starts (ms epoch); undefined when it never resets. */
   resetsAt?: number;
 }
 
-const pad = (n: number) => String(n).padStart(2, '0');
-
+/** The control plane names periods with the same function (runtime/core/budget-usage.ts), so reconciled figures match. */
 export function budgetPeriod(reset: UsageLimits['periodic_reset'], now: number): BudgetPeriod {
-  const d = new Date(now);
-  const y = d.getUTCFullYear();
-  const m = d.getUTCMonth();
-  const day = d.getUTCDate();
-  if (reset === 'daily') return { id: `${y}-${pad(m + 1)}-${pad(day)}`, resetsAt: Date.UTC(y, m, day + 1) };
-  if (reset === 'weekly') {
-    const sinceMonday = (d.getUTCDay() + 6) % 7;
-    const start = new Date(Date.UTC(y, m, day - sinceMonday));
-    return { id: `w${start.getUTCFullYear()}-${pad(start.getUTCMonth() + 1)}-${pad(start.getUTCDate())}`, resetsAt: Date.UTC(y, m, day - sinceMonday + 7) };
-  }
-  if (reset === 'monthly') return { id: `${y}-${pad(m + 1)}`, resetsAt: Date.UTC(y, m + 1, 1) };
-  return { id: 'all' };
+  const { id, resetsAt } = sharedBudgetPeriod(reset, now);
+  return resetsAt === undefined ? { id } : { id, resetsAt };
 }
 
 const parsed = new WeakMap<object, UsageLimits | null>();

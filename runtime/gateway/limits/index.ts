@@ -13,6 +13,7 @@ import { tapResponse, type ResponseTap } from '../telemetry/response-tap.js';
 import { estimateTokens, promptChars, resolveUsage, usageFromResponse } from '../telemetry/usage.js';
 import { budgetPeriod, formatAmount, parseUsageLimits, type UsageLimits } from './budgets.js';
 import { memoryBudgetStore, type BudgetStore } from './budget-store.js';
+import type { ReconciledUsage } from './reconciled-usage.js';
 import { memoryRateLimiter, type RateDecision, type RateLimiter, type RuleState } from './rate-limiter.js';
 import { describeSpec, parseRateLimits, rulesFor, type RateLimitSpec, type ScopedRule } from './rules.js';
 
@@ -20,6 +21,7 @@ export type { RateLimiter, RateRule, RateDecision } from './rate-limiter.js';
 export { memoryRateLimiter } from './rate-limiter.js';
 export { redisRateLimiter } from './redis-rate-limiter.js';
 export { memoryBudgetStore, redisBudgetStore, type BudgetStore } from './budget-store.js';
+export { reconciledUsage, type ReconciledUsage } from './reconciled-usage.js';
 
 /** The limits an entity carries: Portkey's `rate_limits` array and `usage_limits` object. */
 export interface EntityLimits {
@@ -74,6 +76,8 @@ export interface LimitsOptions {
   /** Budget alerts and exhaustion events go here, and are POSTed to `alertWebhook` when set. */
   onBudgetEvent?: (event: BudgetEvent) => void;
   alertWebhook?: string;
+  /** The control plane's per-period figures from the heartbeat (startGateway wires it): enforced as max(counter, figure). */
+  reconciled?: ReconciledUsage;
   now?: () => number;
   logger?: Logger;
 }
@@ -241,8 +245,13 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
     } catch (err) {
       logger.warn('budget store unreachable; using the control plane figure only', { reason: (err as Error).message });
     }
-    const cp = b.limits.current_usage !== undefined && (!b.limits.usage_period || b.limits.usage_period === period.id) ? b.limits.current_usage : 0;
-    return { used: Math.max(local, cp), period };
+    return { used: Math.max(local, controlPlaneUsed(b, period.id)), period };
+  }
+
+  /** What the control plane knows: `current_usage` in the synced entity, or the heartbeat's figure. */
+  function controlPlaneUsed(b: BudgetCheck, period: string): number {
+    const synced = b.limits.current_usage !== undefined && (!b.limits.usage_period || b.limits.usage_period === period) ? b.limits.current_usage : 0;
+    return Math.max(synced, opts.reconciled?.get(b.scope, b.id, b.limits.type, period) ?? 0);
   }
 
   /** A 412 problem when the budget is spent, else undefined. */
@@ -279,11 +288,15 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
     report.delta += amount;
     report.total = total;
     pendingReport.set(key, report);
-    const before = total - amount;
-    const base = { scope: b.scope, id: b.id, type: b.limits.type, period: period.id, used: total, limit: b.limits.credit_limit, at: new Date(now()).toISOString() };
+    // Events follow the usage the gateway enforces: a request that takes the fleet-wide figure
+    // over the threshold alerts even when this task's own counter is still below it.
+    const known = controlPlaneUsed(b, period.id);
+    const before = Math.max(total - amount, known);
+    const after = Math.max(total, known + amount);
+    const base = { scope: b.scope, id: b.id, type: b.limits.type, period: period.id, used: after, limit: b.limits.credit_limit, at: new Date(now()).toISOString() };
     const th = b.limits.alert_threshold;
-    if (th !== undefined && before < th && total >= th && (await store.once(`alert:${key}`, ttl))) emit({ kind: 'alert', ...base, threshold: th });
-    if (before < b.limits.credit_limit && total >= b.limits.credit_limit && (await store.once(`exhausted:${key}`, ttl))) emit({ kind: 'exhausted', ...base });
+    if (th !== undefined && before < th && after >= th && (await store.once(`alert:${key}`, ttl))) emit({ kind: 'alert', ...base, threshold: th });
+    if (before < b.limits.credit_limit && after >= b.limits.credit_limit && (await store.once(`exhausted:${key}`, ttl))) emit({ kind: 'exhausted', ...base });
   }
 
   function problem429(res: ServerResponse, decision: RateDecision, rules: ScopedRule[]): HttpProblem {

@@ -80,6 +80,8 @@ export interface SyncClientOptions {
   push?: boolean;
   /** Long-poll timeout asked of the control plane, seconds (it caps it at 25). */
   pushTimeoutSeconds?: number;
+  /** Sees the headers of every heartbeat answer, 304 included (budget usage from the control plane: limits/reconciled-usage.ts). */
+  onAnswer?: (headers: Record<string, string | string[] | undefined>) => void;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -284,6 +286,7 @@ export class SyncClient {
       const res = await request(`${this.baseUrl}${SYNC_PATH}?since=${since}`, { dispatcher: this.agent, headers: this.headers(), signal: this.abort.signal });
       const cpVersion = res.headers['x-tollgate-control-plane-version'];
       if (typeof cpVersion === 'string') this.status.controlPlaneVersion = cpVersion.slice(0, 64);
+      if (res.statusCode === 200 || res.statusCode === 304) this.opts.onAnswer?.(res.headers);
       if (res.statusCode === 304) {
         await res.body.dump();
         this.status.counters.notModified++;

@@ -1,0 +1,117 @@
+import { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisBudgetStore, type BudgetEvent } from '../../runtime/gateway/limits/index.js';
+import type { RunningGateway } from '../../runtime/gateway/server.js';
+import { PRIMARY_SECRET, startObsHarness, waitFor, type ObsHarness } from '../support/observability.js';
+
+const REDIS = process.env.TOLLGATE_TEST_REDIS_URL;
+
+/**
+ * Budgets reconciled with the control plane (issue 9): two gateways that share no Redis, one
+ * control plane. The control plane sums every gateway's ingested metrics and returns the period's
+ * usage on each heartbeat answer (304 included); a gateway enforces max(own counter, that figure).
+ */
+describe.skipIf(!REDIS)('budgets reconciled with the control plane on each heartbeat', () => {
+  let h: ObsHarness;
+  let redis: Redis;
+  const prefix = `test:reconcile:${randomUUID()}:`;
+  const previousCacheMs = process.env.TOLLGATE_BUDGET_USAGE_CACHE_MS;
+
+  beforeAll(async () => {
+    // Each heartbeat recomputes (the control plane runs in this process): no per-org cache between steps.
+    process.env.TOLLGATE_BUDGET_USAGE_CACHE_MS = '0';
+    h = await startObsHarness();
+    redis = new Redis(REDIS!);
+  });
+  afterAll(async () => {
+    if (previousCacheMs === undefined) delete process.env.TOLLGATE_BUDGET_USAGE_CACHE_MS;
+    else process.env.TOLLGATE_BUDGET_USAGE_CACHE_MS = previousCacheMs;
+    await redis?.quit();
+    await h?.close();
+  });
+
+  const call = (gw: RunningGateway, slug: string) =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-portkey-api-key': h.cp.adminApiKey, 'x-portkey-virtual-key': slug },
+      // The mock counts whitespace words: 3 prompt + 3 completion ("Hello from primary") = 6 tokens a call.
+      body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'one two three' }] }),
+    });
+
+  it('traffic through gateway A exhausts a key; gateway B refuses it after its next heartbeat (a 304), and A still does after a Redis flush', async () => {
+    const created = await h.api('/v1/virtual-keys', {
+      method: 'POST',
+      json: {
+        name: 'budgeted',
+        provider: 'openai',
+        key: PRIMARY_SECRET,
+        custom_host: `${h.primary.url}/v1`,
+        usage_limits: { type: 'tokens', credit_limit: 20, alert_threshold: 14, periodic_reset: 'daily' },
+      },
+    });
+    expect(created.status).toBe(200);
+    const slug = ((await created.json()) as { slug: string }).slug;
+
+    const eventsA: BudgetEvent[] = [];
+    const eventsB: BudgetEvent[] = [];
+    const gwA = await h.startGateway({ limits: { budgets: redisBudgetStore({ url: REDIS!, keyPrefix: prefix }), onBudgetEvent: (e) => eventsA.push(e) } });
+    const gwB = await h.startGateway({ limits: { onBudgetEvent: (e) => eventsB.push(e) } });
+
+    const first = await call(gwB, slug);
+    expect(first.status).toBe(200);
+    await first.arrayBuffer();
+
+    let status = 200;
+    let callsA = 0;
+    while (status === 200 && callsA < 10) {
+      const res = await call(gwA, slug);
+      status = res.status;
+      callsA++;
+      await res.arrayBuffer();
+      await new Promise((r) => setTimeout(r, 30)); // settle() charges after the answer
+    }
+    expect(status).toBe(412);
+    expect(callsA).toBe(5); // 6, 12, 18, 24 tokens: A's own counter refuses the fifth
+
+    // B has not heard from the control plane yet: its own counter (12 tokens) still admits.
+    const before = await call(gwB, slug);
+    expect(before.status).toBe(200);
+    await before.arrayBuffer();
+
+    // Every record of both gateways ingested: 4 admitted on A, 2 on B, 36 tokens in all.
+    await waitFor(async () => {
+      const res = await h.api(`/v1/logs?page_size=100&virtual_key=${slug}`);
+      const rows = ((await res.json()) as { data: { status: number }[] }).data ?? [];
+      return rows.filter((r) => r.status === 200).length >= 6;
+    }, 'the metric records of both gateways');
+
+    const notModified = gwB.status().counters.notModified;
+    await gwB.syncNow();
+    expect(gwB.status().counters.notModified).toBe(notModified + 1); // the figure rode on a 304
+    const refused = await call(gwB, slug);
+    expect(refused.status).toBe(412);
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.UTC(new Date().getUTCFullYear(), new Date().getUTCMonth(), new Date().getUTCDate() + 1)).toISOString();
+    expect(refused.headers.get('x-tollgate-budget-reset')).toBe(tomorrow);
+    const body = (await refused.json()) as { error: { type: string; code: string; message: string } };
+    expect(body.error).toMatchObject({ type: 'budget_exceeded', code: 'budget_exhausted' });
+    expect(body.error.message).toBe(`virtual key "${slug}" has used its tokens budget of 20 tokens for ${today}; it resets at ${tomorrow}`);
+
+    // The alert fired once, on A, whose request took the usage past 14; B's own counter (12) never
+    // crossed it, and what the control plane told it is not a crossing of B's.
+    expect(eventsA.map((e) => e.kind)).toEqual(['alert', 'exhausted']);
+    expect(eventsB).toEqual([]);
+
+    // A Redis flush wipes A's shared counter: A alone admits again, until its next heartbeat.
+    const keys = await redis.keys(`${prefix}*`);
+    expect(keys.length).toBeGreaterThan(0);
+    await redis.del(...keys);
+    const afterFlush = await call(gwA, slug);
+    expect(afterFlush.status).toBe(200);
+    await afterFlush.arrayBuffer();
+    await gwA.syncNow();
+    expect((await call(gwA, slug)).status).toBe(412);
+    expect(eventsA.map((e) => e.kind)).toEqual(['alert', 'exhausted']);
+  });
+});
