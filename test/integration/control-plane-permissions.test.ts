@@ -1,76 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { controlPlaneRoutes } from '../../runtime/control-plane/routes.js';
+import { ORG_ROLE_SCOPES, WORKSPACE_ROLE_SCOPES } from '../../runtime/control-plane/roles.js';
+import { ALL_SCOPES } from '../../runtime/control-plane/scopes.js';
 import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
+import { anyBody, callOrder, objectsIn } from '../support/cp-fixtures.js';
 import { fillPath } from '../support/cp-isolation.js';
+import { readPermissionTable, ROLE_CODES, routesWithRows, type PermissionRow } from '../support/cp-permission-table.js';
 import { userWithSession } from '../support/cp-users.js';
 
 /**
- * Role × route matrix. Each route's scope is written out here by hand (not read from the code), and
- * docs/permissions.md holds the same table: a route whose scope changes, or a new route, fails here.
+ * Role × route matrix. The expectations are docs/permissions.md's table (parsed), the routes are the
+ * route table itself: a new route without a row, a row without a route, or a route whose answer
+ * differs from its row fails here.
  */
-const ROUTE_SCOPES: Record<string, string> = {
-  'GET /v1/admin/workspaces': 'workspaces.list',
-  'POST /v1/admin/workspaces': 'workspaces.create',
-  'GET /v1/admin/workspaces/{workspaceId}': 'workspaces.read',
-  'PUT /v1/admin/workspaces/{workspaceId}': 'workspaces.update',
-  'DELETE /v1/admin/workspaces/{workspaceId}': 'workspaces.delete',
-  'POST /v1/admin/workspaces/{workspaceId}/users': 'workspace_users.create',
-  'GET /v1/admin/workspaces/{workspaceId}/users': 'workspace_users.list',
-  'GET /v1/admin/workspaces/{workspaceId}/users/{userId}': 'workspace_users.read',
-  'PUT /v1/admin/workspaces/{workspaceId}/users/{userId}': 'workspace_users.update',
-  'DELETE /v1/admin/workspaces/{workspaceId}/users/{userId}': 'workspace_users.delete',
-  'GET /v1/virtual-keys': 'virtual_keys.list',
-  'POST /v1/virtual-keys': 'virtual_keys.create',
-  'GET /v1/virtual-keys/{slug}': 'virtual_keys.read',
-  'PUT /v1/virtual-keys/{slug}': 'virtual_keys.update',
-  'DELETE /v1/virtual-keys/{slug}': 'virtual_keys.delete',
-  'GET /v1/configs': 'configs.list',
-  'POST /v1/configs': 'configs.create',
-  'GET /v1/configs/{slug}': 'configs.read',
-  'PUT /v1/configs/{slug}': 'configs.update',
-  'DELETE /v1/configs/{slug}': 'configs.delete',
-  'GET /v1/api-keys': 'api_keys.list',
-  'POST /v1/api-keys/{type}/{subType}': 'api_keys.create',
-  'GET /v1/api-keys/{id}': 'api_keys.read',
-  'PUT /v1/api-keys/{id}': 'api_keys.update',
-  'DELETE /v1/api-keys/{id}': 'api_keys.delete',
-  'POST /v1/api-keys/{id}/rotate': 'api_keys.update',
-  'GET /v1/admin/users': 'organisation_users.list',
-  'GET /v1/admin/users/{userId}': 'organisation_users.read',
-  'PUT /v1/admin/users/{userId}': 'organisation_users.update',
-  'DELETE /v1/admin/users/{userId}': 'organisation_users.delete',
-  'POST /v1/admin/users/invites': 'organisation_users.create',
-  'GET /v1/admin/users/invites': 'organisation_users.list',
-  'GET /v1/admin/users/invites/{inviteId}': 'organisation_users.read',
-  'DELETE /v1/admin/users/invites/{inviteId}': 'organisation_users.delete',
-  'POST /v1/admin/users/invites/{inviteId}/resend': 'organisation_users.create',
-  'POST /v1/prompts': 'prompts.create',
-  'GET /v1/prompts': 'prompts.list',
-  'GET /v1/prompts/{promptId}': 'prompts.read',
-  'PUT /v1/prompts/{promptId}': 'prompts.update',
-  'DELETE /v1/prompts/{promptId}': 'prompts.delete',
-  'PUT /v1/prompts/{promptId}/makeDefault': 'prompts.update',
-  'GET /v1/prompts/{promptId}/versions': 'prompts.read',
-  'GET /v1/prompts/{promptId}/versions/{versionId}': 'prompts.read',
-  'PUT /v1/prompts/{promptId}/versions/{versionId}': 'prompts.update',
-  'POST /v1/prompts/{promptId}/render': 'prompts.render',
-  'POST /v1/prompts/partials': 'prompts.create',
-  'GET /v1/prompts/partials': 'prompts.list',
-  'GET /v1/prompts/partials/{partialId}': 'prompts.read',
-  'PUT /v1/prompts/partials/{partialId}': 'prompts.update',
-  'DELETE /v1/prompts/partials/{partialId}': 'prompts.delete',
-  'GET /v1/prompts/partials/{partialId}/versions': 'prompts.read',
-  'PUT /v1/prompts/partials/{partialId}/makeDefault': 'prompts.update',
-};
-
-/** Which roles hold each scope (docs/permissions.md). `o` owner, `a` admin, `W` ws admin, `M` ws manager, `m` ws member. */
-function holders(scope: string): string {
-  const [resource, verb] = scope.split('.');
-  if (resource === 'organisation_users' || scope === 'workspaces.create' || scope === 'workspaces.delete') return 'oa';
-  if (resource === 'workspaces') return verb === 'update' ? 'oaW' : 'oaWMm';
-  if (resource === 'workspace_users') return verb === 'read' || verb === 'list' ? 'oaWMm' : 'oaW';
-  return verb === 'read' || verb === 'list' || verb === 'render' ? 'oaWMm' : 'oaWM';
-}
+const table = readPermissionTable();
+const routes = callOrder(routesWithRows(table));
 
 const ROLES = [
   { code: 'o', org: 'owner' },
@@ -78,8 +21,33 @@ const ROLES = [
   { code: 'W', org: 'member', ws: 'admin' },
   { code: 'M', org: 'member', ws: 'manager' },
   { code: 'm', org: 'member', ws: 'member' },
+  // An org member in no workspace: no ✓ anywhere in the table.
   { code: '-', org: 'member' },
 ] as const;
+
+const denied = (row: PermissionRow) => (row.gate === 'platform' || row.gate === 'data-plane' ? [401, 403] : [403]);
+const passed = (status: number) => status !== 401 && status !== 403 && status < 500;
+
+describe('docs/permissions.md', () => {
+  it('has exactly one row for every route of the route table, and no row without a route', () => {
+    expect(() => routesWithRows(table)).not.toThrow();
+    const used = new Set(routes.map((r) => r.row));
+    expect(table.filter((r) => !used.has(r)).map((r) => r.pattern)).toEqual([]);
+  });
+
+  it('agrees with roles.ts on which role holds each scope', () => {
+    const roleScopes: Record<string, ReadonlySet<string>> = { o: ORG_ROLE_SCOPES.owner, a: ORG_ROLE_SCOPES.admin, W: WORKSPACE_ROLE_SCOPES.admin, M: WORKSPACE_ROLE_SCOPES.manager, m: WORKSPACE_ROLE_SCOPES.member };
+    const wrong: string[] = [];
+    for (const row of table.filter((r) => r.gate === 'scope')) {
+      // Price overrides are org-wide objects: no workspace role reaches them whatever its scopes.
+      const orgOnly = row.pattern.startsWith('PUT /v1/pricing') || row.pattern.startsWith('DELETE /v1/pricing');
+      const expected = ROLE_CODES.filter((c) => row.scopes.some((s) => roleScopes[c].has(s)) && !(orgOnly && 'WMm'.includes(c))).join('');
+      if (expected !== row.roles) wrong.push(`${row.pattern}: table ${row.roles || '-'}, roles.ts ${expected || '-'}`);
+      for (const s of row.scopes) if (!ALL_SCOPES.includes(s)) wrong.push(`${row.pattern}: unknown scope ${s}`);
+    }
+    expect(wrong).toEqual([]);
+  });
+});
 
 describe.each(engines)('role × route permission matrix on %s', (engine) => {
   let t: EngineControlPlane;
@@ -88,33 +56,64 @@ describe.each(engines)('role × route permission matrix on %s', (engine) => {
   });
   afterAll(async () => t?.stop());
 
-  it('lists every admin route of this issue', () => {
-    const mine = controlPlaneRoutes.filter((r) => /^[A-Z]+ \/v1\/(admin|virtual-keys|configs|api-keys|prompts)/.test(r.routeKey)).map((r) => r.routeKey);
-    expect(mine.sort()).toEqual(Object.keys(ROUTE_SCOPES).sort());
-  });
-
-  it('each role gets 403 exactly where its role does not grant the route', async () => {
-    const ws = (await (await t.api('/v1/admin/workspaces', { method: 'POST', json: { name: 'Matrix' } })).json()) as { id: string };
+  it('every role gets 403 exactly where its row in docs/permissions.md has no ✓', async () => {
     const failures: string[] = [];
     for (const role of ROLES) {
-      // Fresh objects per role, so one role's DELETE does not turn the next role's call into a 404.
-      const cfg = await t.sdk.configs.create({ name: 'm', config: { provider: 'openai' }, workspace_id: ws.id });
-      const vk = await t.sdk.virtualKeys.create({ name: 'm', provider: 'openai', key: 'sk-matrix-00000000000', workspace_id: ws.id });
-      const key = await t.sdk.apiKeys.create({ type: 'workspace', 'sub-type': 'service', scopes: ['configs.read'], workspace_id: ws.id });
-      const target = await userWithSession(t, 'member', [{ id: ws.id, role: 'member' }]);
-      const invite = await t.sdk.admin.users.invites.create({ email: `i-${role.code}@example.com`, role: 'member' });
-      const prompt = await t.sdk.prompts.create({ name: 'm', collection_id: 'c', string: 'Hi {{x}}', parameters: {}, workspace_id: ws.id } as never);
-      const partial = await t.sdk.prompts.partials.create({ name: `p-${role.code}`, string: 'P', workspace_id: ws.id });
+      // A fresh workspace and objects per role, so one role's DELETEs do not turn the next role's calls into 404s.
+      const ws = (await (await t.api('/v1/admin/workspaces', { method: 'POST', json: { name: `Matrix ${role.code}` } })).json()) as { id: string };
+      const values = await objectsIn(t, ws.id);
       const caller = await userWithSession(t, role.org, 'ws' in role ? [{ id: ws.id, role: role.ws }] : []);
-      const values = { 'configs/slug': cfg.slug!, 'virtual-keys/slug': vk.slug!, workspaceId: ws.id, id: key.id!, userId: target.id, inviteId: invite.id!, promptId: prompt.slug as string, partialId: partial.slug as string, versionId: '1', type: 'workspace', subType: 'service' };
-      const body = { name: 'n', workspace_id: ws.id, config: { provider: 'openai' }, provider: 'openai', key: 'sk-x-000000000', scopes: ['configs.read'], users: [{ id: target.id, role: 'member' }], email: `x-${role.code}@example.com`, role: 'member' };
-      for (const [routeKey, scope] of Object.entries(ROUTE_SCOPES)) {
-        if (routeKey.startsWith('DELETE /v1/admin/users/{userId}') && role.code === 'o') continue; // keeps the target for later rows
+      for (const { routeKey, row } of routes) {
         const { method, path } = fillPath(routeKey, values);
-        const res = await t.api(path, { method, headers: caller.headers, json: method === 'GET' || method === 'DELETE' ? undefined : body });
-        const allowed = holders(scope).includes(role.code);
-        const ok = allowed ? res.status !== 401 && res.status !== 403 && res.status < 500 : res.status === 403;
-        if (!ok) failures.push(`${role.code} ${routeKey} (${scope}) → ${res.status} ${await res.text()}`);
+        const res = await t.api(path, { method, headers: caller.headers, json: method === 'GET' || method === 'DELETE' ? undefined : anyBody(ws.id, ['configs.read'], role.code) });
+        const allowed = row.roles.includes(role.code);
+        const ok =
+          row.gate === 'session' ? res.status === 200 : row.gate === 'public' ? res.status !== 403 && res.status < 500 : allowed ? passed(res.status) : denied(row).includes(res.status);
+        if (!ok) failures.push(`${role.code} ${routeKey} (${row.gate} ${row.scopes.join('|')}) → ${res.status} ${(await res.text()).slice(0, 200)}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('an API key passes with just the named scope and gets 403 with every other scope', async () => {
+    const failures: string[] = [];
+    const keys = new Map<string, string>();
+    const keyWith = async (type: 'organisation' | 'workspace', scopes: string[]): Promise<string> => {
+      const id = `${type}:${scopes.join(',')}`;
+      if (!keys.has(id)) keys.set(id, (await t.sdk.apiKeys.create({ type, 'sub-type': 'service', scopes })).key!);
+      return keys.get(id)!;
+    };
+    const ws = (await (await t.api('/v1/admin/workspaces', { method: 'POST', json: { name: 'Matrix keys' } })).json()) as { id: string };
+    const values = await objectsIn(t, ws.id);
+    for (const { routeKey, row } of routes) {
+      const { method, path } = fillPath(routeKey, values);
+      const call = async (key: string, scopes: string[]) => {
+        const res = await t.api(path, { method, headers: { 'x-portkey-api-key': key }, json: method === 'GET' || method === 'DELETE' ? undefined : anyBody(ws.id, scopes, 'k') });
+        return { status: res.status, text: (await res.text()).slice(0, 200) };
+      };
+      const expect1 = (label: string, r: { status: number; text: string }, good: boolean) => {
+        if (!good) failures.push(`${routeKey} ${label} → ${r.status} ${r.text}`);
+      };
+      if (row.gate === 'scope') {
+        const others = ALL_SCOPES.filter((s) => !row.scopes.includes(s));
+        const without = await call(await keyWith('organisation', others), others);
+        expect1(`without ${row.scopes.join('|')}`, without, without.status === 403);
+        for (const scope of row.scopes) {
+          const only = await call(await keyWith('organisation', [scope]), [scope]);
+          expect1(`with only ${scope}`, only, passed(only.status));
+        }
+      } else if (row.gate === 'org-wide') {
+        const wsKey = await call(await keyWith('workspace', [...ALL_SCOPES]), []);
+        expect1('workspace key', wsKey, wsKey.status === 403);
+        const orgKey = await call(await keyWith('organisation', ['configs.read']), []);
+        expect1('organisation key', orgKey, passed(orgKey.status));
+      } else if (row.gate === 'public') {
+        const r = await call('', []);
+        expect1('no credential', r, r.status !== 403 && r.status < 500);
+      } else {
+        // Sessions, the platform and data planes each take their own credential; an admin API key is none of them.
+        const r = await call(t.cp.adminApiKey, [...ALL_SCOPES]);
+        expect1('organisation admin key', r, r.status === 401);
       }
     }
     expect(failures).toEqual([]);

@@ -2,7 +2,7 @@ import { hashSecret } from '../../core/secrets.js';
 import type { SqlQueryable } from '../../core/db.js';
 import { findCredentialByHash, type DataPlaneCredentialRow } from '../db/credentials-repo.js';
 import { setTenant, withAppRole } from '../db/tenant.js';
-import { authenticate, type Caller } from '../http/auth.js';
+import { authenticate, rlsWorkspaces, type Caller } from '../http/auth.js';
 import type { RouteFn, RouteRequest } from '../http/handler.js';
 import { forbidden, unauthorized } from '../http/problems.js';
 import type { HandlerResult } from '../http/response.js';
@@ -16,8 +16,10 @@ export function withCaller(scopes: readonly string[], fn: (req: RouteRequest, ca
   return (req) =>
     withAppRole(req.ctx.db, async (tx, scoped) => {
       const caller = await authenticate(tx, req.headers);
-      if (!scopes.some((s) => caller.scopes.has(s))) throw forbidden(`this API key lacks the "${scopes[0]}" scope`);
-      await setTenant(tx, caller.organisationId, caller.workspaceId);
+      // Signed-in org members hold scopes per workspace (their roles there); RLS then limits them to those workspaces.
+      const held = (s: string) => caller.scopes.has(s) || [...(caller.workspaceScopes?.values() ?? [])].some((w) => w.has(s));
+      if (!scopes.some(held)) throw forbidden(caller.kind === 'user' ? `your role does not allow "${scopes[0]}"` : `this API key lacks the "${scopes[0]}" scope`);
+      await setTenant(tx, caller.organisationId, rlsWorkspaces(caller));
       return fn({ ...req, ctx: { ...req.ctx, db: scoped } }, caller);
     });
 }

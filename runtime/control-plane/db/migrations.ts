@@ -3,6 +3,7 @@ import { m001 } from './schema/001-initial.js';
 import { m002 } from './schema/002-rls.js';
 import { m040, m061 } from '../sync/migration.js';
 import { m008 } from './schema/008-auth.js';
+import { m070 } from './schema/070-workspace-lists.js';
 import { m062 } from './schema/062-list-indexes.js';
 import { m007 } from './schema/007-catalogue.js';
 import { m006 } from './schema/006-prompts.js';
@@ -10,7 +11,6 @@ import { m005 } from './schema/005-audit.js';
 import { m004 } from './schema/004-identity.js';
 import { m003 } from './schema/003-versions.js';
 import { m060 } from './schema/060-observability.js';
-import { m090 } from './schema/090-budget-usage.js';
 
 /**
  * Ordered, append-only schema migrations. Plain Postgres SQL that runs on PGlite and on Aurora.
@@ -23,7 +23,7 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m060, m061, m062, m090];
+export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m060, m061, m062, m070];
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_302_026;

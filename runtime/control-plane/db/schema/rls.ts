@@ -47,8 +47,9 @@ export function tenantTable(table: string, opts: { orgColumn?: string; workspace
   ];
   if (opts.workspaceColumn) {
     out.push(
+      // The setting is a comma list (an org member's workspaces); CASE rather than OR, see migration 62.
       `CREATE POLICY workspace_scope ON ${table} AS RESTRICTIVE
-         USING (coalesce(${wsExpr}, '') = '' OR ${opts.workspaceColumn} = ${wsExpr})`,
+         USING (CASE WHEN coalesce(${wsExpr}, '') = '' THEN true ELSE ${opts.workspaceColumn} = ANY (string_to_array(${wsExpr}, ',')) END)`,
     );
   }
   return out;
