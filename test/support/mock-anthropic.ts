@@ -34,7 +34,14 @@ async function writeEvents(res: ServerResponse, events: object[], control: MockC
   let contentIndex = 0;
   for (const event of events) {
     const type = (event as { type: string }).type;
-    if (type === 'content_block_delta' && contentIndex++ > 0) await control.betweenChunks(contentIndex - 1);
+    if (type === 'content_block_delta' && contentIndex++ > 0) {
+      await control.betweenChunks(contentIndex - 1);
+      if (control.streamErrorEvent) {
+        // What Anthropic sends when it fails after the 200 (e.g. overloaded): an `error` event.
+        res.end(`event: error\ndata: ${JSON.stringify({ type: 'error', error: { type: 'overloaded_error', message: 'Overloaded' } })}\n\n`);
+        return;
+      }
+    }
     if (res.destroyed) return;
     res.write(`event: ${type}\ndata: ${JSON.stringify(event)}\n\n`);
   }

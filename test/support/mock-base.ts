@@ -26,6 +26,8 @@ export class MockControl {
   failHeaders: Record<string, string> = {};
   /** A streamed reply breaks (socket destroyed) after its first content chunk. */
   breakStream = false;
+  /** A streamed reply sends the provider's own in-band error event after its first content chunk, then ends cleanly. */
+  streamErrorEvent = false;
 
   /** The next `times` requests (default: all) answer `status` in the provider's error format. */
   fail(status: number, times = Number.POSITIVE_INFINITY): this {
@@ -54,6 +56,7 @@ export class MockControl {
     this.hold?.release();
     this.hold = undefined;
     this.breakStream = false;
+    this.streamErrorEvent = false;
     this.failHeaders = {};
   }
 
@@ -65,7 +68,11 @@ export class MockControl {
 
   /** @internal */ async betweenChunks(index: number): Promise<void> {
     if (index === 1 && this.hold) await this.hold.promise;
-    if (index === 1 && this.breakStream) throw new Error('mock: stream broken on purpose');
+    if (index === 1 && this.breakStream) {
+      // Let what was written reach the wire first: destroying at once can drop it with the socket.
+      await sleep(20);
+      throw new Error('mock: stream broken on purpose');
+    }
     if (this.chunkDelayMs) await sleep(this.chunkDelayMs);
   }
 }

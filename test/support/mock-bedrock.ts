@@ -43,7 +43,14 @@ async function verifySignature(req: IncomingMessage, body: string, opts: MockBed
 async function writeFrames(res: ServerResponse, frames: Uint8Array[], control: MockControl): Promise<void> {
   res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'mock-request' });
   for (let i = 0; i < frames.length; i++) {
-    if (i > 2) await control.betweenChunks(i - 2);
+    if (i > 2) {
+      await control.betweenChunks(i - 2);
+      if (control.streamErrorEvent) {
+        // A modelled exception frame (:message-type exception), as ConverseStream sends mid-stream.
+        res.end(encodeEvent('modelStreamErrorException', { message: 'Model stream error', originalStatusCode: 500 }, 'exception'));
+        return;
+      }
+    }
     if (res.destroyed) return;
     res.write(frames[i]);
   }
