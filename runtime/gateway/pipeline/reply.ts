@@ -5,6 +5,7 @@ import { sendJson } from '../http/respond.js';
 import { EventStreamDecoder } from '../providers/aws-eventstream.js';
 import type { EndpointSpec, Provider, TransformContext } from '../providers/index.js';
 import type { UpstreamResult } from './upstream.js';
+import { BufferedBody } from './upstream-body.js';
 import { UPSTREAM_RESPONSE_DROP } from './forward-headers.js';
 
 type UpstreamResponse = Extract<UpstreamResult, { kind: 'response' }>;
@@ -98,7 +99,7 @@ export async function reply(res: ServerResponse, result: UpstreamResult, ctx: Re
   if (!isSse && length >= 0 && length <= SMALL_BODY_BYTES) {
     // A small JSON answer of known length goes out as headers + body in one write: piping it would
     // cost a socket write per chunk plus one for the end, for no gain in latency.
-    const bodyBytes = Buffer.from(await result.body.arrayBuffer());
+    const bodyBytes = result.body instanceof BufferedBody ? result.body.buffer : Buffer.from(await result.body.arrayBuffer());
     res.writeHead(result.status, copyHeaders(result.headers, ctx.headers));
     res.end(bodyBytes);
     if (ctx.capture && contentType.includes('json')) ctx.capture(contentType, bodyBytes.toString('utf8'));
