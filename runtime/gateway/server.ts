@@ -55,6 +55,8 @@ export interface GatewayOptions {
 export interface RunningGateway {
   url: string;
   syncNow(): Promise<void>;
+  /** Settles when the background decryption of the synced provider keys is done (benchmarks, tests). */
+  secretsWarm(): Promise<number>;
   status(): SyncStatus;
   /** Telemetry counters: queued, spooled, sent and dropped metric records and logs. */
   telemetry(): TelemetryStats;
@@ -215,5 +217,5 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     return closing;
   };
 
-  return { url, syncNow: () => sync.syncNow(), status: () => sync.getStatus(), telemetry: () => requestLog.stats(), close };
+  return { url, syncNow: () => sync.syncNow(), secretsWarm: () => sync.secretsWarm(), status: () => sync.getStatus(), telemetry: () => requestLog.stats(), close };
 }

@@ -119,12 +119,13 @@ describe('secrets never reach logs', () => {
     await post(gatewayHeaders({ 'x-portkey-virtual-key': 'anthropic-vk' }), JSON.stringify(CHAT_BODY));
     await post(gatewayHeaders({ 'x-portkey-config': JSON.stringify({ provider: 'openai', api_key: 'sk-inline-secret-0123456789', custom_host: 'http://127.0.0.1:9/v1' }) }), JSON.stringify(CHAT_BODY));
     await post({ 'content-type': 'application/json', 'x-portkey-api-key': 'pk-wrong-secret-0123456789' }, JSON.stringify(CHAT_BODY));
-    // A virtual key sealed for another org must be skipped, and logged without its secret.
+    // A virtual key sealed for another org is refused on use (503), and logged without its secret.
     const spec = defaultSpec(h);
     spec.virtualKeys!.push({ slug: 'broken', provider: 'openai', secret: '', encryptedKey: await h.keyring.encrypt('sk-broken-secret-0123456789', virtualKeyContext('org_other', 'ws', 'broken')) });
     await h.sync.update(spec);
     await h.gateway.syncNow();
     expect(h.gateway.status()).toMatchObject({ syncedVersion: 2, lastSyncError: null });
+    expect((await post(gatewayHeaders({ 'x-portkey-virtual-key': 'broken' }), JSON.stringify(CHAT_BODY))).status).toBe(503);
     // Log writes are deliberately off the response path (batched by the telemetry flusher): wait for them.
     let stored = '';
     for (let i = 0; i < 100 && !stored.includes('"status":200'); i++) {
@@ -133,7 +134,7 @@ describe('secrets never reach logs', () => {
     }
     expect(stored).toContain('"status":200'); // the store did receive the requests
     const everything = h.logLines.join('\n') + stored;
-    expect(h.logLines.join('\n')).toContain('virtual key skipped');
+    expect(h.logLines.join('\n')).toContain('virtual key unusable');
     for (const secret of [API_KEY, OPENAI_SECRET, BACKUP_SECRET, ANTHROPIC_SECRET, 'sk-inline-secret-0123456789', 'pk-wrong-secret-0123456789', 'sk-broken-secret-0123456789', h.sync.token]) {
       expect(everything).not.toContain(secret);
     }

@@ -12,6 +12,7 @@ import type { CustomHostPolicy } from './custom-host.js';
 import { CancelSignal } from './cancel.js';
 import { run, type Outcome, type RunContext } from './execute.js';
 import { forwardableHeaders } from './forward-headers.js';
+import { openSecrets } from '../sync/open-secrets.js';
 import { cachedPlan, type CacheConfig, type LeafPlan } from './plan.js';
 import { reply, type ReplyOutcome } from './reply.js';
 import { metadataHeader, providerHeaderOptions, selectConfig, strictHeader } from './select-config.js';
@@ -139,6 +140,9 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     raw = Buffer.from(JSON.stringify(body));
   }
   const selected = prepared?.config ? { config: prepared.config, fromConfig: false } : selectConfig(req.headers, state, apiKey);
+  // Provider keys are decrypted on first use (docs/sync.md); already open: no promise, no await.
+  const opening = openSecrets(state, selected.config, apiKey.workspace_id);
+  if (opening) await opening;
   const plan = cachedPlan(selected.config, {
     state,
     workspaceId: apiKey.workspace_id,

@@ -3,6 +3,7 @@ import { virtualKeyContext, type Keyring } from '../../core/keyring.js';
 import type { Logger } from '../../core/logger.js';
 import type { SyncPrompt } from '../../core/prompt-contract.js';
 import type { SyncApiKey, SyncSnapshot } from '../../core/sync-contract.js';
+import { SealedSecret } from './sealed-secret.js';
 
 /**
  * Everything an LLM call may read, built once per snapshot and then never mutated: the server
@@ -12,7 +13,10 @@ export interface ResolvedVirtualKey {
   slug: string;
   workspaceId: string;
   provider: string;
-  apiKey: string;
+  /** The decrypted provider key; throws (503) until `secret` was opened (see `openSecrets`). */
+  readonly apiKey: string;
+  /** The provider key as synced, decrypted on first use. */
+  readonly secret: SealedSecret;
   options: Readonly<Record<string, unknown>>;
   /** Read by the limits module (rate limits and budgets per virtual key). */
   rate_limits?: readonly unknown[] | null;
@@ -53,49 +57,55 @@ export const EMPTY_STATE: GatewayState = Object.freeze({
 });
 
 /**
- * Plaintexts from the previous state, keyed by ciphertext: an unchanged virtual key is not decrypted
- * again at every heartbeat (with KMS each decrypt is a billed network call).
+ * Sealed secrets from the previous state, keyed by workspace, slug and ciphertext: an unchanged
+ * virtual key keeps its (possibly already opened) secret, so it is never decrypted twice (with KMS
+ * each decrypt is a billed network call); a changed one gets a new ciphertext and a new entry.
  */
-export type DecryptCache = ReadonlyMap<string, string>;
+export type DecryptCache = ReadonlyMap<string, SealedSecret>;
 
 /** Parsed configs from the previous state, keyed by `id@version`: unchanged configs are not re-validated. */
 export type ConfigCache = ReadonlyMap<string, ResolvedConfig>;
 
+class LazyVirtualKey implements ResolvedVirtualKey {
+  constructor(
+    readonly slug: string,
+    readonly workspaceId: string,
+    readonly provider: string,
+    readonly options: Readonly<Record<string, unknown>>,
+    readonly rate_limits: readonly unknown[] | null | undefined,
+    readonly usage_limits: Readonly<Record<string, unknown>> | null | undefined,
+    readonly secret: SealedSecret,
+  ) {}
+
+  get apiKey(): string {
+    return this.secret.peek();
+  }
+}
+
+/**
+ * Builds the state without decrypting anything: secrets stay sealed until first use (or until the
+ * background `prewarmSecrets` reaches them), so applying a full snapshot costs parsing, not crypto.
+ */
 export async function buildGatewayState(
   snapshot: SyncSnapshot,
   keyring: Keyring,
   logger: Logger,
   previous: DecryptCache = new Map(),
   previousConfigs: ConfigCache = new Map(),
-): Promise<{ state: GatewayState; decrypted: Map<string, string>; parsedConfigs: Map<string, ResolvedConfig> }> {
-  const decrypted = new Map<string, string>();
+): Promise<{ state: GatewayState; decrypted: Map<string, SealedSecret>; parsedConfigs: Map<string, ResolvedConfig> }> {
+  const decrypted = new Map<string, SealedSecret>();
   const virtualKeys = new Map<string, ResolvedVirtualKey>();
-  await Promise.all(
-    snapshot.virtual_keys
-      .filter((vk) => vk.status === 'active')
-      .map(async (vk) => {
-        try {
-          let secret = previous.get(vk.encrypted_key);
-          if (secret === undefined) {
-            const context = virtualKeyContext(snapshot.organisation_id, vk.workspace_id, vk.slug);
-            secret = (await keyring.decrypt(vk.encrypted_key, context)).toString('utf8');
-          }
-          decrypted.set(vk.encrypted_key, secret);
-          virtualKeys.set(vk.slug, {
-            slug: vk.slug,
-            workspaceId: vk.workspace_id,
-            provider: vk.provider,
-            apiKey: secret,
-            options: Object.freeze({ ...vk.options }),
-            rate_limits: vk.rate_limits,
-            usage_limits: vk.usage_limits,
-          });
-        } catch (err) {
-          // Never the ciphertext or the error's data: only which key and why.
-          logger.warn('virtual key skipped: it does not decrypt with this keyring', { virtualKey: vk.slug, workspace: vk.workspace_id, reason: (err as Error).message });
-        }
-      }),
-  );
+  for (const vk of snapshot.virtual_keys) {
+    if (vk.status !== 'active') continue;
+    const cacheKey = `${vk.workspace_id}\0${vk.slug}\0${vk.encrypted_key}`;
+    let secret = previous.get(cacheKey);
+    if (!secret) {
+      const context = virtualKeyContext(snapshot.organisation_id, vk.workspace_id, vk.slug);
+      secret = new SealedSecret(vk.encrypted_key, context, keyring, logger, { virtualKey: vk.slug, workspace: vk.workspace_id });
+    }
+    decrypted.set(cacheKey, secret);
+    virtualKeys.set(vk.slug, new LazyVirtualKey(vk.slug, vk.workspace_id, vk.provider, Object.freeze({ ...vk.options }), vk.rate_limits, vk.usage_limits, secret));
+  }
 
   const configs = new Map<string, ResolvedConfig>();
   const parsedConfigs = new Map<string, ResolvedConfig>();

@@ -27,6 +27,8 @@ import {
 import { credentialFingerprint, deriveSyncKey, signBody, verifyBody } from '../../core/sync-integrity.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
 import { buildGatewayState, EMPTY_STATE, type GatewayState, type ResolvedConfig } from './gateway-state.js';
+import { prewarmSecrets } from './open-secrets.js';
+import type { SealedSecret } from './sealed-secret.js';
 import { cacheSnapshotStore } from './snapshot-store.js';
 
 /** The cache key prefix of the persisted snapshot; the full key ends with the credential's fingerprint. */
@@ -82,6 +84,11 @@ export interface SyncClientOptions {
   pushTimeoutSeconds?: number;
   /** Sees the headers of every heartbeat answer, 304 included (budget usage from the control plane: limits/reconciled-usage.ts). */
   onAnswer?: (headers: Record<string, string | string[] | undefined>) => void;
+  /**
+   * Decrypt the virtual keys' provider keys in the background after each apply, in small slices
+   * that yield to requests (default on). Off: each is decrypted on its first use only.
+   */
+  prewarmSecrets?: boolean;
 }
 
 const sleep = (ms: number, signal?: AbortSignal) =>
@@ -126,7 +133,8 @@ export class SyncClient {
   private current: GatewayState = EMPTY_STATE;
   /** The merged snapshot `current` was built from: the base deltas apply to. */
   private base: SyncSnapshot | undefined;
-  private decrypted = new Map<string, string>();
+  private decrypted = new Map<string, SealedSecret>();
+  private prewarming: Promise<number> | undefined;
   private parsedConfigs = new Map<string, ResolvedConfig>();
   private status: SyncStatus;
   private queue: Promise<void> = Promise.resolve();
@@ -252,6 +260,7 @@ export class SyncClient {
       await this.persist();
     }
     await this.persisting;
+    await this.prewarming;
     await Promise.all([this.agent.close(), this.waitAgent.close()]);
   }
 
@@ -395,6 +404,15 @@ export class SyncClient {
     this.decrypted = decrypted;
     this.parsedConfigs = parsedConfigs;
     this.status = { ...this.status, syncedVersion: state.version, lastApplyMs: Math.round((performance.now() - started) * 100) / 100 };
+    if (this.opts.prewarmSecrets !== false) {
+      const secrets = decrypted;
+      this.prewarming = prewarmSecrets(secrets.values(), { cancelled: () => this.closed || this.decrypted !== secrets });
+    }
+  }
+
+  /** Settles when the background decryption started by the last apply is done (tests, benchmarks). */
+  async secretsWarm(): Promise<number> {
+    return (await this.prewarming) ?? 0;
   }
 
   /** Persists at most every 2 s (a burst of changes writes once), off the sync path. */
