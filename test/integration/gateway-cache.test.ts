@@ -47,6 +47,16 @@ describe('simple response cache (Redis)', () => {
     expect(h.openai.control.requests).toHaveLength(1);
   });
 
+  it('expires an entry after max_age seconds', async () => {
+    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `ttl ${randomUUID()}` }] };
+    const short = { virtual_key: 'openai-vk', cache: { mode: 'simple', max_age: 1 } };
+    expect((await call(short, body)).status).toBe('MISS');
+    expect((await call(short, body)).status).toBe('HIT');
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await call(short, body)).status).toBe('MISS');
+    expect(h.openai.control.requests).toHaveLength(2);
+  });
+
   it('refreshes on x-portkey-cache-force-refresh, and separates namespaces', async () => {
     const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `refresh ${randomUUID()}` }] };
     expect((await call(cached, body)).status).toBe('MISS');
@@ -90,12 +100,17 @@ describe('simple response cache (Redis)', () => {
     expect((await call(undefined, body)).status).toBe('DISABLED');
   });
 
-  it('inherits cache from the parent and lets a child replace it', async () => {
-    const body = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `inherit ${randomUUID()}` }] };
-    const config = { cache: { mode: 'simple' }, strategy: { mode: 'fallback' }, targets: [{ virtual_key: 'openai-vk' }] };
-    await call(config, body);
-    expect((await call(config, body)).status).toBe('HIT');
-    const { ResponseCache } = await import('../../runtime/gateway/cache/response-cache.js');
-    expect(ResponseCache).toBeDefined();
+  it('inherits cache from the parent; a child that sets cache replaces it whole (max_age is not merged in)', async () => {
+    const inheritedBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `inherit ${randomUUID()}` }] };
+    const replacedBody = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: `replace ${randomUUID()}` }] };
+    const inherits = { cache: { mode: 'simple', max_age: 1 }, strategy: { mode: 'fallback' }, targets: [{ virtual_key: 'openai-vk' }] };
+    const replaces = { cache: { mode: 'simple', max_age: 1 }, strategy: { mode: 'fallback' }, targets: [{ virtual_key: 'openai-vk', cache: { mode: 'simple' } }] };
+    expect((await call(inherits, inheritedBody)).status).toBe('MISS');
+    expect((await call(inherits, inheritedBody)).status).toBe('HIT');
+    expect((await call(replaces, replacedBody)).status).toBe('MISS');
+    expect((await call(replaces, replacedBody)).status).toBe('HIT');
+    await new Promise((r) => setTimeout(r, 2100));
+    expect((await call(inherits, inheritedBody)).status).toBe('MISS'); // the parent's max_age applied
+    expect((await call(replaces, replacedBody)).status).toBe('HIT'); // the child's cache has the default max_age
   });
 });
