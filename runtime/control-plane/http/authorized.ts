@@ -1,7 +1,7 @@
 import { setTenant, withAppRole } from '../db/tenant.js';
 import { auditMutation } from './audit.js';
 import { scopeFor, type AdminResource, type AdminVerb } from '../scopes.js';
-import { authenticate, requireScope, rlsWorkspaces, type Caller } from './auth.js';
+import { authenticate, requireOrganisationKey, requireScope, rlsWorkspaces, type Caller } from './auth.js';
 import type { RouteFn, RouteRequest } from './handler.js';
 import type { HandlerResult } from './response.js';
 
@@ -11,6 +11,12 @@ import type { HandlerResult } from './response.js';
  * the caller's organisation (and workspace) so row-level security filters every query the route
  * runs. The route sees `req.ctx.db` as that transaction.
  */
+/**
+ * Organisation-level objects have no workspace for row-level security to hold a workspace key to,
+ * so a workspace key (or workspace role) never reaches them, whatever scopes it was given.
+ */
+const ORGANISATION_LEVEL: ReadonlySet<AdminResource> = new Set(['organisation_users']);
+
 export function authorized(
   resource: AdminResource,
   verb: AdminVerb,
@@ -21,6 +27,7 @@ export function authorized(
       const caller = await authenticate(tx, req.headers);
       caller.required = scopeFor(resource, verb);
       requireScope(caller, caller.required);
+      if (ORGANISATION_LEVEL.has(resource)) requireOrganisationKey(caller, 'managing organisation users and invites');
       await setTenant(tx, caller.organisationId, rlsWorkspaces(caller));
       const scopedReq = { ...req, ctx: { ...req.ctx, db: scoped } };
       const result = await fn(scopedReq, caller);
