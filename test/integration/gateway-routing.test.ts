@@ -136,6 +136,44 @@ describe('config routing', () => {
     expect(text).toBe('Hello from backup');
   });
 
+  it('x-portkey-request-timeout bounds the wait like request_timeout and takes precedence over the config (as Portkey)', async () => {
+    const timed = (config: object, ms: string, body: object = CHAT_BODY) =>
+      fetch(`${h.gateway.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: gatewayHeaders({ 'x-portkey-config': JSON.stringify(config), 'x-portkey-request-timeout': ms }),
+        body: JSON.stringify(body),
+      });
+    h.openai.control.delayMs = 400;
+    const alone = await timed({ virtual_key: 'openai-vk' }, '100');
+    expect(alone.status).toBe(408);
+    expect(await alone.json()).toEqual({ error: { message: 'Request exceeded the timeout sent in the request: 100ms', type: 'timeout_error', param: null, code: null } });
+    // The header replaces the target's request_timeout both ways: shorter cuts, longer lets it answer.
+    const shorter = await timed({ virtual_key: 'openai-vk', request_timeout: 5000 }, '100');
+    expect(shorter.status).toBe(408);
+    await shorter.arrayBuffer();
+    const longer = await timed({ virtual_key: 'openai-vk', request_timeout: 100 }, '3000');
+    expect(longer.status).toBe(200);
+    expect(((await longer.json()) as any).choices[0].message.content).toBe('Hello from primary');
+    // It applies to every target: the first times out, the fallback answers.
+    const fell = await timed(fallback([{ virtual_key: 'openai-vk' }, { virtual_key: 'backup-vk' }]), '100');
+    expect(((await fell.json()) as any).choices[0].message.content).toBe('Hello from backup');
+    expect(fell.headers.get('x-portkey-last-used-option-index')).toBe('config.targets[1]');
+
+    // A started stream is cut only when it goes idle for longer than the header allows.
+    h.openai.control.reset();
+    h.openai.control.holdStreamAfterFirstChunk();
+    const idle = await timed({ virtual_key: 'openai-vk' }, '150', { ...CHAT_BODY, stream: true });
+    expect(idle.status).toBe(200);
+    const events = (await idle.text()).trim().split('\n\n');
+    expect(events.join('\n')).not.toContain('[DONE]');
+    expect(JSON.parse(events.at(-1)!.slice(6)).error.type).toBe('timeout_error');
+    h.openai.control.releaseStream();
+
+    const bad = await timed({ virtual_key: 'openai-vk' }, 'soon');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.message).toContain('x-portkey-request-timeout');
+  });
+
   it('answers 502 when the upstream cannot be reached', async () => {
     const { res, json } = await chat({ provider: 'openai', api_key: 'sk-x', custom_host: 'http://127.0.0.1:9/v1' });
     expect(res.status).toBe(502);

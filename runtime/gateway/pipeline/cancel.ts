@@ -1,18 +1,52 @@
-import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
+
+/** Something in flight that stops when the caller goes away (an upstream call). */
+export interface CancelTarget {
+  cancel(): void;
+}
 
 /**
- * A cancel signal undici accepts (it takes any emitter with `aborted` and an 'abort' event).
- * Cheaper than AbortController, which every request would otherwise pay for through
- * EventTarget listeners and a DOMException per abort.
+ * Tells the upstream call(s) of one request that the caller left. A plain object with at most a
+ * couple of targets: an EventEmitter or AbortController per request costs listener bookkeeping
+ * (and a DOMException per abort) on the hot path for an event that rarely happens.
  */
-export class CancelSignal extends EventEmitter {
+export class CancelSignal {
   aborted = false;
-  reason: unknown = undefined;
+  private targets: CancelTarget[] | undefined = undefined;
 
-  abort(reason?: unknown): void {
+  add(target: CancelTarget): void {
+    (this.targets ??= []).push(target);
+  }
+
+  remove(target: CancelTarget): void {
+    const targets = this.targets;
+    if (!targets) return;
+    const i = targets.indexOf(target);
+    if (i !== -1) targets.splice(i, 1);
+  }
+
+  abort(): void {
     if (this.aborted) return;
     this.aborted = true;
-    this.reason = reason;
-    this.emit('abort');
+    const targets = this.targets;
+    this.targets = undefined;
+    if (targets) for (const target of targets) target.cancel();
   }
+}
+
+const kSignal = Symbol('tollgate.cancelSignal');
+type Watched = ServerResponse & { [kSignal]?: CancelSignal };
+
+/** One function for every response (`this` is the response), so watching costs no closure. */
+function onResponseClosed(this: Watched): void {
+  // A response that finished normally closes too; only a caller leaving early cancels.
+  if (!this.writableFinished) this[kSignal]?.abort();
+}
+
+/** A signal fired when the caller closes the connection before its response is finished. */
+export function cancelOnClose(res: ServerResponse): CancelSignal {
+  const signal = new CancelSignal();
+  (res as Watched)[kSignal] = signal;
+  res.on('close', onResponseClosed);
+  return signal;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { HttpProblem } from '../../core/errors.js';
 import { hashSecret } from '../../core/secrets.js';
 import type { GatewayConfig } from '../../core/config-schema.js';
@@ -9,7 +9,7 @@ import type { Endpoint } from '../providers/index.js';
 import type { GatewayState } from '../sync/gateway-state.js';
 import type { RequestLogger } from '../telemetry/request-log.js';
 import type { CustomHostPolicy } from './custom-host.js';
-import { CancelSignal } from './cancel.js';
+import { cancelOnClose, type CancelSignal } from './cancel.js';
 import { run, type Outcome, type RunContext } from './execute.js';
 import { forwardableHeaders } from './forward-headers.js';
 import { openSecrets } from '../sync/open-secrets.js';
@@ -23,7 +23,7 @@ import type { ConditionInput } from './conditions.js';
 import type { KeyValueCache } from '../../core/ports.js';
 import type { Guardrails } from '../guardrails/index.js';
 import type { Limits } from '../limits/index.js';
-import { endpointSpec, unsupportedParam } from '../providers/index.js';
+import { endpointSpec, unsupportedParam, type EndpointSpec, type TransformContext } from '../providers/index.js';
 
 export interface PipelineDeps {
   state(): GatewayState;
@@ -119,6 +119,163 @@ export interface InferenceHook {
   };
 }
 
+/** `x-portkey-request-timeout` (ms): Portkey gives it precedence over every target's request_timeout. */
+export function requestTimeoutHeader(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['x-portkey-request-timeout'];
+  if (value === undefined || value === '') return undefined;
+  const ms = Number(Array.isArray(value) ? value[0] : value);
+  if (!Number.isFinite(ms) || ms <= 0) throw new HttpProblem(400, 'x-portkey-request-timeout must be a positive number of milliseconds');
+  return Math.ceil(ms);
+}
+
+/** What response and stream transforms see of a call; promptText is a method, not a closure per request. */
+class CallTransform implements TransformContext {
+  constructor(
+    readonly model: string,
+    readonly traceId: string,
+    private readonly body: Record<string, unknown> | undefined,
+  ) {}
+
+  promptText(): string {
+    return promptText(this.body);
+  }
+}
+
+const SPEC_RAW = new Set<Endpoint>(['createTranscription', 'createTranslation', 'proxy']);
+
+/**
+ * The per-request state of one inference call, and the call's RunContext: `send` is what the
+ * strategy runs per target. A class rather than closures, so a request allocates one object
+ * instead of a closure per step.
+ */
+class InferenceCall implements RunContext {
+  readonly random = Math.random;
+  readonly breakers: CircuitBreakers;
+  /** `send` bound to this call; a second argument replaces the body for that leaf (a nested target's redaction). */
+  readonly sendToLeaf: (leaf: LeafPlan, body?: Record<string, unknown>) => Promise<UpstreamResult>;
+  cacheStatus: CacheStatus = 'DISABLED';
+  cacheWrite: { leaf: LeafPlan; key: string; cfg: CacheConfig } | undefined = undefined;
+  private conditionInput: ConditionInput | undefined = undefined;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly endpoint: Endpoint,
+    private readonly deps: PipelineDeps,
+    private readonly state: GatewayState,
+    private readonly apiKey: SyncApiKey,
+    private readonly raw: Buffer | undefined,
+    readonly body: Record<string, unknown> | undefined,
+    private readonly rawBody: boolean,
+    private readonly responseCache: ResponseCache | undefined,
+    breakers: CircuitBreakers,
+    private readonly signal: CancelSignal,
+    /** x-portkey-request-timeout, which replaces every target's request_timeout. */
+    readonly timeoutMs: number | undefined,
+  ) {
+    this.breakers = breakers;
+    this.sendToLeaf = this.send.bind(this);
+  }
+
+  input(): ConditionInput {
+    return (this.conditionInput ??= { metadata: metadataHeader(this.req.headers), params: this.body ?? {} });
+  }
+
+  /** The body to send to this leaf: the caller's bytes unless the provider or config needs another. */
+  private payloadFor(
+    leaf: LeafPlan,
+    spec: EndpointSpec,
+    body: Record<string, unknown> | undefined,
+  ): { payload: string | Buffer | undefined; merged: Record<string, unknown> | undefined } | UpstreamResult {
+    const raw = body === this.body ? this.raw : Buffer.from(JSON.stringify(body));
+    if (!body) return { payload: raw, merged: body };
+    let payload: string | Buffer | undefined = raw;
+    let merged = leaf.overrideParams ? { ...body, ...leaf.overrideParams } : body;
+    if (spec.supportedParams) {
+      for (const field in merged) {
+        if (spec.supportedParams.has(field)) continue;
+        if (leaf.strict) return { kind: 'rejected', status: 400, message: unsupportedParam(leaf.provider.id, field), param: field };
+        if (merged === body) merged = { ...body };
+        delete merged[field];
+      }
+    }
+    let askUsage = body.stream === true && spec.streamUsage === 'ask' && (merged.stream_options as { include_usage?: boolean } | undefined)?.include_usage !== true;
+    if (askUsage && merged === body && !spec.transformRequest && merged.stream_options === undefined && raw && raw[0] === 0x7b /* { */) {
+      // Usage always comes in the final chunk: ask the provider for it, splicing the field into
+      // the caller's bytes instead of re-serialising the whole body.
+      payload = Buffer.concat([INCLUDE_USAGE_PREFIX, raw.subarray(1)]);
+      askUsage = false;
+    } else if (askUsage) {
+      merged = { ...merged, stream_options: { ...(merged.stream_options as object | undefined), include_usage: true } };
+    }
+    // Only now is the body re-serialised; the common pass-through path forwards the caller's bytes.
+    if (merged !== body || spec.transformRequest) payload = JSON.stringify(spec.transformRequest ? spec.transformRequest(merged, leaf.target) : merged);
+    return { payload, merged };
+  }
+
+  async send(leaf: LeafPlan, bodyForLeaf?: Record<string, unknown>): Promise<UpstreamResult> {
+    const { req, endpoint } = this;
+    const body = bodyForLeaf ?? this.body;
+    const spec = endpointSpec(leaf.provider, endpoint)!;
+    const isProxy = endpoint === 'proxy';
+    const method = this.rawBody && isProxy ? (req.method ?? 'GET') : spec.method === '*' ? 'POST' : spec.method;
+    let path: string;
+    let payload: string | Buffer | undefined;
+    const upstreamHeaders = forwardableHeaders(req.headers);
+    try {
+      const prepared = this.payloadFor(leaf, spec, body);
+      if ('kind' in prepared) return prepared;
+      payload = prepared.payload;
+      path =
+        typeof spec.path === 'string'
+          ? spec.path
+          : spec.path({
+              model: String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? ''),
+              stream: body?.stream === true,
+              target: leaf.target,
+              // The passthrough forwards the caller's path below /v1 (query included).
+              requestPath: isProxy ? (req.url ?? '/').replace(/^\/v1(?=\/|$|\?)/, '') : '',
+            });
+      if (this.responseCache && isCacheable(leaf.cache)) {
+        const namespace = req.headers['x-portkey-cache-namespace'] as string | undefined;
+        const key = cacheKey({ namespace, path: this.rawBody ? '' : path, leaf, organisationId: this.state.organisationId, workspaceId: this.apiKey.workspace_id, body: prepared.merged ?? null });
+        this.cacheWrite = { leaf, key, cfg: leaf.cache };
+        if (req.headers['x-portkey-cache-force-refresh'] === 'true') this.cacheStatus = 'REFRESH';
+        else {
+          const hit = this.rawBody ? undefined : await this.responseCache.get(key);
+          if (hit) {
+            this.cacheStatus = 'HIT';
+            return { kind: 'cached', status: hit.status, contentType: hit.contentType, body: hit.body };
+          }
+          this.cacheStatus = 'MISS';
+        }
+      }
+      if (payload?.length) upstreamHeaders['content-type'] = this.rawBody ? String(req.headers['content-type'] ?? 'application/octet-stream') : 'application/json';
+      else payload = undefined;
+      if (leaf.provider.signRequest) {
+        Object.assign(upstreamHeaders, await leaf.provider.signRequest({ method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target));
+      } else {
+        // A leaf's auth headers depend only on its target, so they are built once per (cached) plan.
+        const auth = (leaf.authHeaders ??= leaf.provider.authHeaders(leaf.target));
+        for (const name in auth) upstreamHeaders[name] = auth[name];
+      }
+    } catch (err) {
+      if (err instanceof HttpProblem && err.status < 500) return { kind: 'rejected', status: err.status, message: err.message };
+      if (err instanceof HttpProblem) throw err;
+      // A body the translation cannot read (e.g. `messages: [null]`) is the caller's fault: 400, not 500.
+      return { kind: 'rejected', status: 400, message: `the request body does not fit ${leaf.provider.id}'s format: ${(err as Error).message}` };
+    }
+    return callUpstream(this.deps.pools, {
+      baseUrl: leaf.target.baseUrl,
+      path,
+      method,
+      headers: upstreamHeaders,
+      body: payload,
+      timeoutMs: this.timeoutMs ?? leaf.requestTimeoutMs,
+      signal: this.signal,
+    });
+  }
+}
+
 /**
  * One inference call: authenticate against the synced state, resolve the route, run the strategy,
  * relay the answer. Reads only in-memory state; never the control plane.
@@ -130,10 +287,11 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const headers: OutgoingHttpHeaders = { 'x-portkey-trace-id': traceId };
   const state = deps.state();
   const apiKey = authenticate(state, req.headers['x-portkey-api-key'] as string | undefined);
+  const timeoutMs = requestTimeoutHeader(req.headers);
 
-  const spec0Raw = endpoint === 'createTranscription' || endpoint === 'createTranslation' || endpoint === 'proxy';
+  const rawBody = SPEC_RAW.has(endpoint);
   let raw = req.method !== 'GET' && req.method !== 'HEAD' ? await readBody(req) : undefined;
-  let body = raw && !spec0Raw ? parseJsonObject(raw) : undefined;
+  let body = raw && !rawBody ? parseJsonObject(raw) : undefined;
   const prepared = hook?.prepare({ state, apiKey, body: body ?? {} });
   if (prepared) {
     body = prepared.body;
@@ -162,105 +320,25 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     raw = Buffer.from(JSON.stringify(body));
   }
 
-  const forwarded = forwardableHeaders(req.headers);
-  const rawContentType = spec0Raw ? String(req.headers['content-type'] ?? 'application/octet-stream') : undefined;
-  const upstreamAbort = new CancelSignal();
-  const onClose = () => {
-    if (!res.writableFinished) upstreamAbort.abort();
-  };
-  res.once('close', onClose);
-
-  const stream = body?.stream === true;
-  // The passthrough forwards the caller's path below /v1 (query included).
-  const requestPath = endpoint === 'proxy' ? (req.url ?? '/').replace(/^\/v1(?=\/|$|\?)/, '') : '';
-  const method = spec0Raw && endpoint === 'proxy' ? (req.method ?? 'GET') : undefined;
+  // Cancelled by the server's one 'close' listener when the caller leaves before the answer is sent.
+  const upstreamAbort = cancelOnClose(res);
   const { responseCache, breakers } = helpersOf(deps);
-  const forceRefresh = req.headers['x-portkey-cache-force-refresh'] === 'true';
-  const namespace = req.headers['x-portkey-cache-namespace'] as string | undefined;
-  let cacheStatus: CacheStatus = 'DISABLED';
-  let cacheWrite: { leaf: LeafPlan; key: string; cfg: CacheConfig } | undefined;
-
-  const send = async (leaf: LeafPlan): Promise<UpstreamResult> => {
-    const spec = endpointSpec(leaf.provider, endpoint)!;
-    let payload: string | Buffer | undefined = raw;
-    const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
-    let path: string;
-    const upstreamHeaders: Record<string, string> = { ...forwarded };
-    try {
-      let merged = body;
-      if (body) {
-        merged = leaf.overrideParams ? { ...body, ...leaf.overrideParams } : body;
-        if (spec.supportedParams) {
-          for (const field in merged) {
-            if (spec.supportedParams.has(field)) continue;
-            if (leaf.strict) return { kind: 'rejected', status: 400, message: unsupportedParam(leaf.provider.id, field), param: field };
-            if (merged === body) merged = { ...body };
-            delete merged[field];
-          }
-        }
-        let askUsage = stream && spec.streamUsage === 'ask' && (merged.stream_options as { include_usage?: boolean } | undefined)?.include_usage !== true;
-        if (askUsage && merged === body && !spec.transformRequest && merged.stream_options === undefined && raw && raw[0] === 0x7b /* { */) {
-          // Usage always comes in the final chunk: ask the provider for it, splicing the field into
-          // the caller's bytes instead of re-serialising the whole body.
-          payload = Buffer.concat([INCLUDE_USAGE_PREFIX, raw.subarray(1)]);
-          askUsage = false;
-        } else if (askUsage) {
-          merged = { ...merged, stream_options: { ...(merged.stream_options as object | undefined), include_usage: true } };
-        }
-        // Only now is the body re-serialised; the common pass-through path forwards the caller's bytes.
-        if (merged !== body || spec.transformRequest) payload = JSON.stringify(spec.transformRequest ? spec.transformRequest(merged, leaf.target) : merged);
-      }
-      path = typeof spec.path === 'string' ? spec.path : spec.path({ model, stream, target: leaf.target, requestPath });
-      if (responseCache && isCacheable(leaf.cache)) {
-        const key = cacheKey({ namespace, path: spec0Raw ? '' : path, leaf, organisationId: state.organisationId, workspaceId: apiKey.workspace_id, body: merged ?? null });
-        cacheWrite = { leaf, key, cfg: leaf.cache };
-        if (forceRefresh) cacheStatus = 'REFRESH';
-        else {
-          const hit = spec0Raw ? undefined : await responseCache.get(key);
-          if (hit) {
-            cacheStatus = 'HIT';
-            return { kind: 'cached', status: hit.status, contentType: hit.contentType, body: hit.body };
-          }
-          cacheStatus = 'MISS';
-        }
-      }
-      if (payload?.length) upstreamHeaders['content-type'] = rawContentType ?? 'application/json';
-      else payload = undefined;
-      Object.assign(upstreamHeaders, leaf.provider.signRequest ? await leaf.provider.signRequest({ method: method ?? spec.method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target) : leaf.provider.authHeaders(leaf.target));
-    } catch (err) {
-      if (err instanceof HttpProblem && err.status < 500) return { kind: 'rejected', status: err.status, message: err.message };
-      if (err instanceof HttpProblem) throw err;
-      // A body the translation cannot read (e.g. `messages: [null]`) is the caller's fault: 400, not 500.
-      return { kind: 'rejected', status: 400, message: `the request body does not fit ${leaf.provider.id}'s format: ${(err as Error).message}` };
-    }
-    return callUpstream(deps.pools, {
-      baseUrl: leaf.target.baseUrl,
-      path,
-      method: method ?? (spec.method === '*' ? 'POST' : spec.method),
-      headers: upstreamHeaders,
-      body: payload,
-      timeoutMs: leaf.requestTimeoutMs,
-      signal: upstreamAbort,
-    });
-  };
-  let input: ConditionInput | undefined;
-  const runContext: RunContext = {
-    random: Math.random,
-    breakers,
-    input: () => (input ??= { metadata: metadataHeader(req.headers), params: body ?? {} }),
-  };
+  const call = new InferenceCall(req, endpoint, deps, state, apiKey, raw, body, rawBody, responseCache, breakers, upstreamAbort, timeoutMs);
 
   let outcome: Outcome;
   const upstreamStartedAt = Date.now();
   const logging = deps.requestLog.enabled;
   if (logging) deps.requestLog.observe(res);
   try {
-    outcome = await run(plan, admission ? admission.wrap(send) : send, runContext);
+    const limited = admission ? admission.wrap(call.sendToLeaf) : call.sendToLeaf;
+    // Hooks on nested targets run per leaf as the strategy reaches it (docs/guardrails.md).
+    outcome = await run(plan, guard ? guard.wrap(limited) : limited, call);
   } catch (err) {
     if (upstreamAbort.aborted) return; // the caller left before any answer: nothing to send
     throw err;
   }
   const { leaf, retries, result } = outcome;
+  const { cacheWrite, cacheStatus } = call;
   headers['x-portkey-provider'] = leaf.provider.id;
   headers['x-portkey-retry-attempt-count'] = String(retries);
   if (selected.fromConfig) headers['x-portkey-last-used-option-index'] = leaf.path;
@@ -268,20 +346,20 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
 
   const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
   const spec = endpointSpec(leaf.provider, endpoint)!;
+  const stream = body?.stream === true;
   const write = cacheWrite?.leaf === leaf && result.kind === 'response' && responseCache ? cacheWrite : undefined;
   let replied: ReplyOutcome | undefined;
   try {
     replied = await (guard?.reply ?? reply)(res, result, {
       provider: leaf.provider,
       spec,
-      transform: { model, traceId, promptText: () => promptText(body) },
+      transform: new CallTransform(model, traceId, body),
       headers,
-      idleTimeoutMs: leaf.requestTimeoutMs,
+      idleTimeoutMs: timeoutMs ?? leaf.requestTimeoutMs,
       ensureUsage: stream && (endpoint === 'chatComplete' || endpoint === 'complete') && !spec.createStreamTransformer,
       capture: write ? (contentType, text) => responseCache!.set(write.key, write.cfg, result.status, contentType, text) : undefined,
     });
   } finally {
-    res.off('close', onClose);
     void admission?.settle({ status: replied?.status ?? result.status, provider: leaf.provider.id, model, leafPath: leaf.path });
     if (logging) deps.requestLog.record({
       traceId,
@@ -293,7 +371,7 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       status: replied?.status ?? result.status,
       provider: leaf.provider.id,
       model,
-      stream: body?.stream === true,
+      stream,
       retries,
       lastUsedOptionIndex: leaf.path,
       startedAt,

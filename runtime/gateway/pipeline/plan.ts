@@ -37,6 +37,8 @@ export interface LeafPlan {
   strict: boolean;
   /** Inherited hooks/guardrails, for the guardrails stage. */
   hooks?: Hooks;
+  /** provider.authHeaders(target), memoised by the first request that uses this (cached) plan. */
+  authHeaders?: Record<string, string>;
 }
 
 export interface GroupPlan {

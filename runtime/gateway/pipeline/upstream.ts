@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { Pool, errors as undiciErrors, type Dispatcher } from 'undici';
-import type { CancelSignal } from './cancel.js';
+import type { CancelSignal, CancelTarget } from './cancel.js';
 import { BufferedBody, StreamBody, type UpstreamBody } from './upstream-body.js';
 
 /**
@@ -92,7 +92,7 @@ function headerObject(raw: Buffer[]): IncomingHttpHeaders {
  * soon as its headers arrive. Compared with `pool.request`, no Readable, AsyncResource or
  * abort-listener is created per small answer.
  */
-class UpstreamRequest implements Dispatcher.DispatchHandler {
+class UpstreamRequest implements Dispatcher.DispatchHandler, CancelTarget {
   private abortFn: ((err: Error) => void) | undefined = undefined;
   private failure: Error | undefined = undefined;
   private settled = false;
@@ -110,20 +110,21 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     private readonly reject: (err: unknown) => void,
   ) {
     // Our own timer rather than undici's headersTimeout, whose coarse timers do not honour short values.
-    if (call.timeoutMs) this.timer = setTimeout(this.onTimeout, call.timeoutMs);
-    if (call.signal) call.signal.once('abort', this.onCancel);
+    if (call.timeoutMs) this.timer = setTimeout(onCallTimeout, call.timeoutMs, this);
+    call.signal?.add(this);
   }
 
-  private readonly onTimeout = (): void => {
+  timeout(): void {
     this.timedOut = true;
-    this.cancel(new CallTimeout());
-  };
+    this.stop(new CallTimeout());
+  }
 
-  private readonly onCancel = (): void => {
-    this.cancel(new undiciErrors.RequestAbortedError());
-  };
+  /** The caller left. */
+  cancel(): void {
+    this.stop(new undiciErrors.RequestAbortedError());
+  }
 
-  private cancel(err: Error): void {
+  private stop(err: Error): void {
     if (this.stream) return void this.stream.destroy(err);
     if (this.abortFn) this.abortFn(err);
     else this.failure = err; // not yet on a connection: abort it when it gets one
@@ -134,7 +135,7 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
   private release(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
-    this.call.signal?.off('abort', this.onCancel);
+    this.call.signal?.remove(this);
   }
 
   private settle(result: UpstreamResult): void {
@@ -206,6 +207,10 @@ class UpstreamRequest implements Dispatcher.DispatchHandler {
     this.parts = undefined;
     this.fail(err);
   }
+}
+
+function onCallTimeout(request: UpstreamRequest): void {
+  request.timeout();
 }
 
 export function callUpstream(pools: UpstreamPools, call: UpstreamCall): Promise<UpstreamResult> {
