@@ -3,19 +3,28 @@ import OpenAI, { toFile } from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ANTHROPIC_REPLY_TEXT } from '../support/mock-anthropic.js';
 import { API_KEY, ANTHROPIC_SECRET, OPENAI_SECRET, defaultSpec, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
+import type { MockServer } from '../support/mock-base.js';
+import { BEDROCK_REPLY_TEXT, startMockBedrock } from '../support/mock-bedrock.js';
 import { GEMINI_REPLY_TEXT, startMockGemini, type MockGemini } from '../support/mock-gemini.js';
+
+const AWS = { accessKeyId: 'AKIAMOCKMESSAGES0001', secretAccessKey: 'messages/secret+key0123456789abcdef', region: 'us-west-2' };
 
 let h: GatewayHarness;
 let gemini: MockGemini;
+let bedrock: MockServer;
 const sdk = (vk: string) => new OpenAI({ apiKey: 'unused', baseURL: `${h.gateway.url}/v1`, defaultHeaders: { 'x-portkey-api-key': API_KEY, 'x-portkey-virtual-key': vk }, maxRetries: 0 });
 const claude = (vk: string) => new Anthropic({ apiKey: 'unused', baseURL: h.gateway.url, defaultHeaders: { 'x-portkey-api-key': API_KEY, 'x-portkey-virtual-key': vk }, maxRetries: 0 });
 
 beforeAll(async () => {
   gemini = await startMockGemini({ apiKey: 'gk' });
+  bedrock = await startMockBedrock(AWS);
   h = await startGatewayHarness({
     spec: (m) => {
       const spec = defaultSpec(m);
-      spec.virtualKeys!.push({ slug: 'gemini-vk', provider: 'google', secret: 'gk', options: { custom_host: `${gemini.url}/v1beta` } });
+      spec.virtualKeys!.push(
+        { slug: 'gemini-vk', provider: 'google', secret: 'gk', options: { custom_host: `${gemini.url}/v1beta` } },
+        { slug: 'bedrock-vk', provider: 'bedrock', secret: AWS.secretAccessKey, options: { custom_host: bedrock.url, aws_region: AWS.region, aws_access_key_id: AWS.accessKeyId } },
+      );
       return spec;
     },
   });
@@ -23,8 +32,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.close();
   await gemini?.close();
+  await bedrock?.close();
 });
-beforeEach(() => [h.openai, h.anthropic, gemini].forEach((m) => m.control.reset()));
+beforeEach(() => [h.openai, h.anthropic, gemini, bedrock].forEach((m) => m.control.reset()));
 
 describe('OpenAI endpoints', () => {
   it('/v1/completions, JSON and streamed with usage', async () => {
@@ -46,6 +56,25 @@ describe('OpenAI endpoints', () => {
     expect(image.data![0].url).toBe('https://images.example/mock.png');
     const response = await sdk('openai-vk').responses.create({ model: 'gpt-4o', input: 'hi' });
     expect(response.output_text).toBe('Hello from primary');
+  });
+
+  it('/v1/responses streams the Responses API events through untouched (no chat usage chunk, no [DONE] added)', async () => {
+    const stream = await sdk('openai-vk').responses.create({ model: 'gpt-4o', input: 'hi', stream: true });
+    let text = '';
+    let completed: any;
+    for await (const event of stream) {
+      if (event.type === 'response.output_text.delta') text += event.delta;
+      if (event.type === 'response.completed') completed = event.response;
+    }
+    expect(text).toBe('Hello from primary');
+    expect(completed.usage).toMatchObject({ input_tokens: 3, output_tokens: 3 });
+    const seen = h.openai.control.requests.at(-1)!;
+    expect(seen.body.stream_options).toBeUndefined();
+    const raw = await fetch(`${h.gateway.url}/v1/responses`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-portkey-api-key': API_KEY, 'x-portkey-virtual-key': 'openai-vk' }, body: JSON.stringify({ model: 'gpt-4o', input: 'hi', stream: true }) });
+    const body = await raw.text();
+    expect(body).not.toContain('[DONE]');
+    expect(body).not.toContain('chat.completion.chunk');
+    expect(body.trim().split('\n\n').at(-1)).toContain('event: response.completed');
   });
 
   it('/v1/audio/speech returns the audio bytes; transcriptions and translations pass multipart through', async () => {
@@ -131,6 +160,33 @@ describe('/v1/messages through @anthropic-ai/sdk', () => {
     const stream = claude('gemini-vk').messages.stream({ model: 'gemini-2.0-flash', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather?' }] });
     const final = await stream.finalMessage();
     expect(final.content[0]).toMatchObject({ type: 'tool_use', name: 'get_weather', input: { city: 'Paris' } });
+  });
+
+  it('translates to a Bedrock Converse target (SigV4, AWS event stream) and back, streamed too', async () => {
+    const model = 'anthropic.claude-3-5-haiku-20241022-v1:0';
+    const msg = await claude('bedrock-vk').messages.create({ model, max_tokens: 32, system: 'Be terse.', messages: [{ role: 'user', content: 'Say hello.' }] });
+    expect(msg.content).toEqual([{ type: 'text', text: BEDROCK_REPLY_TEXT }]);
+    expect(msg.stop_reason).toBe('end_turn');
+    expect(bedrock.control.requests[0].body).toEqual({ messages: [{ role: 'user', content: [{ text: 'Say hello.' }] }], system: [{ text: 'Be terse.' }], inferenceConfig: { maxTokens: 32 } });
+    const stream = claude('bedrock-vk').messages.stream({ model, max_tokens: 32, messages: [{ role: 'user', content: 'Say hello.' }] });
+    const deltas: string[] = [];
+    stream.on('text', (t) => deltas.push(t));
+    const final = await stream.finalMessage();
+    expect(deltas.length).toBeGreaterThan(1);
+    expect(deltas.join('')).toBe(BEDROCK_REPLY_TEXT);
+    expect(final.usage).toMatchObject({ input_tokens: 2, output_tokens: 3 });
+    expect(bedrock.control.requests[1].path).toContain('/converse-stream');
+  });
+
+  it('passes anthropic-beta and anthropic-version from x-portkey-anthropic-* headers', async () => {
+    await claude('anthropic-vk').messages.create(
+      { model: 'claude-sonnet-4-5', max_tokens: 8, messages: [{ role: 'user', content: 'x' }] },
+      { headers: { 'x-portkey-anthropic-beta': 'context-1m-2025-08-07', 'x-portkey-anthropic-version': '2023-06-01' } },
+    );
+    const seen = h.anthropic.control.requests[0].headers;
+    expect(seen['anthropic-beta']).toBe('context-1m-2025-08-07');
+    expect(seen['anthropic-version']).toBe('2023-06-01');
+    expect(seen['x-portkey-anthropic-beta']).toBeUndefined();
   });
 
   it('answers errors in Anthropic’s shape, so the SDK raises its typed errors', async () => {

@@ -88,6 +88,30 @@ async function chat(res: ServerResponse, body: any, control: MockControl, name: 
   res.end('data: [DONE]\n\n');
 }
 
+/** The Responses API stream: named events (`event:` + `data:` with a `type` and `sequence_number`), no `[DONE]`. */
+async function responsesStream(res: ServerResponse, body: any, control: MockControl, name: string): Promise<void> {
+  res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+  const text = openAIReplyText(name);
+  const base = { id: 'resp_mock', object: 'response', created_at: Math.floor(Date.now() / 1000), model: body.model, output: [] as object[], usage: null as object | null };
+  const item = { type: 'message', id: 'msg_mock', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text, annotations: [] }] };
+  const events: object[] = [
+    { type: 'response.created', response: { ...base, status: 'in_progress' } },
+    { type: 'response.output_item.added', output_index: 0, item: { ...item, status: 'in_progress', content: [] } },
+    { type: 'response.content_part.added', item_id: 'msg_mock', output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } },
+    ...text.split(/(?= )/).map((delta) => ({ type: 'response.output_text.delta', item_id: 'msg_mock', output_index: 0, content_index: 0, delta })),
+    { type: 'response.output_text.done', item_id: 'msg_mock', output_index: 0, content_index: 0, text },
+    { type: 'response.output_item.done', output_index: 0, item },
+    { type: 'response.completed', response: { ...base, status: 'completed', output: [item], usage: { input_tokens: 3, output_tokens: 3, total_tokens: 6 } } },
+  ];
+  for (let i = 0; i < events.length; i++) {
+    if (i > 3) await control.betweenChunks(i - 3);
+    if (res.destroyed) return;
+    const event = { ...(events[i] as { type: string }), sequence_number: i };
+    res.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
+  }
+  res.end();
+}
+
 /** The legacy completions endpoint (JSON and SSE `text_completion` chunks). */
 async function completions(res: ServerResponse, body: any, control: MockControl, name: string, noStreamUsage = false): Promise<void> {
   if (!body?.model || body.prompt === undefined) return openAIError(res, 400, "Missing required parameter: 'prompt'.");
@@ -163,6 +187,7 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
       if (!text.includes('name="file"')) return openAIError(res, 400, "Missing required parameter: 'file'.");
       return sendJson(res, 200, { text: path.endsWith('translations') ? 'translated by mock' : 'transcribed by mock' });
     }
+    if (req.method === 'POST' && path === '/v1/responses' && body?.stream === true) return responsesStream(res, body, control, name);
     if (req.method === 'POST' && path === '/v1/responses') {
       return sendJson(res, 200, { id: 'resp_mock', object: 'response', status: 'completed', model: body?.model, output: [{ type: 'message', id: 'msg_mock', role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: openAIReplyText(name), annotations: [] }] }], usage: { input_tokens: 3, output_tokens: 3, total_tokens: 6 } });
     }
