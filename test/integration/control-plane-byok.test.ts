@@ -3,7 +3,7 @@ import { localKeyring } from '../../runtime/adapters/local-keyring.js';
 import { virtualKeyContext, type Keyring } from '../../runtime/core/keyring.js';
 import { setByokKeyringFactory } from '../../runtime/control-plane/byok.js';
 import { syncSnapshotSchema } from '../../runtime/core/sync-contract.js';
-import { startOn, type EngineControlPlane } from '../support/cp-engines.js';
+import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 import { tempDir } from '../support/cp-harness.js';
 
 /**
@@ -20,7 +20,7 @@ function encryptOnly(k: Keyring): Keyring {
   };
 }
 
-describe('BYOK: the control plane seals with the customer key but cannot open', () => {
+describe.each(engines)('BYOK: the control plane seals with the customer key but cannot open (%s)', (engine) => {
   let t: EngineControlPlane;
   let customerKey: Keyring;
   let tmp: Awaited<ReturnType<typeof tempDir>>;
@@ -35,7 +35,7 @@ describe('BYOK: the control plane seals with the customer key but cannot open', 
       seen.push(keyArn);
       return encryptOnly(customerKey);
     });
-    t = await startOn('pglite');
+    t = await startOn(engine);
   });
   afterAll(async () => {
     setByokKeyringFactory(undefined);

@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestControlPlane, tempDir, type TestControlPlane } from '../support/cp-harness.js';
+import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 
 /** Every bad input gets a 4xx in Portkey's `{ status: 'failure', message }` shape, never a 5xx. */
-describe('control plane error answers', () => {
-  let t: TestControlPlane;
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+describe.each(engines)('control plane error answers on %s', (engine) => {
+  let t: EngineControlPlane;
 
   beforeAll(async () => {
-    tmp = await tempDir();
-    t = await startTestControlPlane({ keyringFile: `${tmp.dir}/keyring.json`, maxBodyBytes: 64 * 1024 });
+    t = await startOn(engine, { maxBodyBytes: 64 * 1024 });
   });
-  afterAll(async () => {
-    await t?.cp.close();
-    await tmp?.cleanup();
-  });
+  afterAll(async () => t?.stop());
 
   async function expectFailure(res: Response, status: number, message: RegExp) {
     expect(res.status).toBe(status);

@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { controlPlaneRoutes } from '../../runtime/control-plane/routes.js';
-import { startOn, type EngineControlPlane } from '../support/cp-engines.js';
+import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 
 interface Doc {
   openapi: string;
   paths: Record<string, Record<string, { requestBody?: { content: Record<string, { schema: { properties: Record<string, unknown>; required?: string[] } }> }; parameters: { name: string; in: string }[]; security: unknown[] }>>;
 }
 
-describe('OpenAPI 3.1 document', () => {
+describe.each(engines)('OpenAPI 3.1 document on %s', (engine) => {
   let t: EngineControlPlane;
   let doc: Doc;
   beforeAll(async () => {
-    t = await startOn('pglite');
+    t = await startOn(engine);
     const res = await fetch(`${t.cp.url}/v1/openapi.json`);
     expect(res.status).toBe(200);
     doc = (await res.json()) as Doc;

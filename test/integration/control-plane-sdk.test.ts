@@ -1,19 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestControlPlane, tempDir, type TestControlPlane } from '../support/cp-harness.js';
+import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 
 /** The unmodified portkey-ai SDK drives every admin resource against the local control plane. */
-describe('control plane with the portkey-ai SDK', () => {
-  let t: TestControlPlane;
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
+describe.each(engines)('control plane with the portkey-ai SDK on %s', (engine) => {
+  let t: EngineControlPlane;
 
   beforeAll(async () => {
-    tmp = await tempDir();
-    t = await startTestControlPlane({ keyringFile: `${tmp.dir}/keyring.json` });
+    t = await startOn(engine);
   });
-  afterAll(async () => {
-    await t?.cp.close();
-    await tmp?.cleanup();
-  });
+  afterAll(async () => t?.stop());
 
   it('lists the default workspace', async () => {
     const list = await t.sdk.admin.workspaces.list({});
