@@ -2,28 +2,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { startMockServer, type MockServer } from '../support/mock-base.js';
+import type { MockServer } from '../support/mock-base.js';
+import { sseEvents, startEcho } from '../support/mock-echo.js';
 import { API_KEY, defaultSpec, gatewayHeaders, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
-
-/** An OpenAI-compatible upstream that answers with the last user message, so output checks see what we choose. */
-async function startEcho(): Promise<MockServer> {
-  return startMockServer((_req, res, body) => {
-    const last = body?.messages?.[body.messages.length - 1]?.content ?? '';
-    const text = `echo: ${typeof last === 'string' ? last : JSON.stringify(last)}`;
-    const base = { id: 'chatcmpl-echo', created: 1, model: body?.model ?? 'm' };
-    if (!body?.stream) {
-      const payload = JSON.stringify({ ...base, object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: 'stop' }], usage: { prompt_tokens: 5, completion_tokens: 5, total_tokens: 10 } });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) });
-      return void res.end(payload);
-    }
-    res.writeHead(200, { 'content-type': 'text/event-stream' });
-    for (const piece of [text.slice(0, 6), text.slice(6)]) {
-      res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] })}\n\n`);
-    }
-    res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] })}\n\n`);
-    res.end('data: [DONE]\n\n');
-  });
-}
 
 interface Hook {
   verdict: boolean;
@@ -99,12 +80,6 @@ async function chat(content: string, cfg: Record<string, unknown>, opts: { strea
   const text = await res.text();
   return { res, text, json: opts.stream ? undefined : (JSON.parse(text) as any) };
 }
-
-const sseEvents = (text: string) =>
-  text
-    .split('\n\n')
-    .filter((l) => l.startsWith('data: ') && !l.includes('[DONE]'))
-    .map((l) => JSON.parse(l.slice(6)));
 
 describe('guardrails through the gateway', () => {
   it('no hooks: plain answer, no hook_results', async () => {

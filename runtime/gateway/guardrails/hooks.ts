@@ -140,8 +140,11 @@ function normaliseList(list: unknown[] | undefined, eventType: HookEvent, field:
   });
 }
 
-/** The hooks a config attaches at its top level (the route's config; per-target hooks are not run). */
-export function configHooks(config: GatewayConfig, lookup: GuardrailLookup): ConfigHooks {
+/** The four hook fields of one config node, or of what a leaf inherited (pipeline/plan.ts's `Hooks`). */
+export type HookFields = Pick<GatewayConfig, 'before_request_hooks' | 'after_request_hooks' | 'input_guardrails' | 'output_guardrails'>;
+
+/** The hooks a config node attaches (or a leaf inherited), normalised; 400 for a bad or unknown one. */
+export function configHooks(config: HookFields | GatewayConfig, lookup: GuardrailLookup): ConfigHooks {
   return {
     before: [
       ...normaliseList(config.before_request_hooks, 'beforeRequestHook', 'before_request_hooks', lookup, false),
@@ -154,6 +157,36 @@ export function configHooks(config: GatewayConfig, lookup: GuardrailLookup): Con
   };
 }
 
-export function hasHooks(config: GatewayConfig): boolean {
+export function hasHooks(config: HookFields): boolean {
   return !!(config.before_request_hooks?.length || config.after_request_hooks?.length || config.input_guardrails?.length || config.output_guardrails?.length);
+}
+
+/** Whether a nested target sets any hook field (even an empty list, which clears an inherited one). */
+function nestedSetsHooks(config: GatewayConfig): boolean {
+  return (config.targets ?? []).some(
+    (t) => t.before_request_hooks !== undefined || t.after_request_hooks !== undefined || t.input_guardrails !== undefined || t.output_guardrails !== undefined || nestedSetsHooks(t),
+  );
+}
+
+export type HookShape = 'none' | 'top' | 'nested';
+const shapes = new WeakMap<GatewayConfig, HookShape>();
+
+/**
+ * `none`: no hooks anywhere; `top`: only the config's top level has them (they run once, before the
+ * strategy); `nested`: some target sets its own, so each leaf runs what it inherited (plan.ts's rule:
+ * a node that sets a field replaces its parent's for that field).
+ */
+export function hookShape(config: GatewayConfig): HookShape {
+  let shape = shapes.get(config);
+  if (!shape) {
+    shape = nestedSetsHooks(config) ? 'nested' : hasHooks(config) ? 'top' : 'none';
+    shapes.set(config, shape);
+  }
+  return shape;
+}
+
+/** Every node's own hooks, normalised: a bad hook anywhere in the tree is a 400 before any call. */
+export function validateTree(config: GatewayConfig, lookup: GuardrailLookup): void {
+  configHooks(config, lookup);
+  for (const t of config.targets ?? []) validateTree(t, lookup);
 }

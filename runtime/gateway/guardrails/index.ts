@@ -6,11 +6,13 @@ import type { SyncApiKey } from '../../core/sync-contract.js';
 import type { CustomHostPolicy } from '../pipeline/custom-host.js';
 import { UPSTREAM_RESPONSE_DROP } from '../pipeline/forward-headers.js';
 import { reply, type ReplyContext } from '../pipeline/reply.js';
+import type { LeafPlan } from '../pipeline/plan.js';
 import type { UpstreamResult } from '../pipeline/upstream.js';
 import type { Endpoint } from '../providers/index.js';
 import type { GatewayState } from '../sync/gateway-state.js';
 import { runPhase, type HookResult, type PhaseInput } from './engine.js';
-import { configHooks, hasHooks, type ConfigHooks, type GuardrailLookup, type HookDef, type SyncedGuardrail } from './hooks.js';
+import { configHooks, hookShape, validateTree, type ConfigHooks, type GuardrailLookup, type HookDef, type HookFields, type SyncedGuardrail } from './hooks.js';
+import { bufferedResult } from './synthetic.js';
 import { requestText, responseText, rewriteRequest, rewriteResponse, streamText } from './text.js';
 
 export type { HookResult, CheckResult } from './engine.js';
@@ -82,6 +84,11 @@ export interface GuardedRequest {
   record: GuardrailRecord;
   /** Drop-in for pipeline/reply.ts's `reply`: adds hook_results, 246/446, output checks, redaction. */
   reply: ReplyFn;
+  /**
+   * Wraps the pipeline's send when a nested target sets hooks: each leaf runs the hooks it inherited
+   * and is sent its own (possibly redacted) body as the second argument. Returns `send` as is otherwise.
+   */
+  wrap(send: (leaf: LeafPlan, body?: Record<string, unknown>) => Promise<UpstreamResult>): (leaf: LeafPlan) => Promise<UpstreamResult>;
 }
 
 export interface Guardrails {
@@ -150,8 +157,19 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
       },
     };
   };
-  // Normalised hooks per (config object, state): a saved config's hooks are parsed once per snapshot.
-  const parsed = new WeakMap<GatewayConfig, { state: GatewayState; workspace: string | null; hooks: ConfigHooks }>();
+  // Normalised hooks per hook-bearing object (a config, or what a leaf inherited) and snapshot:
+  // a saved config's hooks are parsed once per snapshot, not per request.
+  const parsed = new WeakMap<object, { state: GatewayState; workspace: string | null; hooks: ConfigHooks }>();
+  const hooksOf = (fields: HookFields, state: GatewayState, workspace: string | null, validate?: GatewayConfig): ConfigHooks => {
+    let entry = parsed.get(fields);
+    if (!entry || entry.state !== state || entry.workspace !== workspace) {
+      const lookup = lookupFor(state, workspace);
+      if (validate) validateTree(validate, lookup);
+      entry = { state, workspace, hooks: configHooks(fields, lookup) };
+      parsed.set(fields, entry);
+    }
+    return entry.hooks;
+  };
   const stats: GuardrailStats = { requests: 0, checks: 0, failed_hooks: 0, denied: 0, transformed: 0 };
   const count = (results: HookResult[]) => {
     for (const r of results) {
@@ -163,20 +181,28 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
   return {
     stats: () => ({ ...stats }),
     beforeRequest(args) {
-      if (!HOOKED_ENDPOINTS.has(args.endpoint) || !hasHooks(args.config)) return undefined;
-      return guard(args);
+      if (!HOOKED_ENDPOINTS.has(args.endpoint)) return undefined;
+      const shape = hookShape(args.config);
+      if (shape === 'none') return undefined;
+      return guard(args, shape === 'nested');
     },
   };
 
-  async function guard(args: BeforeRequestArgs): Promise<GuardedRequest> {
+  /** What the before-hooks of one hook set did to the request: the answering leaf's view. */
+  interface Before {
+    hooks: ConfigHooks;
+    results: HookResult[];
+    failed: boolean;
+    denied: boolean;
+    transformed: boolean;
+    body: Record<string, unknown> | undefined;
+  }
+
+  async function guard(args: BeforeRequestArgs, nested: boolean): Promise<GuardedRequest> {
     const { config, endpoint } = args;
     const workspace = args.apiKey.workspace_id;
-    let entry = parsed.get(config);
-    if (!entry || entry.state !== args.state || entry.workspace !== workspace) {
-      entry = { state: args.state, workspace, hooks: configHooks(config, lookupFor(args.state, workspace)) };
-      parsed.set(config, entry);
-    }
-    const hooks = entry.hooks;
+    // The whole tree is validated up front: a bad hook on any target is a 400 before any call.
+    const rootHooks = hooksOf(config, args.state, workspace, nested ? config : undefined);
     stats.requests++;
     const metadata = metadataOf(args.headers, args.apiKey);
     const model = typeof args.body?.model === 'string' ? args.body.model : undefined;
@@ -220,36 +246,84 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
     const finish = () => void Promise.all(asyncWork).then(() => settle());
 
     // Before the call: sync hooks gate it; async ones run beside it and never delay it.
-    let body = args.body;
-    const beforeSync = hooks.before.filter((h) => !h.async);
-    const beforeAsync = hooks.before.filter((h) => h.async && h.type === 'guardrail');
-    if (body && beforeSync.length) {
-      const out = await runPhase(beforeSync, requestPhase(body), opts.policy);
-      record.before_request_hooks.push(...out.results);
-      count(out.results);
-      if (out.json !== undefined) {
-        body = out.json as Record<string, unknown>;
-        record.transformed = true;
-        stats.transformed++;
+    const runBefore = async (hooks: ConfigHooks): Promise<Before> => {
+      const out: Before = { hooks, results: [], failed: false, denied: false, transformed: false, body: args.body };
+      const sync = hooks.before.filter((h) => !h.async);
+      if (args.body && sync.length) {
+        const r = await runPhase(sync, requestPhase(args.body), opts.policy);
+        out.results.push(...r.results);
+        count(r.results);
+        if (r.json !== undefined) {
+          out.body = r.json as Record<string, unknown>;
+          out.transformed = true;
+          stats.transformed++;
+        }
+        out.failed = r.failed;
+        out.denied = r.denied;
       }
-      if (out.failed) record.verdict = false;
-      if (out.denied) {
-        record.denied = true;
-        record.status = 446;
-        stats.denied++;
+      if (out.denied) stats.denied++;
+      else if (out.body) runAsync(hooks.before.filter((h) => h.async && h.type === 'guardrail'), requestPhase(out.body), out.results);
+      return out;
+    };
+    /** The record shows the leaf that answers (the last one tried). */
+    let current: Before | undefined;
+    const adopt = (b: Before) => {
+      current = b;
+      record.before_request_hooks = b.results;
+      record.after_request_hooks = [];
+      record.verdict = !b.failed;
+      record.denied = b.denied;
+      record.transformed = b.transformed;
+      record.status = b.denied ? 446 : undefined;
+    };
+    const hookResults = () => ({ before_request_hooks: record.before_request_hooks, after_request_hooks: record.after_request_hooks });
+    const denial = () => ({ error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null }, hook_results: hookResults() });
+
+    if (!nested) {
+      adopt(await runBefore(rootHooks));
+      if (current!.denied) {
         finish();
-        throw new HttpProblem(446, DENY_MESSAGE, {
-          error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null },
-          hook_results: { before_request_hooks: record.before_request_hooks, after_request_hooks: [] },
-        });
+        throw new HttpProblem(446, DENY_MESSAGE, denial());
       }
     }
-    if (body) runAsync(beforeAsync, requestPhase(body), record.before_request_hooks);
-    const afterSync = endpoint === 'embed' ? [] : hooks.after.filter((h) => !h.async);
-    const afterAsync = endpoint === 'embed' ? [] : hooks.after.filter((h) => h.async && h.type === 'guardrail');
-    const beforeFailed = !record.verdict;
+
+    // Nested targets: each leaf runs the hooks it inherited, when the strategy reaches it. Its 446
+    // is that target's answer, so a fallback (e.g. `on_status_codes: [446]`) can move on.
+    const denied446 = new WeakSet<object>();
+    const perLeaf = new Map<string, Promise<Before>>();
+    const wrap: GuardedRequest['wrap'] = (send) => {
+      if (!nested) return send;
+      return async (leaf: LeafPlan) => {
+        let before = perLeaf.get(leaf.path);
+        if (!before) perLeaf.set(leaf.path, (before = runBefore(hooksOf(leaf.hooks ?? {}, args.state, workspace))));
+        const b = await before;
+        adopt(b);
+        if (b.denied) {
+          const result = bufferedResult(446, { 'content-type': 'application/json' }, JSON.stringify(denial()));
+          denied446.add(result);
+          return result;
+        }
+        return send(leaf, b.body);
+      };
+    };
 
     const guardedReply: ReplyFn = async (res, result, ctx) => {
+      if (denied446.has(result)) {
+        finish();
+        sendBody(res, 446, denial(), ctx.headers);
+        return outcome(446);
+      }
+      if (!current) {
+        finish();
+        return reply(res, result, ctx);
+      }
+      if (result.kind === 'cached' && result.status >= 200 && result.status < 300 && result.status !== 204) {
+        // A cache hit is checked like a fresh answer. What was cached is what was sent (already in
+        // OpenAI's shape), so it is not translated again, nor stored again.
+        const replay = bufferedResult(result.status, { 'content-type': result.contentType }, result.body);
+        const again: ReplyContext = { ...ctx, capture: undefined, ensureUsage: false, spec: { ...ctx.spec, transformResponse: undefined, createStreamTransformer: undefined } };
+        return result.contentType.includes('text/event-stream') ? streamReply(res, replay, again) : jsonReply(res, replay, again);
+      }
       if (result.kind !== 'response' || result.status < 200 || result.status >= 300) {
         finish();
         return reply(res, result, ctx);
@@ -259,10 +333,15 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
       if (isSse) return streamReply(res, result, ctx);
       return jsonReply(res, result as Extract<UpstreamResult, { kind: 'response' }>, ctx);
     };
+    const afterHooks = (async: boolean) =>
+      endpoint === 'embed' || !current ? [] : current.hooks.after.filter((h) => (async ? h.async && h.type === 'guardrail' : !h.async));
 
     // Streams: the status (246) and the before-hook results (first chunk) go out with the head;
     // output checks run on the finished stream and are recorded (they can no longer change it).
     const streamReply: ReplyFn = async (res, result, ctx) => {
+      const beforeFailed = current?.failed === true;
+      const afterSync = afterHooks(false);
+      const afterAsync = afterHooks(true);
       const first =
         !strict && record.before_request_hooks.length ? `data: ${JSON.stringify({ hook_results: { before_request_hooks: record.before_request_hooks } })}\n\n` : undefined;
       const writeHead = res.writeHead;
@@ -296,6 +375,9 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
     };
 
     const jsonReply = async (res: ServerResponse, result: Extract<UpstreamResult, { kind: 'response' }>, ctx: ReplyContext): Promise<ReplyReturn> => {
+      const beforeFailed = current?.failed === true;
+      const afterSync = afterHooks(false);
+      const afterAsync = afterHooks(true);
       const text = await result.body.text();
       let json: unknown;
       try {
@@ -333,7 +415,7 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
           record.status = 446;
           stats.denied++;
           finish();
-          sendBody(res, 446, { error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null }, hook_results: hookResults() }, headers);
+          sendBody(res, 446, denial(), headers);
           return outcome(446);
         }
       }
@@ -347,8 +429,8 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
       return outcome(status);
     };
 
-    const hookResults = () => ({ before_request_hooks: record.before_request_hooks, after_request_hooks: record.after_request_hooks });
-    return { ...(body !== args.body ? { body } : {}), record, reply: guardedReply };
+    const body = current?.body;
+    return { ...(body && body !== args.body ? { body } : {}), record, reply: guardedReply, wrap };
   }
 }
 
