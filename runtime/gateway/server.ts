@@ -64,18 +64,19 @@ export interface RunningGateway {
   close(): Promise<void>;
 }
 
-const routes: Record<string, Endpoint> = {
-  'POST /v1/chat/completions': 'chatComplete',
-  'POST /v1/completions': 'complete',
-  'POST /v1/embeddings': 'embed',
-  'GET /v1/models': 'listModels',
-  'POST /v1/images/generations': 'imageGenerate',
-  'POST /v1/audio/speech': 'createSpeech',
-  'POST /v1/audio/transcriptions': 'createTranscription',
-  'POST /v1/audio/translations': 'createTranslation',
-  'POST /v1/responses': 'responses',
-  'POST /v1/messages': 'messages',
-};
+/** Inference routes by method, then path: no `${method} ${path}` string per request. */
+const POST_ROUTES = new Map<string, Endpoint>([
+  ['/v1/chat/completions', 'chatComplete'],
+  ['/v1/completions', 'complete'],
+  ['/v1/embeddings', 'embed'],
+  ['/v1/images/generations', 'imageGenerate'],
+  ['/v1/audio/speech', 'createSpeech'],
+  ['/v1/audio/transcriptions', 'createTranscription'],
+  ['/v1/audio/translations', 'createTranslation'],
+  ['/v1/responses', 'responses'],
+  ['/v1/messages', 'messages'],
+]);
+const GET_ROUTES = new Map<string, Endpoint>([['/v1/models', 'listModels']]);
 
 const ROUTE_HEADERS = ['x-portkey-config', 'x-portkey-virtual-key', 'x-portkey-provider'];
 
@@ -147,8 +148,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     res.on('close', onResponseClose);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
-    const key = `${req.method} ${q === -1 ? url : url.slice(0, q)}`;
-    const endpoint = routes[key];
+    const path = q === -1 ? url : url.slice(0, q);
+    const endpoint = req.method === 'POST' ? POST_ROUTES.get(path) : req.method === 'GET' ? GET_ROUTES.get(path) : undefined;
     if (endpoint) {
       if (endpoint === 'listModels' && !ROUTE_HEADERS.some((h) => req.headers[h])) {
         // No provider named: nothing to list, but an SDK's models.list() should still parse.
@@ -157,6 +158,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       handleInference(req, res, endpoint, deps).catch((err) => sendProblem(res, err, logger));
       return;
     }
+    const key = `${req.method} ${path}`;
     if (req.method === 'POST' && key.startsWith('POST /v1/prompts/')) {
       const m = PROMPT_PATH.exec(key.slice(5));
       if (m) {

@@ -212,32 +212,37 @@ class InferenceCall implements RunContext {
     return { payload, merged };
   }
 
-  async send(leaf: LeafPlan, bodyForLeaf?: Record<string, unknown>): Promise<UpstreamResult> {
-    const { req, endpoint } = this;
+  /**
+   * Sends the request to one leaf. Not async: the common leaf (no response cache, no request
+   * signing) goes straight to callUpstream, without an extra promise hop per request.
+   */
+  send(leaf: LeafPlan, bodyForLeaf?: Record<string, unknown>): Promise<UpstreamResult> {
     const body = bodyForLeaf ?? this.body;
-    const spec = endpointSpec(leaf.provider, endpoint)!;
-    const isProxy = endpoint === 'proxy';
-    const method = this.rawBody && isProxy ? (req.method ?? 'GET') : spec.method === '*' ? 'POST' : spec.method;
-    let path: string;
-    let payload: string | Buffer | undefined;
-    const upstreamHeaders = forwardableHeaders(req.headers);
+    const spec = endpointSpec(leaf.provider, this.endpoint)!;
+    const method = this.rawBody && this.endpoint === 'proxy' ? (this.req.method ?? 'GET') : spec.method === '*' ? 'POST' : spec.method;
     try {
       const prepared = this.payloadFor(leaf, spec, body);
-      if ('kind' in prepared) return prepared;
-      payload = prepared.payload;
-      path =
-        typeof spec.path === 'string'
-          ? spec.path
-          : spec.path({
-              model: String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? ''),
-              stream: body?.stream === true,
-              target: leaf.target,
-              // The passthrough forwards the caller's path below /v1 (query included).
-              requestPath: isProxy ? (req.url ?? '/').replace(/^\/v1(?=\/|$|\?)/, '') : '',
-            });
+      if ('kind' in prepared) return Promise.resolve(prepared);
+      const path = this.pathFor(leaf, spec, body);
+      if ((this.responseCache && isCacheable(leaf.cache)) || leaf.provider.signRequest) return this.sendChecked(leaf, method, path, prepared.payload, prepared.merged);
+      const headers = this.upstreamHeaders(prepared.payload);
+      // A leaf's auth headers depend only on its target, so they are built once per (cached) plan.
+      const auth = (leaf.authHeaders ??= leaf.provider.authHeaders(leaf.target));
+      for (const name in auth) headers[name] = auth[name];
+      return this.call(leaf, method, path, headers, prepared.payload);
+    } catch (err) {
+      return this.refused(err, leaf);
+    }
+  }
+
+  /** The slower leaf: a response cache to consult first, or a provider that signs each request (SigV4, OAuth). */
+  private async sendChecked(leaf: LeafPlan, method: string, path: string, payload: string | Buffer | undefined, merged: Record<string, unknown> | undefined): Promise<UpstreamResult> {
+    const { req } = this;
+    let headers: Record<string, string>;
+    try {
       if (this.responseCache && isCacheable(leaf.cache)) {
         const namespace = req.headers['x-portkey-cache-namespace'] as string | undefined;
-        const key = cacheKey({ namespace, path: this.rawBody ? '' : path, leaf, organisationId: this.state.organisationId, workspaceId: this.apiKey.workspace_id, body: prepared.merged ?? null });
+        const key = cacheKey({ namespace, path: this.rawBody ? '' : path, leaf, organisationId: this.state.organisationId, workspaceId: this.apiKey.workspace_id, body: merged ?? null });
         this.cacheWrite = { leaf, key, cfg: leaf.cache };
         if (req.headers['x-portkey-cache-force-refresh'] === 'true') this.cacheStatus = 'REFRESH';
         else {
@@ -249,30 +254,54 @@ class InferenceCall implements RunContext {
           this.cacheStatus = 'MISS';
         }
       }
-      if (payload?.length) upstreamHeaders['content-type'] = this.rawBody ? String(req.headers['content-type'] ?? 'application/octet-stream') : 'application/json';
-      else payload = undefined;
-      if (leaf.provider.signRequest) {
-        Object.assign(upstreamHeaders, await leaf.provider.signRequest({ method, url: leaf.target.baseUrl + path, headers: upstreamHeaders, body: payload }, leaf.target));
-      } else {
-        // A leaf's auth headers depend only on its target, so they are built once per (cached) plan.
-        const auth = (leaf.authHeaders ??= leaf.provider.authHeaders(leaf.target));
-        for (const name in auth) upstreamHeaders[name] = auth[name];
-      }
+      headers = this.upstreamHeaders(payload);
+      if (!payload?.length) payload = undefined;
+      const auth = leaf.provider.signRequest
+        ? await leaf.provider.signRequest({ method, url: leaf.target.baseUrl + path, headers, body: payload }, leaf.target)
+        : (leaf.authHeaders ??= leaf.provider.authHeaders(leaf.target));
+      for (const name in auth) headers[name] = auth[name];
     } catch (err) {
-      if (err instanceof HttpProblem && err.status < 500) return { kind: 'rejected', status: err.status, message: err.message };
-      if (err instanceof HttpProblem) throw err;
-      // A body the translation cannot read (e.g. `messages: [null]`) is the caller's fault: 400, not 500.
-      return { kind: 'rejected', status: 400, message: `the request body does not fit ${leaf.provider.id}'s format: ${(err as Error).message}` };
+      return this.refused(err, leaf);
     }
+    return this.call(leaf, method, path, headers, payload);
+  }
+
+  private pathFor(leaf: LeafPlan, spec: EndpointSpec, body: Record<string, unknown> | undefined): string {
+    if (typeof spec.path === 'string') return spec.path;
+    return spec.path({
+      model: String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? ''),
+      stream: body?.stream === true,
+      target: leaf.target,
+      // The passthrough forwards the caller's path below /v1 (query included).
+      requestPath: this.endpoint === 'proxy' ? (this.req.url ?? '/').replace(/^\/v1(?=\/|$|\?)/, '') : '',
+    });
+  }
+
+  /** The caller's forwardable headers plus the body's content-type. */
+  private upstreamHeaders(payload: string | Buffer | undefined): Record<string, string> {
+    const headers = forwardableHeaders(this.req.headers);
+    if (payload?.length) headers['content-type'] = this.rawBody ? String(this.req.headers['content-type'] ?? 'application/octet-stream') : 'application/json';
+    return headers;
+  }
+
+  private call(leaf: LeafPlan, method: string, path: string, headers: Record<string, string>, payload: string | Buffer | undefined): Promise<UpstreamResult> {
     return callUpstream(this.deps.pools, {
       baseUrl: leaf.target.baseUrl,
       path,
       method,
-      headers: upstreamHeaders,
-      body: payload,
+      headers,
+      body: payload?.length ? payload : undefined,
       timeoutMs: this.timeoutMs ?? leaf.requestTimeoutMs,
       signal: this.signal,
     });
+  }
+
+  /** A request the leaf cannot take is that leaf's 4xx answer; a gateway fault (5xx) stays an error. */
+  private refused(err: unknown, leaf: LeafPlan): Promise<UpstreamResult> {
+    if (err instanceof HttpProblem && err.status < 500) return Promise.resolve({ kind: 'rejected', status: err.status, message: err.message });
+    if (err instanceof HttpProblem) return Promise.reject(err);
+    // A body the translation cannot read (e.g. `messages: [null]`) is the caller's fault: 400, not 500.
+    return Promise.resolve({ kind: 'rejected', status: 400, message: `the request body does not fit ${leaf.provider.id}'s format: ${(err as Error).message}` });
   }
 }
 
@@ -311,9 +340,10 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
     strict: strictHeader(req.headers),
   });
   // Routes with no limits and no hooks (the common case) get undefined back synchronously: no promise, no await.
-  const admitting = deps.limits?.admit({ res, state, apiKey, config: selected.config, body, endpoint, headers: req.headers });
+  const stageArgs = { res, state, apiKey, config: selected.config, body, endpoint, headers: req.headers };
+  const admitting = deps.limits?.admit(stageArgs);
   const admission = admitting && (await admitting);
-  const guarding = deps.guardrails?.beforeRequest({ res, config: selected.config, body, endpoint, headers: req.headers, apiKey, state });
+  const guarding = deps.guardrails?.beforeRequest(stageArgs);
   const guard = guarding && (await guarding);
   if (guard?.body) {
     body = guard.body; // redacted (or replaced by a webhook): forward this one

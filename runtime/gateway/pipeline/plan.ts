@@ -152,8 +152,18 @@ export function buildPlan(config: GatewayConfig, ctx: PlanContext, path = 'confi
  * config. Requests that carry provider-option headers or a strictness header are planned afresh.
  */
 const planCache = new WeakMap<GatewayState, WeakMap<GatewayConfig, Map<string, PlanNode>>>();
+/** The last plan per config: repeated calls on one route skip the key string and the nested lookups. */
+const lastPlan = new WeakMap<GatewayConfig, { state: GatewayState; endpoint: Endpoint; workspaceId: string | null; callerProviderKey: string | undefined; plan: PlanNode }>();
 export function cachedPlan(config: GatewayConfig, ctx: PlanContext): PlanNode {
   if (ctx.headerOptions || ctx.strict !== undefined) return buildPlan(config, ctx);
+  const last = lastPlan.get(config);
+  if (last && last.state === ctx.state && last.endpoint === ctx.endpoint && last.workspaceId === ctx.workspaceId && last.callerProviderKey === ctx.callerProviderKey) return last.plan;
+  const plan = keyedPlan(config, ctx);
+  lastPlan.set(config, { state: ctx.state, endpoint: ctx.endpoint, workspaceId: ctx.workspaceId, callerProviderKey: ctx.callerProviderKey, plan });
+  return plan;
+}
+
+function keyedPlan(config: GatewayConfig, ctx: PlanContext): PlanNode {
   let byConfig = planCache.get(ctx.state);
   if (!byConfig) planCache.set(ctx.state, (byConfig = new WeakMap()));
   let plans = byConfig.get(config);
