@@ -1,4 +1,4 @@
-import type { SqlDatabase } from '../../core/db.js';
+import type { SqlDatabase, SqlQueryable } from '../../core/db.js';
 import { SYNC_PROTOCOL_VERSION, type SyncSnapshot } from '../../core/sync-contract.js';
 import type { ApiKeyRow } from '../db/api-keys-repo.js';
 import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
@@ -22,30 +22,72 @@ export async function buildSnapshot(db: SqlDatabase, organisationId: string): Pr
     await setTenant(tx, organisationId);
     const org = await tx.query<{ revision: number | string }>('SELECT revision FROM organisations WHERE id = $1', [organisationId]);
     if (!org.rows[0]) return undefined;
-    const [workspaces, apiKeys, configs, virtualKeys] = [
-      await tx.query<{ id: string; slug: string }>('SELECT id, slug FROM workspaces WHERE organisation_id = $1 ORDER BY id', [organisationId]),
-      await tx.query<ApiKeyRow>('SELECT * FROM api_keys WHERE organisation_id = $1 ORDER BY id', [organisationId]),
-      await tx.query<ConfigRow>(
-        `SELECT c.*, v.config FROM configs c JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version
-         WHERE c.organisation_id = $1 AND c.status = 'active' ORDER BY c.id`,
-        [organisationId],
-      ),
-      await tx.query<VirtualKeyRow>('SELECT * FROM virtual_keys WHERE organisation_id = $1 ORDER BY id', [organisationId]),
-    ];
-    return {
+    const revision = Number(org.rows[0].revision);
+    const memo = recent.get(db);
+    const known = memo?.get(organisationId);
+    if (known && known.version === revision) return { ...known, generated_at: new Date().toISOString() };
+    const workspaces = await tx.query<{ id: string; slug: string }>('SELECT id, slug FROM workspaces WHERE organisation_id = $1 ORDER BY id', [organisationId]);
+    const apiKeys = await rowsAsJson<ApiKeyRow>(
+      tx,
+      'SELECT id, key_hash, workspace_id, type, scopes, status, expires_at, defaults, rate_limits, usage_limits FROM api_keys WHERE organisation_id = $1',
+      [organisationId],
+    );
+    const configs = await rowsAsJson<ConfigRow>(
+      tx,
+      `SELECT c.id, c.slug, c.workspace_id, c.latest_version, v.config FROM configs c JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version
+       WHERE c.organisation_id = $1 AND c.status = 'active'`,
+      [organisationId],
+    );
+    const virtualKeys = await rowsAsJson<VirtualKeyRow>(
+      tx,
+      'SELECT id, slug, workspace_id, provider, encrypted_key, status, options, rate_limits, usage_limits FROM virtual_keys WHERE organisation_id = $1',
+      [organisationId],
+    );
+    const snapshot: SyncSnapshot = {
       protocol: SYNC_PROTOCOL_VERSION,
       organisation_id: organisationId,
-      version: Number(org.rows[0].revision),
+      version: revision,
       generated_at: new Date().toISOString(),
       workspaces: workspaces.rows.map((w) => ({ id: w.id, slug: w.slug })),
-      api_keys: apiKeys.rows.map(apiKeyEntry),
-      configs: configs.rows.map(configEntry),
-      virtual_keys: virtualKeys.rows.map(virtualKeyEntry),
+      api_keys: apiKeys.map(apiKeyEntry),
+      configs: configs.map(configEntry),
+      virtual_keys: virtualKeys.map(virtualKeyEntry),
       // Optional arrays (control-plane depth): prompts with their labelled versions, published partials.
       prompts: await syncPrompts(tx, organisationId),
       prompt_partials: await syncPromptPartials(tx, organisationId),
       guardrails: await syncGuardrails(tx, organisationId),
       pricing: await syncPricing(tx, organisationId),
     };
+    remember(db, snapshot);
+    return snapshot;
   });
+}
+
+/**
+ * The last full snapshot of a few orgs, per database: every change bumps the org's revision (the
+ * change-log triggers, or `mutateOrg`), so a snapshot of the same revision is the same data, and
+ * a fleet of gateways starting together (or one gateway restarting) costs one build, not one each.
+ * Callers must not mutate the returned object (they only serialise it).
+ */
+const recent = new WeakMap<SqlDatabase, Map<string, SyncSnapshot>>();
+const REMEMBERED_ORGS = 4;
+function remember(db: SqlDatabase, snapshot: SyncSnapshot): void {
+  let memo = recent.get(db);
+  if (!memo) recent.set(db, (memo = new Map()));
+  memo.delete(snapshot.organisation_id);
+  memo.set(snapshot.organisation_id, snapshot);
+  if (memo.size > REMEMBERED_ORGS) memo.delete(memo.keys().next().value!);
+}
+
+/**
+ * The rows of `sql` (ordered by id), aggregated into one JSON array by the database: with 50,000
+ * API keys, materialising one driver row per key costs seconds (PGlite converts every field across
+ * the WASM boundary); one JSON value and JSON.parse cost a fraction. Timestamps arrive as ISO
+ * strings, which the entry mappers accept like Dates.
+ */
+async function rowsAsJson<T>(tx: SqlQueryable, sql: string, params: unknown[]): Promise<T[]> {
+  const result = await tx.query<{ rows: string | T[] | null }>(`SELECT coalesce(json_agg(r ORDER BY r.id), '[]'::json)::text AS rows FROM (${sql}) r`, params);
+  const rows = result.rows[0]?.rows;
+  if (!rows) return [];
+  return typeof rows === 'string' ? (JSON.parse(rows) as T[]) : rows;
 }
