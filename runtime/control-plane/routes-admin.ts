@@ -57,6 +57,7 @@ export const adminRoutes: { routeKey: string; handler: AdminHandlerName }[] = [
   { routeKey: 'POST /v1/auth/login', handler: 'auth' },
   { routeKey: 'POST /v1/auth/logout', handler: 'auth' },
   { routeKey: 'GET /v1/auth/me', handler: 'auth' },
+  { routeKey: 'POST /v1/auth/password', handler: 'auth' },
   { routeKey: 'POST /v1/auth/invites/accept', handler: 'auth' },
   { routeKey: 'GET /v1/auth/oidc/login', handler: 'auth' },
   { routeKey: 'GET /v1/auth/oidc/callback', handler: 'auth' },

@@ -68,8 +68,8 @@ describe('applyLambdaSecrets', () => {
     expect(Buffer.from(sessionKey())).toEqual(createHash('sha256').update('shared-session-secret').digest());
     expect(target.TOLLGATE_PLATFORM_ADMIN_KEY).toBe('admin-value');
     // A session signed by one function (auth) verifies in another (same secret, another process).
-    const token = await signSession({ userId: 'u', organisationId: 'o', method: 'password' });
-    expect(await verifySession(token)).toMatchObject({ userId: 'u', organisationId: 'o' });
+    const token = await signSession({ userId: 'u', organisationId: 'o', method: 'password', sessionId: 's' });
+    expect(await verifySession(token)).toMatchObject({ userId: 'u', organisationId: 'o', sessionId: 's' });
   });
 });
 

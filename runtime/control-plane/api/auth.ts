@@ -2,18 +2,21 @@ import { z } from 'zod';
 import type { OpenApiSchemas } from '../openapi/types.js';
 import { hashSecret } from '../../core/secrets.js';
 import { hashPassword, MIN_PASSWORD_LENGTH, verifyPassword } from '../auth/passwords.js';
-import { clearedSessionCookie, sessionCookie, signSession } from '../auth/session.js';
+import { issueSession } from '../auth/issue-session.js';
+import { clearedSessionCookie, SESSION_COOKIE, sessionCookie, verifySession } from '../auth/session.js';
 import { insertAudit } from '../db/audit-repo.js';
 import { findInviteByToken, setInviteStatus } from '../db/invites-repo.js';
 import { upsertMember } from '../db/members-repo.js';
 import { mutateOrg } from '../db/revision.js';
 import { setTenant, withAppRole } from '../db/tenant.js';
-import { findUsersByEmail, insertUser, type UserRow } from '../db/users-repo.js';
+import { revokeSession, revokeUserSessions } from '../db/sessions-repo.js';
+import { findUsersByEmail, insertUser, updateUser, type UserRow } from '../db/users-repo.js';
 import { origin } from '../http/audit.js';
 import { authenticate } from '../http/auth.js';
 import type { RouteFn, RouteRequest } from '../http/handler.js';
 import { badRequest, conflict, HttpProblemTooMany, unauthorized } from '../http/problems.js';
 import { json } from '../http/response.js';
+import { readCookie, sessionCaller } from '../http/session-auth.js';
 import { validate } from '../http/validate.js';
 import { presentUser } from './users.js';
 import type { SqlQueryable } from '../../core/db.js';
@@ -22,13 +25,14 @@ export const LOGIN_MAX_ATTEMPTS = 10;
 export const LOGIN_WINDOW_SECONDS = 15 * 60;
 
 const loginBody = z.object({ email: z.string().trim().email().max(320), password: z.string().min(1).max(1024), organisation_id: z.string().optional() });
+const passwordBody = z.object({ current_password: z.string().min(1).max(1024), new_password: z.string().min(MIN_PASSWORD_LENGTH).max(1024) });
 const acceptBody = z.object({ token: z.string().min(10).max(200), password: z.string().min(MIN_PASSWORD_LENGTH).max(1024), first_name: z.string().max(255).optional(), last_name: z.string().max(255).optional() });
 
 /** Sets the session cookie and answers with who signed in. */
 export async function startSession(req: RouteRequest, tx: SqlQueryable, user: UserRow, method: string) {
   await setTenant(tx, user.organisation_id);
   await insertAudit(tx, user.organisation_id, { ...origin(req), workspaceId: null, actorType: 'user', actorId: user.id, action: `auth.${method}`, resourceType: 'auth', resourceId: user.id, status: 200 });
-  const token = await signSession({ userId: user.id, organisationId: user.organisation_id, method });
+  const { token } = await issueSession(tx, user, method, origin(req));
   const res = json(200, { object: 'session', user: { id: user.id, email: user.email, role: user.role, organisation_id: user.organisation_id } });
   return { ...res, cookies: [sessionCookie(token, req.ctx.devMode)] };
 }
@@ -55,7 +59,43 @@ export const authRoutes: Record<string, RouteFn> = {
     });
   },
 
-  'POST /v1/auth/logout': async (req) => ({ ...json(200, { success: true }), cookies: [clearedSessionCookie(req.ctx.devMode)] }),
+  /** Revokes the session server-side (the cookie stops working even if kept), then clears it. */
+  'POST /v1/auth/logout': (req) =>
+    withAppRole(req.ctx.db, async (tx) => {
+      const token = readCookie(req.headers, SESSION_COOKIE);
+      const claims = token ? await verifySession(token) : undefined;
+      if (claims) {
+        await setTenant(tx, claims.organisationId);
+        if (await revokeSession(tx, claims.sessionId)) {
+          await insertAudit(tx, claims.organisationId, { ...origin(req), workspaceId: null, actorType: 'user', actorId: claims.userId, action: 'auth.logout', resourceType: 'auth', resourceId: claims.userId, status: 200 });
+        }
+      }
+      return { ...json(200, { success: true }), cookies: [clearedSessionCookie(req.ctx.devMode)] };
+    }),
+
+  /**
+   * The signed-in user changes their password: every other session of theirs ends, this browser gets
+   * a fresh one. Wrong guesses count against the sign-in rate limit (answered, not thrown, so the
+   * count commits).
+   */
+  'POST /v1/auth/password': (req) =>
+    withAppRole(req.ctx.db, async (tx) => {
+      const caller = await sessionCaller(tx, { cookie: req.headers.cookie });
+      if (!caller?.userId) throw unauthorized('not signed in');
+      const body = validate(passwordBody, req.body);
+      const { rows } = await tx.query<UserRow>('SELECT * FROM users WHERE id = $1', [caller.userId]);
+      const user = rows[0];
+      const key = hashSecret(`${user.email.toLowerCase()}|${origin(req).sourceIp ?? ''}`);
+      const allowed = (await tx.query<{ ok: boolean }>('SELECT tollgate_login_attempt($1, $2, $3) AS ok', [key, LOGIN_MAX_ATTEMPTS, LOGIN_WINDOW_SECONDS])).rows[0]?.ok;
+      if (!allowed) throw new HttpProblemTooMany('too many attempts; try again later', LOGIN_WINDOW_SECONDS);
+      if (!(await verifyPassword(user.password_hash, body.current_password))) return json(401, { status: 'failure', message: 'current_password: wrong password' });
+      await tx.query('SELECT tollgate_login_reset($1)', [key]);
+      await updateUser(tx, user.organisation_id, user.id, { passwordHash: await hashPassword(body.new_password) });
+      await revokeUserSessions(tx, user.id);
+      await insertAudit(tx, user.organisation_id, { ...origin(req), workspaceId: null, actorType: 'user', actorId: user.id, action: 'auth.password_change', resourceType: 'user', resourceId: user.id, status: 200 });
+      const { token } = await issueSession(tx, user, 'password', origin(req));
+      return { ...json(200, { success: true }), cookies: [sessionCookie(token, req.ctx.devMode)] };
+    }),
 
   /** The signed-in user (session cookie) with their organisation role and workspace roles. */
   'GET /v1/auth/me': (req) =>
@@ -91,4 +131,5 @@ export const authRoutes: Record<string, RouteFn> = {
 export const openapi: OpenApiSchemas = {
   'POST /v1/auth/login': { body: loginBody, summary: 'Sign in with email and password (sets the session cookie)' },
   'POST /v1/auth/invites/accept': { body: acceptBody, summary: 'Accept an invite and sign in' },
+  'POST /v1/auth/password': { body: passwordBody, summary: 'Change your password (ends your other sessions)' },
 };

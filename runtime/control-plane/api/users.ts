@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { OpenApiSchemas } from '../openapi/types.js';
 import { mutateOrg } from '../db/revision.js';
+import { revokeUserSessions } from '../db/sessions-repo.js';
 import { countOwners, deleteUser, getUser, listUsers, membersOfUsers, updateUser, userWorkspaceRoles, type UserRow } from '../db/users-repo.js';
 import type { Caller } from '../http/auth.js';
 import { authorized, iso } from '../http/authorized.js';
@@ -75,6 +76,8 @@ export const userRoutes: Record<string, RouteFn> = {
       if (row && u.role === 'owner' && row.role !== 'owner' && (await countOwners(tx, caller.organisationId)) === 0) {
         throw conflict('the organisation must keep at least one owner');
       }
+      // A new role signs the user out everywhere, so no browser keeps acting on what they were shown before.
+      if (row && row.role !== u.role) await revokeUserSessions(tx, u.id);
       return row;
     });
     if (!updated) staleOrMissing('user', u.id, true);

@@ -30,12 +30,15 @@ export interface SessionClaims {
   organisationId: string;
   /** How the user signed in: `password` or `oidc`. */
   method: string;
+  /** The JWT's `jti`: the row in `sessions` that must still be live (db/sessions-repo.ts). */
+  sessionId: string;
 }
 
 export async function signSession(claims: SessionClaims, ttlSeconds = SESSION_TTL_SECONDS): Promise<string> {
   return new SignJWT({ org: claims.organisationId, amr: [claims.method] })
     .setProtectedHeader({ alg: 'HS256' })
     .setSubject(claims.userId)
+    .setJti(claims.sessionId)
     .setIssuer(ISSUER)
     .setAudience(ISSUER)
     .setIssuedAt()
@@ -46,9 +49,9 @@ export async function signSession(claims: SessionClaims, ttlSeconds = SESSION_TT
 export async function verifySession(token: string): Promise<SessionClaims | undefined> {
   try {
     const { payload } = await jwtVerify(token, sessionKey(), { issuer: ISSUER, audience: ISSUER, algorithms: ['HS256'] });
-    if (typeof payload.sub !== 'string' || typeof payload.org !== 'string') return undefined;
+    if (typeof payload.sub !== 'string' || typeof payload.org !== 'string' || typeof payload.jti !== 'string') return undefined;
     const amr = Array.isArray(payload.amr) ? String(payload.amr[0]) : 'password';
-    return { userId: payload.sub, organisationId: payload.org, method: amr };
+    return { userId: payload.sub, organisationId: payload.org, method: amr, sessionId: payload.jti };
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@ import { m002 } from './schema/002-rls.js';
 import { m040, m061 } from '../sync/migration.js';
 import { m008 } from './schema/008-auth.js';
 import { m070 } from './schema/070-workspace-lists.js';
+import { m071 } from './schema/071-sessions.js';
 import { m062 } from './schema/062-list-indexes.js';
 import { m007 } from './schema/007-catalogue.js';
 import { m006 } from './schema/006-prompts.js';
@@ -23,7 +24,7 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m060, m061, m062, m070];
+export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m060, m061, m062, m070, m071];
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_302_026;

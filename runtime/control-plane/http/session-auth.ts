@@ -1,5 +1,6 @@
 import type { SqlQueryable } from '../../core/db.js';
 import { verifySession, SESSION_COOKIE } from '../auth/session.js';
+import { sessionIsLive } from '../db/sessions-repo.js';
 import { findUserById, userWorkspaceRoles, type UserRow } from '../db/users-repo.js';
 import { setTenant } from '../db/tenant.js';
 import { ORG_ROLE_SCOPES, WORKSPACE_ROLE_SCOPES } from '../roles.js';
@@ -36,14 +37,17 @@ export async function userCaller(tx: SqlQueryable, user: UserRow): Promise<Calle
 }
 
 /** The caller behind a session cookie, if one was sent; an invalid or stale session is a 401. */
-export async function sessionCaller(tx: SqlQueryable, headers: Record<string, string | undefined>): Promise<Caller | undefined> {
+export async function sessionCaller(tx: SqlQueryable, headers: Record<string, string | undefined>): Promise<(Caller & { sessionId: string }) | undefined> {
   const token = readCookie(headers, SESSION_COOKIE);
   if (!token) return undefined;
   const claims = await verifySession(token);
   if (!claims) throw unauthorized('invalid or expired session: sign in again');
+  // The signature proves the org; the row proves the session was not signed out or revoked since.
+  await setTenant(tx, claims.organisationId);
+  if (!(await sessionIsLive(tx, claims.sessionId, claims.userId))) throw unauthorized('invalid or expired session: sign in again');
   const user = await findUserById(tx, claims.userId);
   if (!user || user.status !== 'active' || user.organisation_id !== claims.organisationId) {
     throw unauthorized('invalid or expired session: sign in again');
   }
-  return userCaller(tx, user);
+  return { ...(await userCaller(tx, user)), sessionId: claims.sessionId };
 }
