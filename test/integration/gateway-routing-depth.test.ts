@@ -4,7 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { redisCache } from '../../runtime/adapters/redis-cache.js';
 import type { KeyValueCache } from '../../runtime/core/ports.js';
 import type { RunningGateway } from '../../runtime/gateway/server.js';
-import { CHAT_BODY, gatewayHeaders, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
+import { CHAT_BODY, gatewayHeaders, OPENAI_SECRET, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
 
 const REDIS_URL = process.env.TOLLGATE_TEST_REDIS_URL;
 let redis: KeyValueCache | undefined;
@@ -135,6 +135,34 @@ describe('retries', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
+  it('backs off exponentially with jitter (between half and all of 100 ms · 2^n), capped at 10 s', async () => {
+    const { backoffMs } = await import('../../runtime/gateway/pipeline/execute.js');
+    expect(backoffMs(0, () => 0)).toBe(50);
+    expect(backoffMs(0, () => 1)).toBe(100);
+    expect(backoffMs(3, () => 0)).toBe(400);
+    expect(backoffMs(3, () => 1)).toBe(800);
+    expect(backoffMs(20, () => 1)).toBe(10_000);
+    const samples = new Set(Array.from({ length: 20 }, () => backoffMs(2, Math.random)));
+    expect(samples.size).toBeGreaterThan(1); // jittered, not a fixed delay
+    for (const v of samples) expect(v).toBeGreaterThanOrEqual(200), expect(v).toBeLessThanOrEqual(400);
+  });
+
+  it('a child that sets retry replaces the parent’s whole (on_status_codes are not merged in)', async () => {
+    // Parent retries only 418; the child's own retry falls back to the default codes, which include 500.
+    const config = { retry: { attempts: 3, on_status_codes: [418] }, strategy: { mode: 'fallback' }, targets: [{ virtual_key: 'openai-vk', retry: { attempts: 1 } }] };
+    h.openai.control.fail(500, 1);
+    h.openai.control.failHeaders = { 'retry-after-ms': '1' };
+    const replaced = await chat(config);
+    expect(replaced.answer).toBe('Hello from primary');
+    expect(replaced.res.headers.get('x-portkey-retry-attempt-count')).toBe('1');
+    h.openai.control.reset();
+    // Without a child retry the parent's is inherited: 500 is not in [418], so no retry.
+    h.openai.control.fail(500, 1);
+    const inherited = await chat({ ...config, targets: [{ virtual_key: 'openai-vk' }] });
+    expect(inherited.res.status).toBe(500);
+    expect(inherited.res.headers.get('x-portkey-retry-attempt-count')).toBe('0');
+  });
+
   it('caps attempts at 5', async () => {
     const bad = await chat({ virtual_key: 'openai-vk', retry: { attempts: 6 } });
     expect(bad.res.status).toBe(400);
@@ -218,6 +246,24 @@ describe('circuit breaker', () => {
     await sleep(450);
     const recovered = await chat(config);
     expect(recovered.answer).toBe('Hello from primary');
+  });
+
+  it('opens on failure_threshold_percentage only once minimum_requests were seen', async () => {
+    // A target of its own (the primary mock by another host name), so no other test's breaker state applies.
+    const primary = { provider: 'openai', api_key: OPENAI_SECRET, custom_host: `${h.openai.url.replace('127.0.0.1', 'localhost')}/v1` };
+    const pct = { strategy: { mode: 'fallback' }, targets: [{ ...primary, cb_config: { failure_threshold_percentage: 50, minimum_requests: 4, cooldown_interval: 400 } }, { virtual_key: 'backup-vk' }] };
+    expect((await chat(pct)).answer).toBe('Hello from primary');
+    h.openai.control.fail(500, 1);
+    expect((await chat(pct)).answer).toBe('Hello from backup'); // 1 of 2 failed = 50%, but under 4 requests: stays closed
+    expect((await chat(pct)).answer).toBe('Hello from primary');
+    h.openai.control.fail(500, 1);
+    expect((await chat(pct)).answer).toBe('Hello from backup'); // 2 of 4 = 50%: opens
+    const calls = h.openai.control.requests.length;
+    expect(calls).toBe(4);
+    expect((await chat(pct)).answer).toBe('Hello from backup');
+    expect(h.openai.control.requests.length).toBe(calls); // skipped while open
+    await sleep(450);
+    expect((await chat(pct)).answer).toBe('Hello from primary'); // the half-open trial succeeds
   });
 
   it.skipIf(!REDIS_URL)('shares the open state with another gateway task through Redis', async () => {
