@@ -73,6 +73,31 @@ describe('conditional routing', () => {
     expect(res.headers.get('x-portkey-last-used-option-index')).toBe(index);
   });
 
+  it('evaluates every operator over metadata.* and params.* (nested paths too)', async () => {
+    const { matches } = await import('../../runtime/gateway/pipeline/conditions.js');
+    const input = { metadata: { tier: 3, plan: 'pro', org: { size: 12 } }, params: { model: 'gpt-4o-mini', temperature: 0.2 } };
+    const cases: [object, boolean][] = [
+      [{ 'metadata.plan': 'pro' }, true],
+      [{ 'metadata.plan': { $eq: 'free' } }, false],
+      [{ 'metadata.plan': { $ne: 'free' } }, true],
+      [{ 'metadata.tier': { $gt: 3 } }, false],
+      [{ 'metadata.tier': { $gt: 2 } }, true],
+      [{ 'metadata.tier': { $gte: 3 } }, true],
+      [{ 'metadata.tier': { $lt: 3 } }, false],
+      [{ 'metadata.tier': { $lte: 3 } }, true],
+      [{ 'metadata.org.size': { $gt: 10, $lt: 20 } }, true],
+      [{ 'metadata.plan': { $in: ['pro', 'team'] } }, true],
+      [{ 'metadata.plan': { $nin: ['pro', 'team'] } }, false],
+      [{ 'params.model': { $regex: '^gpt-4o' } }, true],
+      [{ 'params.model': { $regex: '^claude' } }, false],
+      [{ $and: [{ 'metadata.tier': { $gte: 3 } }, { 'params.temperature': { $lt: 0.5 } }] }, true],
+      [{ $and: [{ 'metadata.tier': { $gte: 3 } }, { 'params.temperature': { $gt: 0.5 } }] }, false],
+      [{ $or: [{ 'metadata.plan': 'free' }, { 'params.temperature': { $lte: 0.2 } }] }, true],
+      [{ $or: [{ 'metadata.plan': 'free' }, { 'metadata.missing': { $eq: 1 } }] }, false],
+    ];
+    for (const [query, expected] of cases) expect([query, matches(query, input)]).toEqual([query, expected]);
+  });
+
   it('400s a condition naming no target, an unknown operator, or no match without default', async () => {
     const bad = await chat({ ...conditional, strategy: { ...conditional.strategy, default: 'nobody' } });
     expect(bad.res.status).toBe(400);
