@@ -159,6 +159,19 @@ describe('azure-openai', () => {
     expect(seen.headers['api-key']).toBeUndefined();
   });
 
+  it('serves /v1/responses at /openai/responses with the deployment as the model, streamed too', async () => {
+    const sdk = new OpenAI({ apiKey: 'unused', baseURL: `${h.gateway.url}/v1`, defaultHeaders: { 'x-portkey-api-key': API_KEY, 'x-portkey-virtual-key': 'azure-entra-vk' }, maxRetries: 0 });
+    const response = await sdk.responses.create({ model: 'gpt-4o', input: 'hi' });
+    expect(response.output_text).toBe('Hello from azure');
+    const seen = azure.control.requests[0];
+    expect(seen.path).toBe('/openai/responses?api-version=2025-04-01-preview');
+    expect(seen.body).toEqual({ model: 'gpt4o-entra', input: 'hi' });
+    expect(seen.headers.authorization).toBe(`Bearer ${AZURE_ENTRA}`);
+    let text = '';
+    for await (const event of await sdk.responses.create({ model: 'gpt-4o', input: 'hi', stream: true })) if (event.type === 'response.output_text.delta') text += event.delta;
+    expect(text).toBe('Hello from azure');
+  });
+
   it('builds https://{resource}.openai.azure.com from the resource name and refuses a missing one', async () => {
     const { azureOpenAI } = await import('../../runtime/gateway/providers/azure-openai.js');
     expect(azureOpenAI.baseUrl!({ azure_resource_name: 'my-res' })).toBe('https://my-res.openai.azure.com');

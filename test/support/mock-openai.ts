@@ -163,9 +163,13 @@ export async function startMockOpenAI(opts: MockOpenAIOptions = {}): Promise<Moc
       const version = new URL(req.url ?? '/', 'http://mock').searchParams.get('api-version');
       if (!version) return openAIError(res, 404, 'Resource not found');
       const m = /^\/openai\/deployments\/([^/]+)(\/.*)$/.exec(path);
-      if (!m) return openAIError(res, 404, 'Resource not found');
-      path = `/v1${m[2]}`;
-      if (body && typeof body === 'object' && !body.model) body.model = decodeURIComponent(m[1]);
+      // The Responses API is not per deployment: the deployment is the body's `model`.
+      if (path === '/openai/responses' && typeof body?.model === 'string') path = '/v1/responses';
+      else if (!m) return openAIError(res, 404, 'Resource not found');
+      else {
+        path = `/v1${m[2]}`;
+        if (body && typeof body === 'object' && !body.model) body.model = decodeURIComponent(m[1]);
+      }
     } else if (opts.apiKey && req.headers.authorization !== `Bearer ${opts.apiKey}`) {
       return openAIError(res, 401, 'Incorrect API key provided.');
     }

@@ -1,6 +1,5 @@
 import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../../core/config-schema.js';
-import { HttpProblem } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
 import type { SyncApiKey } from '../../core/sync-contract.js';
 import type { CustomHostPolicy } from '../pipeline/custom-host.js';
@@ -279,30 +278,28 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
     const hookResults = () => ({ before_request_hooks: record.before_request_hooks, after_request_hooks: record.after_request_hooks });
     const denial = () => ({ error: { message: DENY_MESSAGE, type: 'hooks_failed', param: null, code: null }, hook_results: hookResults() });
 
-    if (!nested) {
-      adopt(await runBefore(rootHooks));
-      if (current!.denied) {
-        finish();
-        throw new HttpProblem(446, DENY_MESSAGE, denial());
-      }
-    }
+    // Top-level hooks run once, before the strategy. A deny does not throw: every leaf then answers
+    // the 446 without being called, so the denial goes through the reply path and is logged and
+    // counted in the metrics like any answer.
+    if (!nested) adopt(await runBefore(rootHooks));
 
     // Nested targets: each leaf runs the hooks it inherited, when the strategy reaches it. Its 446
     // is that target's answer, so a fallback (e.g. `on_status_codes: [446]`) can move on.
     const denied446 = new WeakSet<object>();
     const perLeaf = new Map<string, Promise<Before>>();
+    const deniedResult = () => {
+      const result = bufferedResult(446, { 'content-type': 'application/json' }, JSON.stringify(denial()));
+      denied446.add(result);
+      return result;
+    };
     const wrap: GuardedRequest['wrap'] = (send) => {
-      if (!nested) return send;
+      if (!nested) return current?.denied ? async () => deniedResult() : send;
       return async (leaf: LeafPlan) => {
         let before = perLeaf.get(leaf.path);
         if (!before) perLeaf.set(leaf.path, (before = runBefore(hooksOf(leaf.hooks ?? {}, args.state, workspace))));
         const b = await before;
         adopt(b);
-        if (b.denied) {
-          const result = bufferedResult(446, { 'content-type': 'application/json' }, JSON.stringify(denial()));
-          denied446.add(result);
-          return result;
-        }
+        if (b.denied) return deniedResult();
         return send(leaf, b.body);
       };
     };
@@ -362,7 +359,9 @@ export function createGuardrails(opts: GuardrailOptions = {}): Guardrails {
         } as ServerResponse['write'];
       }
       try {
-        return await reply(res, result, ctx);
+        const sent = await reply(res, result, ctx);
+        // The status the caller got (246 rewritten into the head), for the metric record and budgets.
+        return sent.status === 200 && beforeFailed ? { ...sent, status: 246 } : sent;
       } finally {
         res.writeHead = writeHead;
         res.write = write;

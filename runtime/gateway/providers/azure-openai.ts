@@ -7,6 +7,7 @@ import type { Endpoint, EndpointSpec, PathContext, Provider } from './types.js';
  * Bodies and streams are OpenAI's, so they pass through.
  */
 export const AZURE_DEFAULT_API_VERSION = '2024-10-21';
+export const AZURE_RESPONSES_API_VERSION = '2025-04-01-preview';
 
 const str = (v: unknown) => (typeof v === 'string' && v ? v : undefined);
 
@@ -29,6 +30,16 @@ const endpoints: Partial<Record<Endpoint, EndpointSpec>> = {
   createSpeech: spec('/audio/speech'),
   createTranscription: spec('/audio/transcriptions', { rawBody: true }),
   createTranslation: spec('/audio/translations', { rawBody: true }),
+  // The Responses API lives beside the deployments (`/openai/responses`), names the deployment in
+  // `model`, and needs a 2025 preview api-version or later.
+  responses: {
+    method: 'POST',
+    path: ({ target }) => `/openai/responses?api-version=${encodeURIComponent(str(target.options.azure_api_version) ?? str(target.options.api_version) ?? AZURE_RESPONSES_API_VERSION)}`,
+    transformRequest: (body, target) => {
+      const deployment = str(target.options.azure_deployment_id) ?? str(target.options.deployment_id);
+      return deployment ? { ...body, model: deployment } : body;
+    },
+  },
   listModels: {
     method: 'GET',
     path: ({ target }) => `/openai/models?api-version=${encodeURIComponent(str(target.options.azure_api_version) ?? AZURE_DEFAULT_API_VERSION)}`,

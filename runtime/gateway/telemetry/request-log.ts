@@ -22,6 +22,7 @@ import { costCents, priceFor } from './pricing.js';
 import { tapResponse, type ResponseTap } from './response-tap.js';
 import { Shipper, type ShipperStats, type SpoolBudget } from './spool.js';
 import { completionChars, estimateTokens, promptChars, resolveUsage, usageFromResponse } from './usage.js';
+import { guardrailLogFields } from '../guardrails/telemetry.js';
 
 /** What one request leaves behind. The pipeline fills what it knows; the rest is read from headers here. */
 export interface RequestLogEntry {
@@ -438,6 +439,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
         body: responseBody,
         truncated: captured?.truncated ?? false,
         response_time: totalMs,
+        ...guardrailLogFields(res),
       },
       metrics: index,
     };
