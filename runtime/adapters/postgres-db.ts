@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { SqlDatabase, SqlQueryable } from '../core/db.js';
+import { credentialsFromEnv, rdsIamToken, type AwsCredentials } from './rds-iam-token.js';
 
 export interface PostgresDbOptions {
   /** Lambda keeps one request per instance, so a tiny pool avoids exhausting Aurora's connections. */
@@ -80,4 +81,33 @@ export async function postgresDbFromSecret(
     },
     { ssl: true, ...opts },
   );
+}
+
+export interface IamDbTarget {
+  host: string;
+  port?: number;
+  user: string;
+  database: string;
+  region: string;
+}
+
+/**
+ * The pool config for IAM database authentication: `password` is a function, which `pg` calls for
+ * every new connection, so each connection gets a token signed with the current (rotating) role
+ * credentials. TLS is required by RDS for IAM auth.
+ */
+export function iamPoolConfig(t: IamDbTarget, credentials: () => AwsCredentials = () => credentialsFromEnv()): pg.PoolConfig {
+  const port = t.port ?? 5432;
+  return {
+    host: t.host,
+    port,
+    user: t.user,
+    database: t.database,
+    password: async () => rdsIamToken({ host: t.host, port, user: t.user, region: t.region, credentials: credentials() }),
+  };
+}
+
+/** Aurora / RDS through IAM auth tokens instead of a stored password (`TOLLGATE_DB_IAM_USER`). */
+export function postgresDbWithIam(t: IamDbTarget, opts: PostgresDbOptions = {}, credentials?: () => AwsCredentials): SqlDatabase {
+  return postgresDb(iamPoolConfig(t, credentials), { ssl: true, ...opts });
 }

@@ -36,15 +36,23 @@ export function getControlPlaneContext(): Promise<ControlPlaneContext> {
 }
 
 /**
- * The Postgres the Lambda environment names: `DATABASE_URL`, or `TOLLGATE_DB_SECRET_ARN` (RDS secret
- * JSON) with `TOLLGATE_DB_HOST` overriding the secret's host (the RDS Proxy endpoint).
+ * The Postgres the Lambda environment names: `DATABASE_URL`; or `TOLLGATE_DB_IAM_USER` (IAM auth
+ * tokens, with `TOLLGATE_DB_HOST`, `TOLLGATE_DB_NAME`, optional `TOLLGATE_DB_PORT`, `AWS_REGION`); or
+ * `TOLLGATE_DB_SECRET_ARN` (RDS secret JSON) with `TOLLGATE_DB_HOST` overriding the secret's host
+ * (the RDS Proxy endpoint).
  */
 export async function databaseFromEnv(env = process.env): Promise<SqlDatabase> {
-  const { postgresDb, postgresDbFromSecret } = await import('../adapters/postgres-db.js');
+  const { postgresDb, postgresDbFromSecret, postgresDbWithIam } = await import('../adapters/postgres-db.js');
   const poolOptions = { maxConnections: Number(env.TOLLGATE_DB_POOL_MAX ?? 2) };
   if (env.DATABASE_URL) return postgresDb(env.DATABASE_URL, poolOptions);
+  if (env.TOLLGATE_DB_IAM_USER) {
+    const { TOLLGATE_DB_HOST: host, AWS_REGION: region } = env;
+    if (!host || !region) throw new Error('TOLLGATE_DB_IAM_USER needs TOLLGATE_DB_HOST and AWS_REGION');
+    const target = { host, region, user: env.TOLLGATE_DB_IAM_USER, database: env.TOLLGATE_DB_NAME ?? 'postgres', port: env.TOLLGATE_DB_PORT ? Number(env.TOLLGATE_DB_PORT) : undefined };
+    return postgresDbWithIam(target, poolOptions);
+  }
   if (env.TOLLGATE_DB_SECRET_ARN) return postgresDbFromSecret(env.TOLLGATE_DB_SECRET_ARN, { ...poolOptions, host: env.TOLLGATE_DB_HOST || undefined });
-  throw new Error('control plane needs DATABASE_URL or TOLLGATE_DB_SECRET_ARN');
+  throw new Error('control plane needs DATABASE_URL, TOLLGATE_DB_IAM_USER or TOLLGATE_DB_SECRET_ARN');
 }
 
 /**
