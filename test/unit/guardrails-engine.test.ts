@@ -73,12 +73,19 @@ describe('the per-request record (for telemetry)', () => {
     expect(guardrailResults(res)).toBeUndefined();
   });
 
-  it('a deny records 446 before throwing it', async () => {
+  it('a deny records 446, and every leaf then answers it without being sent', async () => {
     const g = createGuardrails();
     const res = fakeRes();
-    const attempt = g.beforeRequest({ res, config: { virtual_key: 'v', input_guardrails: [{ 'default.modelWhitelist': { models: ['ok'] }, deny: true }] }, body: { model: 'bad', messages: [] }, endpoint: 'chatComplete', headers: {}, apiKey, state: EMPTY_STATE });
-    await expect(attempt).rejects.toMatchObject({ status: 446 });
+    const guard = await g.beforeRequest({ res, config: { virtual_key: 'v', input_guardrails: [{ 'default.modelWhitelist': { models: ['ok'] }, deny: true }] }, body: { model: 'bad', messages: [] }, endpoint: 'chatComplete', headers: {}, apiKey, state: EMPTY_STATE });
     expect(guardrailResults(res)).toMatchObject({ denied: true, status: 446, verdict: false });
+    let sent = 0;
+    const send = guard!.wrap(async () => {
+      sent++;
+      throw new Error('must not be sent');
+    });
+    const answer = await send({ path: 'config' } as never);
+    expect(answer).toMatchObject({ kind: 'response', status: 446 });
+    expect(sent).toBe(0);
   });
 });
 
