@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../runtime/gateway/server.js';
 import type { BudgetEvent, LimitsOptions } from '../../runtime/gateway/limits/index.js';
@@ -110,6 +112,41 @@ describe('budgets', () => {
 
     now = Date.UTC(2025, 5, 15, 0, 0, 1); // the next day: the budget has reset
     expect((await call(gw)).status).toBe(200);
+  });
+
+  it('budget events are POSTed to the alert webhook, once each per period', async () => {
+    const posted: { kind: string; id: string; used: number; threshold?: number }[] = [];
+    const hook = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c) => (text += c));
+      req.on('end', () => {
+        posted.push(JSON.parse(text));
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      const gw = await gateway({
+        alertWebhook: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/budget`,
+        apiKeys: { key_0: { usage_limits: { type: 'tokens', credit_limit: 25, alert_threshold: 10, periodic_reset: 'weekly' } } },
+      });
+      let status = 200;
+      for (let i = 0; i < 10 && status === 200; i++) {
+        const res = await call(gw);
+        status = res.status;
+        await res.arrayBuffer();
+        await settle();
+      }
+      expect(status).toBe(412);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(posted.map((e) => e.kind)).toEqual(['alert', 'exhausted']);
+      expect(posted[0]).toMatchObject({ scope: 'api_key', id: 'key_0', type: 'tokens', threshold: 10, limit: 25 });
+      expect(posted[0].used).toBeGreaterThanOrEqual(10);
+      expect(posted[1].used).toBeGreaterThanOrEqual(25);
+    } finally {
+      hook.closeAllConnections();
+      await new Promise<void>((resolve) => hook.close(() => resolve()));
+    }
   });
 
   it('an API key cost budget (dollars) is refused at admission once spent; the control plane figure counts too', async () => {
