@@ -7,7 +7,7 @@ import { fileSnapshotStore } from './adapters/file-snapshot-store.js';
 import { kmsKeyring } from './adapters/kms-keyring.js';
 import { localKeyring } from './adapters/local-keyring.js';
 import { memoryCache } from './adapters/memory-cache.js';
-import { redisCache } from './adapters/redis-cache.js';
+import { redisCacheFromEnv } from './adapters/redis-cache-env.js';
 import type { Keyring } from './core/keyring.js';
 import { jsonLogger } from './core/logger.js';
 import type { KeyValueCache } from './core/ports.js';
@@ -49,7 +49,7 @@ function chooseCache(kind: string, redisUrl: string | undefined): KeyValueCache 
   if (kind === 'memory') return memoryCache();
   if (kind === 'redis') {
     if (!redisUrl) throw new Error('--cache redis needs --redis-url redis://host:6379 (or rediss:// for TLS)');
-    return redisCache({ url: redisUrl, authToken: process.env.TOLLGATE_REDIS_AUTH_TOKEN || undefined });
+    return redisCacheFromEnv(redisUrl);
   }
   throw new Error(`unknown --cache "${kind}": use memory or redis`);
 }

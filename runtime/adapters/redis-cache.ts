@@ -1,5 +1,5 @@
 import { Redis, type RedisOptions } from 'ioredis';
-import type { KeyValueCache } from '../core/ports.js';
+import type { TtlAwareCache } from './tiered-cache.js';
 
 export interface RedisCacheOptions {
   /** `redis://host:6379` or `rediss://host:6379` (TLS, as ElastiCache with in-transit encryption needs). */
@@ -11,7 +11,7 @@ export interface RedisCacheOptions {
 }
 
 /** The shared gateway cache for multi-task deployments (ElastiCache Valkey/Redis). */
-export function redisCache(opts: RedisCacheOptions): KeyValueCache {
+export function redisCache(opts: RedisCacheOptions): TtlAwareCache {
   const tls = opts.url.startsWith('rediss://');
   const options: RedisOptions = {
     keyPrefix: opts.keyPrefix ?? 'tollgate:',
@@ -29,6 +29,12 @@ export function redisCache(opts: RedisCacheOptions): KeyValueCache {
     async get(key) {
       const value = await client.get(key);
       return value ?? undefined;
+    },
+    async getWithTtl(key) {
+      // One round trip: the value and how long it has left, so a local copy never outlives it.
+      const [[, value], [, ttl]] = (await client.multi().get(key).pttl(key).exec()) as [[unknown, string | null], [unknown, number]];
+      if (value === null) return undefined;
+      return { value, ttlMs: ttl > 0 ? ttl : undefined };
     },
     async set(key, value, ttlSeconds) {
       if (ttlSeconds) await client.set(key, value, 'EX', ttlSeconds);

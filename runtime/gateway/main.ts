@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { kmsKeyring, previousKmsKeyArns } from '../adapters/kms-keyring.js';
 import { localKeyring } from '../adapters/local-keyring.js';
 import { memoryCache } from '../adapters/memory-cache.js';
-import { redisCache } from '../adapters/redis-cache.js';
+import { redisCacheFromEnv } from '../adapters/redis-cache-env.js';
 import type { Keyring } from '../core/keyring.js';
 import { jsonLogger } from '../core/logger.js';
 import type { KeyValueCache, LogStore } from '../core/ports.js';
@@ -43,7 +43,7 @@ function cacheFromEnv(env: NodeJS.ProcessEnv): KeyValueCache {
   if (kind === 'memory') return memoryCache();
   if (kind === 'redis') {
     const url = required(env, 'TOLLGATE_REDIS_URL', 'TOLLGATE_CACHE=redis needs redis://host:6379 (or rediss:// for TLS)');
-    return redisCache({ url, authToken: env.TOLLGATE_REDIS_AUTH_TOKEN?.trim() || undefined });
+    return redisCacheFromEnv(url, env);
   }
   throw new ConfigError(`TOLLGATE_CACHE must be "memory" or "redis", got "${kind}"`);
 }
