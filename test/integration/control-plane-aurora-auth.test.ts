@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SignatureV4 } from '@smithy/signature-v4';
+import type { SourceData } from '@smithy/types';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { iamPoolConfig, postgresDbFromSecret } from '../../runtime/adapters/postgres-db.js';
 import { rdsIamToken } from '../../runtime/adapters/rds-iam-token.js';
@@ -11,11 +12,18 @@ import { databaseFromEnv } from '../../runtime/control-plane/context.js';
 /** node:crypto behind the Smithy hash interface, so the reference signer needs no extra package. */
 class Sha256 {
   private h;
-  constructor(secret?: string | Uint8Array) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+  constructor(private readonly secret?: SourceData) {
+    this.h = this.fresh();
   }
-  update(data: string | Uint8Array) {
-    this.h.update(data);
+  private fresh() {
+    const s = this.secret;
+    return s === undefined ? createHash('sha256') : createHmac('sha256', typeof s === 'string' ? s : Buffer.from(s instanceof ArrayBuffer ? new Uint8Array(s) : new Uint8Array(s.buffer, s.byteOffset, s.byteLength)));
+  }
+  update(data: SourceData) {
+    this.h.update(typeof data === 'string' ? data : data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  }
+  reset() {
+    this.h = this.fresh();
   }
   async digest() {
     return new Uint8Array(this.h.digest());
