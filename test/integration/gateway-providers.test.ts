@@ -150,7 +150,7 @@ describe('azure-openai', () => {
     expect(seen.body.stream_options).toEqual({ include_usage: true });
   });
 
-  it('uses an Entra token stored on the virtual key (azure_ad_token) instead of the api-key', async () => {
+  it('uses the virtual key’s secret as an Entra token (azure_auth_mode: entra) instead of an api-key', async () => {
     const { res } = await chat({ 'x-portkey-virtual-key': 'azure-entra-vk' }, { model: 'gpt-4o', messages });
     expect(res.status).toBe(200);
     const seen = azure.control.requests[0];

@@ -88,6 +88,27 @@ describe.each([
   });
 });
 
+it('aborts the upstream Bedrock ConverseStream (AWS event stream) when the client disconnects', async () => {
+  bedrock.control.holdStreamAfterFirstChunk();
+  const abort = new AbortController();
+  const res = await fetch(`${h.gateway.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: gatewayHeaders({ 'x-portkey-virtual-key': 'bedrock-vk' }),
+    body: JSON.stringify({ ...CHAT_BODY, model: 'anthropic.claude-3-haiku-20240307-v1:0', stream: true }),
+    signal: abort.signal,
+  });
+  await withTimeout(readUntil(res.body!.getReader(), '"content":"Hello"'), 3000, 'the first chunk');
+  abort.abort();
+  await withTimeout(
+    (async () => {
+      while (bedrock.control.abortedResponses === 0) await sleep(10);
+    })(),
+    3000,
+    'the upstream to see the abort',
+  );
+  expect(bedrock.control.abortedResponses).toBe(1);
+});
+
 /** The log record the gateway kept for one trace id (customer log store), polled until written. */
 async function loggedRecord(traceId: string): Promise<{ status: number; success: boolean }> {
   for (let i = 0; i < 100; i++) {
