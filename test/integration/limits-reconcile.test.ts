@@ -114,4 +114,50 @@ describe.skipIf(!REDIS)('budgets reconciled with the control plane on each heart
     expect((await call(gwA, slug)).status).toBe(412);
     expect(eventsA.map((e) => e.kind)).toEqual(['alert', 'exhausted']);
   });
+
+  it('rate limits and budgets set through the control plane API are synced and enforced per API key', async () => {
+    const created = await h.api('/v1/api-keys/organisation/service', {
+      method: 'POST',
+      json: {
+        name: 'limited',
+        scopes: ['completions.write'],
+        rate_limits: [{ type: 'requests', unit: 'rpm', value: 2 }],
+        usage_limits: { type: 'cost', credit_limit: 100, alert_threshold: 50, periodic_reset: 'monthly' },
+      },
+    });
+    expect(created.status).toBe(200);
+    const { id, key } = (await created.json()) as { id: string; key: string };
+    const gw = await h.startGateway();
+    const send = () =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-portkey-api-key': key, 'x-portkey-virtual-key': h.slugs.primary },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'one two three' }] }),
+      });
+    const remaining: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const res = await send();
+      expect(res.status).toBe(200);
+      remaining.push(res.headers.get('x-ratelimit-remaining-requests')!);
+      await res.arrayBuffer();
+    }
+    expect(remaining).toEqual(['1', '0']);
+    const limited = await send();
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(((await limited.json()) as { error: { message: string } }).error.message).toContain(`API key "${id}": 2 requests per minute`);
+
+    // The cost budget's usage comes back on the next heartbeat (2 answers ingested, cost > 0).
+    await waitFor(async () => {
+      const res = await h.api(`/v1/logs?page_size=10&api_key_ids=${id}`);
+      return (((await res.json()) as { data: unknown[] }).data ?? []).length >= 2;
+    }, 'the API key records');
+    const answer = await fetch(`${h.cp.url}/v1/sync/snapshot?since=0`, { headers: { authorization: `Bearer ${h.cp.dataPlaneToken}`, 'x-tollgate-sync-protocol': '2' } });
+    await answer.arrayBuffer();
+    const usage = answer.headers.get('x-tollgate-budget-usage') ?? '';
+    const mine = usage.split(',').find((e) => e.startsWith('a:c:') && e.endsWith(`:${encodeURIComponent(id)}`));
+    expect(mine).toBeDefined();
+    expect(Number(mine!.split(':')[3])).toBeGreaterThan(0);
+    expect(answer.headers.get('x-tollgate-budget-usage-signature')).toMatch(/^hmac-sha256=/);
+  });
 });
