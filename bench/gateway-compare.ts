@@ -2,7 +2,8 @@
  * Tollgate against the floor and against Portkey's OSS gateway, in one run on one machine:
  *   - the mock called directly (bench/gateway-compare-mock.ts);
  *   - a bare pass-through proxy, node:http + undici Pool and no logic (bench/gateway-bare-proxy.ts): the floor;
- *   - Tollgate (bench/gateway-compare-tollgate.ts: API key, saved config, the full hot path);
+ *   - Tollgate (bench/gateway-compare-tollgate.ts: API key, saved config, the full hot path), bundled
+ *     with scripts/bundle-gateway.mjs as the DataPlane image is, and run by plain node;
  *   - Portkey's gateway (@portkey-ai/gateway 1.15, `build/start-server.js --headless`), pointed at
  *     the mock with x-portkey-provider + x-portkey-custom-host.
  * Each in its own process. For JSON and for SSE streams: p50/p99 at concurrency 1 (hrtime, one
@@ -11,9 +12,9 @@
  * `BENCH_WRITE=1` writes the table into bench/README.md between the COMPARE markers.
  */
 import autocannon from 'autocannon';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
-import { cpus } from 'node:os';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
@@ -112,7 +113,11 @@ async function main() {
   const mock = start(['bench/gateway-compare-mock.ts']);
   const upstream = `http://127.0.0.1:${await port(mock)}`;
   const bare = start(['bench/gateway-bare-proxy.ts'], { UPSTREAM: upstream });
-  const tollgate = start(['bench/gateway-compare-tollgate.ts'], { UPSTREAM: upstream });
+  // Tollgate runs as it ships: bundled by the image's esbuild script (no TypeScript loader in the process).
+  const bundleDir = await mkdtemp(join(tmpdir(), 'tollgate-compare-bundle-'));
+  const bundle = join(bundleDir, 'tollgate.mjs');
+  execFileSync(process.execPath, [join(root, 'scripts/bundle-gateway.mjs'), bundle, `node${process.versions.node.split('.')[0]}`, join(root, 'bench/gateway-compare-tollgate.ts')], { stdio: 'inherit' });
+  const tollgate = start([bundle], { UPSTREAM: upstream }, false);
   const portkeyPort = await freePort();
   const portkey = start([join(root, 'node_modules/@portkey-ai/gateway/build/start-server.js'), `--port=${portkeyPort}`, '--headless'], { NODE_ENV: 'production' }, false);
   const auth = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-upstream' };
@@ -147,6 +152,7 @@ async function main() {
     }
   } finally {
     for (const t of targets) t.proc?.kill('SIGTERM');
+    await rm(bundleDir, { recursive: true, force: true });
   }
 
   const direct = targets[0].results;
