@@ -101,4 +101,17 @@ describe.each(engines)('control plane with the portkey-ai SDK on %s', (engine) =
     await t.sdk.admin.workspaces.delete({ workspaceId: ws.id });
     await expect(t.sdk.admin.workspaces.retrieve({ workspaceId: ws.id })).rejects.toMatchObject({ status: 404 });
   });
+
+  it('updates a workspace, and deletes a prompt (the two admin methods the other suites do not call)', async () => {
+    const ws = await t.sdk.admin.workspaces.create({ name: 'Before', description: 'old' });
+    const updated = await t.sdk.admin.workspaces.update({ workspaceId: ws.id, name: 'After', description: 'new' });
+    expect(updated).toMatchObject({ id: ws.id, name: 'After', description: 'new' });
+    expect(await t.sdk.admin.workspaces.retrieve({ workspaceId: ws.id })).toMatchObject({ name: 'After', description: 'new' });
+
+    const prompt = await t.sdk.prompts.create({ name: 'gone soon', collection_id: 'c', string: 'Hi {{x}}', parameters: {}, workspace_id: ws.id } as never);
+    expect((await t.sdk.prompts.list({ workspace_id: ws.id } as never)).data?.map((p: { id?: string }) => p.id)).toContain(prompt.id);
+    await t.sdk.prompts.delete(prompt.id as string);
+    await expect(t.sdk.prompts.retrieve(prompt.id as string)).rejects.toMatchObject({ status: 404 });
+    expect((await t.sdk.prompts.list({ workspace_id: ws.id } as never)).data ?? []).toEqual([]);
+  });
 });
