@@ -92,7 +92,7 @@ export const syncSnapshotSchema = z.object({
   organisation_id: z.string(),
   version: z.number().int().nonnegative(),
   generated_at: z.string(),
-  workspaces: z.array(z.object({ id: z.string(), slug: z.string() })),
+  workspaces: z.array(z.object({ id: z.string(), slug: z.string(), rate_limits: limitFields.rate_limits })),
   api_keys: z.array(apiKeyEntry),
   configs: z.array(configEntry),
   virtual_keys: z.array(virtualKeyEntry),

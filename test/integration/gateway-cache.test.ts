@@ -98,6 +98,15 @@ describe('simple response cache (Redis)', () => {
     expect(again.status).toBe('MISS');
     expect(again.res.status).toBe(200);
     expect((await call(undefined, body)).status).toBe('DISABLED');
+    // Nor a stream that failed in-band after its 200.
+    const streamed = { ...body, stream: true };
+    h.openai.control.streamErrorEvent = true;
+    const broken = await call(cached, streamed);
+    expect(broken.text).toContain('"error"');
+    h.openai.control.streamErrorEvent = false;
+    const retried = await call(cached, streamed);
+    expect(retried.status).toBe('MISS');
+    expect(retried.text.trim().endsWith('data: [DONE]')).toBe(true);
   });
 
   it('inherits cache from the parent; a child that sets cache replaces it whole (max_age is not merged in)', async () => {

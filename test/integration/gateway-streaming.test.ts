@@ -121,6 +121,7 @@ async function loggedRecord(traceId: string): Promise<{ status: number; success:
 
 describe.each([
   ['openai (piped), socket breaks', 'openai-vk', () => h.openai, 'breakStream'],
+  ['openai (piped), in-band error object', 'openai-vk', () => h.openai, 'streamErrorEvent'],
   ['anthropic (translated), socket breaks', 'anthropic-vk', () => h.anthropic, 'breakStream'],
   ['anthropic (translated), in-band error event', 'anthropic-vk', () => h.anthropic, 'streamErrorEvent'],
   ['bedrock (event-stream), socket breaks', 'bedrock-vk', () => bedrock, 'breakStream'],

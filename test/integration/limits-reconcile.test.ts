@@ -160,4 +160,43 @@ describe.skipIf(!REDIS)('budgets reconciled with the control plane on each heart
     expect(Number(mine!.split(':')[3])).toBeGreaterThan(0);
     expect(answer.headers.get('x-tollgate-budget-usage-signature')).toMatch(/^hmac-sha256=/);
   });
+
+  it('workspace rate limits set through the control plane are synced and shared by every key of the workspace', async () => {
+    const ws = h.cp.defaultWorkspaceId;
+    const keys: string[] = [];
+    for (const name of ['ws-key-1', 'ws-key-2']) {
+      const created = await h.api('/v1/api-keys/workspace/service', { method: 'POST', json: { name, workspace_id: ws, scopes: ['completions.write'] } });
+      expect(created.status).toBe(200);
+      keys.push(((await created.json()) as { key: string }).key);
+    }
+    const gw = await h.startGateway();
+    const send = (key: string) =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-portkey-api-key': key, 'x-portkey-virtual-key': h.slugs.primary },
+        body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+    const free = await send(keys[0]);
+    expect(free.status).toBe(200);
+    expect(free.headers.get('x-ratelimit-limit-requests')).toBeNull();
+    await free.arrayBuffer();
+
+    const put = await h.api(`/v1/admin/workspaces/${ws}`, { method: 'PUT', json: { rate_limits: [{ type: 'requests', unit: 'rph', value: 2 }] } });
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as { rate_limits: unknown }).rate_limits).toEqual([{ type: 'requests', unit: 'rph', value: 2 }]);
+    await gw.syncNow();
+    try {
+      for (const key of keys) {
+        const res = await send(key);
+        expect(res.status).toBe(200);
+        expect(res.headers.get('x-ratelimit-limit-requests')).toBe('2');
+        await res.arrayBuffer();
+      }
+      const limited = await send(keys[0]);
+      expect(limited.status).toBe(429);
+      expect(((await limited.json()) as { error: { message: string } }).error.message).toContain(`workspace "${ws}": 2 requests per hour`);
+    } finally {
+      await h.api(`/v1/admin/workspaces/${ws}`, { method: 'PUT', json: { rate_limits: null } });
+    }
+  });
 });

@@ -81,7 +81,14 @@ async function chat(res: ServerResponse, body: any, control: MockControl, name: 
   ];
   if (includeUsage) events.push({ id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_mock', choices: [], usage });
   for (let i = 0; i < events.length; i++) {
-    if (i > 1) await control.betweenChunks(i - 1); // hold after the first content chunk, not the role chunk
+    if (i > 1) {
+      await control.betweenChunks(i - 1); // hold after the first content chunk, not the role chunk
+      if (control.streamErrorEvent) {
+        // OpenAI reports a failure after the 200 as an `error` object in a data line, then closes.
+        res.end(`data: ${JSON.stringify({ error: { message: 'The server had an error while processing your request.', type: 'server_error', param: null, code: null } })}\n\n`);
+        return;
+      }
+    }
     if (res.destroyed) return;
     res.write(`data: ${JSON.stringify(events[i])}\n\n`);
   }

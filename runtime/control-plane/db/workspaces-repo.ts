@@ -9,6 +9,8 @@ export interface WorkspaceRow {
   name: string;
   description: string | null;
   defaults: Record<string, unknown> | null;
+  /** Portkey's `rate_limits`, enforced by the gateways for every key of the workspace. */
+  rate_limits: unknown[] | null;
   is_default: boolean;
   version: number;
   created_at: Date;
@@ -46,14 +48,15 @@ export interface NewWorkspace {
   name: string;
   description?: string | null;
   defaults?: Record<string, unknown> | null;
+  rateLimits?: unknown[] | null;
   isDefault?: boolean;
 }
 
 export async function insertWorkspace(db: SqlQueryable, orgId: string, ws: NewWorkspace): Promise<WorkspaceRow> {
   const { rows } = await db.query<WorkspaceRow>(
-    `INSERT INTO workspaces (id, organisation_id, slug, name, description, defaults, is_default)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7) RETURNING *`,
-    [newId('ws-'), orgId, ws.slug, ws.name, ws.description ?? null, jsonParam(ws.defaults), ws.isDefault ?? false],
+    `INSERT INTO workspaces (id, organisation_id, slug, name, description, defaults, is_default, rate_limits)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8::jsonb) RETURNING *`,
+    [newId('ws-'), orgId, ws.slug, ws.name, ws.description ?? null, jsonParam(ws.defaults), ws.isDefault ?? false, jsonParam(ws.rateLimits)],
   );
   return rows[0];
 }
@@ -62,7 +65,7 @@ export async function updateWorkspace(
   db: SqlQueryable,
   orgId: string,
   id: string,
-  patch: { name?: string; description?: string | null; defaults?: Record<string, unknown> | null },
+  patch: { name?: string; description?: string | null; defaults?: Record<string, unknown> | null; rate_limits?: unknown[] | null },
   expectedVersion?: number,
 ): Promise<WorkspaceRow | undefined> {
   const { rows } = await db.query<WorkspaceRow>(
@@ -70,10 +73,11 @@ export async function updateWorkspace(
        name = COALESCE($3, name),
        description = CASE WHEN $4::boolean THEN $5 ELSE description END,
        defaults = CASE WHEN $6::boolean THEN $7::jsonb ELSE defaults END,
+       rate_limits = CASE WHEN $9::boolean THEN $10::jsonb ELSE rate_limits END,
        version = version + 1,
        updated_at = now()
      WHERE organisation_id = $1 AND id = $2 AND ($8::int IS NULL OR version = $8) RETURNING *`,
-    [orgId, id, patch.name ?? null, patch.description !== undefined, patch.description ?? null, patch.defaults !== undefined, jsonParam(patch.defaults), expectedVersion ?? null],
+    [orgId, id, patch.name ?? null, patch.description !== undefined, patch.description ?? null, patch.defaults !== undefined, jsonParam(patch.defaults), expectedVersion ?? null, patch.rate_limits !== undefined, jsonParam(patch.rate_limits)],
   );
   return rows[0];
 }

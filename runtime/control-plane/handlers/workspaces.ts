@@ -24,6 +24,8 @@ import { makeSlug } from '../slugs.js';
 const fields = {
   description: z.string().max(1000).nullable().optional(),
   defaults: z.record(z.string(), z.unknown()).nullable().optional(),
+  /** Enforced by the gateways across every key of the workspace (docs/guardrails.md). */
+  rate_limits: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
 };
 const createBody = z.object({
   name: z.string().trim().min(1).max(255),
@@ -42,6 +44,7 @@ function present(w: WorkspaceRow) {
     name: w.name,
     description: w.description,
     defaults: w.defaults,
+    rate_limits: w.rate_limits ?? null,
     is_default: w.is_default ? 1 : 0,
     version: w.version,
     created_at: iso(w.created_at),
@@ -79,6 +82,7 @@ export const handler = controlPlaneHandler('workspaces', {
         name: body.name,
         description: body.description,
         defaults: body.defaults,
+        rateLimits: body.rate_limits,
       }),
     );
     return json(200, present(created));

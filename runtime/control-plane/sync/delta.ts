@@ -32,6 +32,9 @@ export const apiKeyEntry = (k: ApiKeyRow) => ({
   usage_limits: k.usage_limits ?? null,
 });
 
+/** Rate limits only when set: a gateway that predates them validates the entry all the same. */
+export const workspaceEntry = (w: { id: string; slug: string; rate_limits?: unknown[] | null }) => ({ id: w.id, slug: w.slug, ...(w.rate_limits ? { rate_limits: w.rate_limits } : {}) });
+
 export const configEntry = (c: ConfigRow) => ({ id: c.id, slug: c.slug, workspace_id: c.workspace_id, version: c.latest_version, config: c.config });
 
 export const virtualKeyEntry = (v: VirtualKeyRow) => ({
@@ -62,8 +65,8 @@ export const DELTA_LOADERS: Record<string, DeltaLoader> = {
   workspace: {
     field: 'workspaces',
     load: async (tx, org, ids) =>
-      (await tx.query<{ id: string; slug: string }>('SELECT id, slug FROM workspaces WHERE organisation_id = $1 AND id = ANY($2)', [org, ids])).rows.map(
-        (w) => ({ id: w.id, slug: w.slug }),
+      (await tx.query<{ id: string; slug: string; rate_limits: unknown[] | null }>('SELECT id, slug, rate_limits FROM workspaces WHERE organisation_id = $1 AND id = ANY($2)', [org, ids])).rows.map(
+        workspaceEntry,
       ),
   },
   api_key: {

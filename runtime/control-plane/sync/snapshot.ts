@@ -5,7 +5,7 @@ import type { VirtualKeyRow } from '../db/virtual-keys-repo.js';
 import type { ConfigRow } from '../db/configs-repo.js';
 import { asApp, setTenant } from '../db/tenant.js';
 import { syncGuardrails, syncPricing, syncPromptPartials, syncPrompts } from '../db/prompt-sync.js';
-import { apiKeyEntry, configEntry, virtualKeyEntry } from './delta.js';
+import { apiKeyEntry, configEntry, virtualKeyEntry, workspaceEntry } from './delta.js';
 
 
 /**
@@ -26,7 +26,7 @@ export async function buildSnapshot(db: SqlDatabase, organisationId: string): Pr
     const memo = recent.get(db);
     const known = memo?.get(organisationId);
     if (known && known.version === revision) return { ...known, generated_at: new Date().toISOString() };
-    const workspaces = await tx.query<{ id: string; slug: string }>('SELECT id, slug FROM workspaces WHERE organisation_id = $1 ORDER BY id', [organisationId]);
+    const workspaces = await tx.query<{ id: string; slug: string; rate_limits: unknown[] | null }>('SELECT id, slug, rate_limits FROM workspaces WHERE organisation_id = $1 ORDER BY id', [organisationId]);
     const apiKeys = await rowsAsJson<ApiKeyRow>(
       tx,
       'SELECT id, key_hash, workspace_id, type, scopes, status, expires_at, defaults, rate_limits, usage_limits FROM api_keys WHERE organisation_id = $1',
@@ -48,7 +48,7 @@ export async function buildSnapshot(db: SqlDatabase, organisationId: string): Pr
       organisation_id: organisationId,
       version: revision,
       generated_at: new Date().toISOString(),
-      workspaces: workspaces.rows.map((w) => ({ id: w.id, slug: w.slug })),
+      workspaces: workspaces.rows.map(workspaceEntry),
       api_keys: apiKeys.map(apiKeyEntry),
       configs: configs.map(configEntry),
       virtual_keys: virtualKeys.map(virtualKeyEntry),

@@ -131,6 +131,8 @@ function idleGuard(result: UpstreamResponse, ms: number | undefined): { touch():
 
 const DONE_LINE = 'data: [DONE]';
 const USAGE_MARK = Buffer.from('"usage":{');
+/** OpenAI-format streams report a failure after the 200 as a data line holding an `error` object. */
+const ERROR_MARK = Buffer.from('data: {"error"');
 
 /**
  * Streams (SSE) and large bodies, chunk by chunk as they arrive, never buffered. An upstream that
@@ -148,10 +150,12 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
   const pieces: Buffer[] = [];
   let kept = 0;
   let heldDone = false;
+  let upstreamError = false;
   try {
     for await (const raw of result.body) {
       idle.touch();
       let chunk = raw as Buffer;
+      if (isSse && !upstreamError && chunk.includes(ERROR_MARK)) upstreamError = true;
       if (watchUsage) {
         if (!sawUsage && chunk.includes(USAGE_MARK)) sawUsage = true;
         const done = chunk.indexOf(DONE_LINE);
@@ -169,6 +173,11 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
       if (res.destroyed) return { status: 499 };
     }
     idle.clear();
+    if (upstreamError) {
+      // The stream failed in-band: no counted usage after the error, not cached, recorded as failed.
+      res.end();
+      return { status: 502 };
+    }
     const text = keep && kept < MAX_CAPTURE_BYTES && (ctx.capture || !sawUsage) ? Buffer.concat(pieces, kept).toString('utf8') : undefined;
     let tail = '';
     if (watchUsage) {

@@ -42,6 +42,8 @@ export interface GatewayState {
   guardrails?: SyncSnapshot['guardrails'];
   /** The pricing catalogue for cost and budgets (older control planes send none: built-in prices apply). */
   pricing?: SyncSnapshot['pricing'];
+  /** Workspaces by id, for workspace rate limits (limits/index.ts). */
+  workspaces?: ReadonlyMap<string, SyncSnapshot['workspaces'][number]>;
   /** Prompts keyed by both id and slug (`/v1/prompts/:id/render|completions`); absent when none were synced. */
   prompts?: ReadonlyMap<string, SyncPrompt>;
   /** Published partials' text keyed by slug and by name (org-wide, as the control plane renders them). */
@@ -147,6 +149,7 @@ export async function buildGatewayState(
     virtualKeys,
     guardrails: snapshot.guardrails,
     pricing: snapshot.pricing,
+    workspaces: new Map(snapshot.workspaces.map((w) => [w.id, w])),
     prompts,
     promptPartials: Object.freeze(promptPartials),
   });
