@@ -87,10 +87,20 @@ async function sequential(origin: string, headers: Record<string, string>, mode:
   return { p50: percentile(samples, 50), p99: percentile(samples, 99), requests: LATENCY_REQUESTS + 200 };
 }
 
-async function load(origin: string, headers: Record<string, string>, mode: Mode, opts: { duration?: number; amount?: number }) {
+/** utime + stime of a process in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
+async function cpuMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+async function load(origin: string, headers: Record<string, string>, mode: Mode, opts: { duration?: number; amount?: number }, pid?: number) {
+  const cpuBefore = pid ? await cpuMicros(pid) : 0;
   const result = await autocannon({ url: `${origin}/v1/chat/completions`, method: 'POST', headers, body: bodies[mode], connections: 50, ...opts });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${origin}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return { rps: result.requests.average, p99: result.latency.p99, requests: result.requests.total };
+  // CPU time per request of the server under test: unlike req/s, it barely moves when other work shares the cores.
+  const cpuPerRequest = pid ? ((await cpuMicros(pid)) - cpuBefore) / result.requests.total : NaN;
+  return { rps: result.requests.average, p99: result.latency.p99, requests: result.requests.total, cpuPerRequest };
 }
 
 async function rssMb(pid: number): Promise<number> {
@@ -104,7 +114,7 @@ interface Target {
   headers: Record<string, string>;
   proc?: ChildProcess;
   requests: number;
-  results: Partial<Record<Mode, { p50: number; p99c1: number; rps: number; p99c50: number }>>;
+  results: Partial<Record<Mode, { p50: number; p99c1: number; rps: number; p99c50: number; cpu: number }>>;
   failures: Partial<Record<Mode, string>>;
   rss?: number;
 }
@@ -134,9 +144,9 @@ async function main() {
         process.stderr.write(`${mode}: ${t.name}...\n`);
         try {
           const c1 = await sequential(t.origin, t.headers, mode);
-          const c50 = await load(t.origin, t.headers, mode, { duration: DURATION_S });
+          const c50 = await load(t.origin, t.headers, mode, { duration: DURATION_S }, t.proc?.pid);
           t.requests += c1.requests + c50.requests;
-          t.results[mode] = { p50: c1.p50, p99c1: c1.p99, rps: c50.rps, p99c50: c50.p99 };
+          t.results[mode] = { p50: c1.p50, p99c1: c1.p99, rps: c50.rps, p99c50: c50.p99, cpu: c50.cpuPerRequest };
         } catch (err) {
           if (t === targets[2] || t === targets[1] || t === targets[0]) throw err;
           t.failures[mode] = (err as Error).message.slice(0, 160);
@@ -161,15 +171,15 @@ async function main() {
   const lines: string[] = [];
   for (const mode of ['json', 'stream'] as Mode[]) {
     lines.push('', `**${mode === 'json' ? 'JSON (non-streaming)' : 'SSE stream (12 events)'}**`, '');
-    lines.push('| | p50 c=1 (ms) | added p50 (ms) | p99 c=1 (ms) | req/s c=50 | % of floor | p99 c=50 (ms) |', '|---|---|---|---|---|---|---|');
+    lines.push('| | p50 c=1 (ms) | added p50 (ms) | p99 c=1 (ms) | req/s c=50 | % of floor | p99 c=50 (ms) | CPU µs/req c=50 |', '|---|---|---|---|---|---|---|---|');
     for (const t of targets) {
       const r = t.results[mode];
       if (!r) {
-        lines.push(`| ${t.name} | failed: ${t.failures[mode]?.replace(/\|/g, '/') ?? '?'} | | | | | |`);
+        lines.push(`| ${t.name} | failed: ${t.failures[mode]?.replace(/\|/g, '/') ?? '?'} | | | | | | |`);
         continue;
       }
       const added = r.p50 - direct[mode]!.p50;
-      lines.push(`| ${t.name} | ${f(r.p50, 3)} | ${t === targets[0] ? '—' : `+${f(added, 3)}`} | ${f(r.p99c1, 3)} | ${f(r.rps, 0)} | ${t === targets[0] ? '—' : `${f((r.rps / floor[mode]!.rps) * 100, 1)}%`} | ${f(r.p99c50, 0)} |`);
+      lines.push(`| ${t.name} | ${f(r.p50, 3)} | ${t === targets[0] ? '—' : `+${f(added, 3)}`} | ${f(r.p99c1, 3)} | ${f(r.rps, 0)} | ${t === targets[0] ? '—' : `${f((r.rps / floor[mode]!.rps) * 100, 1)}%`} | ${f(r.p99c50, 0)} | ${Number.isFinite(r.cpu) ? f(r.cpu, 1) : '—'} |`);
     }
   }
   const tg = targets[2];

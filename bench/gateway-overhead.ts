@@ -65,10 +65,19 @@ async function sequentialLatency(origin: string, path: string, headers: Record<s
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-async function throughput(url: string, headers: Record<string, string>) {
+/** utime + stime of a process in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
+async function cpuMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** req/s at concurrency 50, and the CPU time the measured server spent per request (steady even when other work shares the cores). */
+async function throughput(url: string, headers: Record<string, string>, pid: number) {
+  const before = await cpuMicros(pid);
   const result = await autocannon({ url, method: 'POST', headers, body: requestBody, connections: 50, duration: DURATION_S });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-  return result.requests.average;
+  return { rps: result.requests.average, cpu: ((await cpuMicros(pid)) - before) / result.requests.total };
 }
 
 /** The gateway as the DataPlane image runs it: the esbuild bundle of runtime/gateway/main.ts, configured by env. */
@@ -150,13 +159,13 @@ async function main() {
     process.stderr.write(`direct: ${LATENCY_REQUESTS} sequential requests, then ${DURATION_S}s at concurrency 50...\n`);
     const direct = {
       latency: await sequentialLatency(upstreamOrigin, '/v1/chat/completions', directHeaders),
-      rps: await throughput(`${upstreamOrigin}/v1/chat/completions`, directHeaders),
+      ...(await throughput(`${upstreamOrigin}/v1/chat/completions`, directHeaders, upstream.pid!)),
     };
     const fmt = (n: number) => n.toFixed(3);
     const rows = [
-      `| path | p50 c=1 (ms) | p99 c=1 (ms) | added p50 | added p99 | req/s c=50 | % of direct |`,
-      `| --- | --- | --- | --- | --- | --- | --- |`,
-      `| mock, direct | ${fmt(direct.latency.p50)} | ${fmt(direct.latency.p99)} | | | ${direct.rps.toFixed(0)} | 100% |`,
+      `| path | p50 c=1 (ms) | p99 c=1 (ms) | added p50 | added p99 | req/s c=50 | % of direct | CPU µs/req c=50 |`,
+      `| --- | --- | --- | --- | --- | --- | --- | --- |`,
+      `| mock, direct | ${fmt(direct.latency.p50)} | ${fmt(direct.latency.p99)} | | | ${direct.rps.toFixed(0)} | 100% | ${direct.cpu.toFixed(1)} (mock) |`,
     ];
     for (const variant of variants) {
       const gateway = await startGatewayProcess(bundle, credentials.controlPlaneUrl, dataDir, credentials.dataPlaneToken, variant.env);
@@ -164,9 +173,9 @@ async function main() {
       await waitUntilServing(gateway.url, gatewayHeaders);
       process.stderr.write(`${variant.name}: latency, then throughput...\n`);
       const latency = await sequentialLatency(gateway.url, '/v1/chat/completions', gatewayHeaders);
-      const rps = await throughput(`${gateway.url}/v1/chat/completions`, gatewayHeaders);
+      const { rps, cpu } = await throughput(`${gateway.url}/v1/chat/completions`, gatewayHeaders, gateway.proc.pid!);
       rows.push(
-        `| ${variant.name} | ${fmt(latency.p50)} | ${fmt(latency.p99)} | +${fmt(latency.p50 - direct.latency.p50)} ms | +${fmt(latency.p99 - direct.latency.p99)} ms | ${rps.toFixed(0)} | ${((rps / direct.rps) * 100).toFixed(1)}% |`,
+        `| ${variant.name} | ${fmt(latency.p50)} | ${fmt(latency.p99)} | +${fmt(latency.p50 - direct.latency.p50)} ms | +${fmt(latency.p99 - direct.latency.p99)} ms | ${rps.toFixed(0)} | ${((rps / direct.rps) * 100).toFixed(1)}% | ${cpu.toFixed(1)} (gateway) |`,
       );
       gateway.proc.kill('SIGTERM');
     }
