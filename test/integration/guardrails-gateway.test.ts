@@ -99,6 +99,16 @@ describe('guardrails through the gateway', () => {
     expect(json.hook_results.after_request_hooks).toEqual([]);
   });
 
+  it('on_success and on_fail feedback are reported in the hook result', async () => {
+    const hook = { 'default.wordCount': { minWords: 1, maxWords: 3 }, on_success: { feedback: { value: 5, weight: 1, metadata: { team: 'qa' } } }, on_fail: { feedback: { value: -5 } } };
+    const passed = await chat('two words', { input_guardrails: [hook] });
+    expect(passed.res.status).toBe(200);
+    expect(passed.json.hook_results.before_request_hooks[0].feedback).toMatchObject({ value: 5, weight: 1, metadata: { team: 'qa', successfulChecks: 'default.wordCount' } });
+    const failed = await chat('one two three four five', { input_guardrails: [hook] });
+    expect(failed.res.status).toBe(246);
+    expect(failed.json.hook_results.before_request_hooks[0].feedback).toMatchObject({ value: -5, metadata: { failedChecks: 'default.wordCount' } });
+  });
+
   it('a failed check without deny answers 246 and passes the response through', async () => {
     const { res, json } = await chat('hello there', {
       input_guardrails: [{ 'default.regexMatch': { rule: '^\\d+$' }, on_fail: { feedback: { value: -1, weight: 1 } } }],
