@@ -5,7 +5,14 @@ import { insertUser } from '../../runtime/control-plane/db/users-repo.js';
 import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 import { fillPath, tenantRoutes } from '../support/cp-isolation.js';
 
-const TENANT_TABLES = ['workspaces', 'api_keys', 'virtual_keys', 'configs', 'config_versions', 'data_plane_credentials', 'users', 'workspace_members', 'invites', 'prompts', 'prompt_versions', 'prompt_labels', 'prompt_partials', 'prompt_partial_versions', 'guardrails', 'pricing_overrides', 'audit_logs'];
+/** Every table with an organisation column, read from the catalogue: a new tenant table is checked without editing this test. */
+let TENANT_TABLES: string[] = [];
+async function tenantTables(t: EngineControlPlane): Promise<string[]> {
+  const { rows } = await t.cp.db.query<{ table_name: string }>(
+    `SELECT DISTINCT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'organisation_id' ORDER BY 1`,
+  );
+  return rows.map((r) => r.table_name);
+}
 
 /** Org A's objects, created through the API so every table holds some of them. */
 async function seed(t: EngineControlPlane) {
@@ -43,12 +50,14 @@ describe.each(engines)('tenant isolation on %s', (engine) => {
 
   beforeAll(async () => {
     t = await startOn(engine);
+    TENANT_TABLES = await tenantTables(t);
     a = await seed(t);
     b = await createOrganisation(t.cp.db, 'Org B');
   });
   afterAll(async () => t?.stop());
 
   it('the database itself hides and protects other orgs rows (RLS as the app role)', async () => {
+    expect(TENANT_TABLES).toEqual(expect.arrayContaining(['workspaces', 'users', 'sessions', 'prompts', 'audit_logs', 'request_metrics']));
     await withTenant(t.cp.db, b.organisationId, async (db) => {
       for (const table of TENANT_TABLES) {
         const { rows } = await db.query<{ organisation_id: string }>(`SELECT organisation_id FROM ${table}`);
