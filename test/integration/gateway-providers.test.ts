@@ -398,6 +398,16 @@ describe('bedrock (Converse)', () => {
     }
   });
 
+  it('maps response_format json_schema to Converse structured outputs (outputConfig.textFormat)', async () => {
+    const schema = { type: 'object', properties: { greeting: { type: 'string' } }, required: ['greeting'], additionalProperties: false };
+    const { res, json } = await chat(headers, { model, messages, response_format: { type: 'json_schema', json_schema: { name: 'greeting', schema } } });
+    expect(res.status).toBe(200);
+    expect(JSON.parse(json.choices[0].message.content)).toEqual({ greeting: 'hello' });
+    const sent = bedrock.control.requests[0].body.outputConfig;
+    expect(sent).toEqual({ textFormat: { type: 'json_schema', structure: { jsonSchema: { name: 'greeting', schema: expect.any(String) } } } });
+    expect(JSON.parse(sent.textFormat.structure.jsonSchema.schema)).toEqual(schema);
+  });
+
   it('maps base64 images in messages to Converse image blocks', async () => {
     await chat(headers, { model, messages: [{ role: 'user', content: [{ type: 'text', text: 'What is it?' }, { type: 'image_url', image_url: { url: 'data:image/jpg;base64,/9j/4AAQ' } }] }] });
     expect(bedrock.control.requests[0].body.messages[0].content).toEqual([{ text: 'What is it?' }, { image: { format: 'jpeg', source: { bytes: '/9j/4AAQ' } } }]);
@@ -410,9 +420,14 @@ describe('bedrock (Converse)', () => {
     const wrong = await chat({ 'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': bedrock.url, 'x-portkey-aws-region': AWS.region, 'x-portkey-aws-access-key-id': AWS.accessKeyId, 'x-portkey-aws-secret-access-key': 'wrong' }, { model, messages });
     expect(wrong.res.status).toBe(403);
     expect(wrong.json.error.message).toContain('signature');
+    const unsupported = await chat(headers, { model, messages, logprobs: true });
+    expect(unsupported.res.status).toBe(400);
+    expect(unsupported.json.error.param).toBe('logprobs');
+    const lax = await chat({ ...headers, 'x-portkey-strict-open-ai-compliance': 'false' }, { model, messages, logprobs: true });
+    expect(lax.res.status).toBe(200);
     const json = await chat(headers, { model, messages, response_format: { type: 'json_object' } });
     expect(json.res.status).toBe(400);
-    expect(json.json.error.param).toBe('response_format');
+    expect(json.json.error.message).toContain('json_schema');
     const link = await chat(headers, { model, messages: [{ role: 'user', content: [{ type: 'image_url', image_url: { url: 'https://x.example/a.png' } }] }] });
     expect(link.res.status).toBe(400);
     expect(JSON.stringify(link.json)).toContain('base64');

@@ -68,11 +68,23 @@ export async function startMockBedrock(opts: MockBedrockOptions): Promise<MockSe
     if (!m) return awsError(res, 404, 'UnknownOperationException', 'unknown operation');
     if (!Array.isArray(body?.messages) || !body.messages.length) return awsError(res, 400, 'ValidationException', 'messages: must not be empty');
     if ('model' in body || 'stream' in body) return awsError(res, 400, 'ValidationException', 'extraneous key [model] is not permitted');
+    const format = body.outputConfig?.textFormat;
+    let structured: string | undefined;
+    if (format) {
+      // Converse wants the schema as a JSON string inside structure.jsonSchema.
+      if (format.type !== 'json_schema' || typeof format.structure?.jsonSchema?.schema !== 'string') return awsError(res, 400, 'ValidationException', 'outputConfig.textFormat: invalid structure');
+      try {
+        JSON.parse(format.structure.jsonSchema.schema);
+      } catch {
+        return awsError(res, 400, 'ValidationException', 'outputConfig.textFormat.structure.jsonSchema.schema: not valid JSON');
+      }
+      structured = '{"greeting":"hello"}';
+    }
     const tool = body.toolConfig?.tools?.[0]?.toolSpec;
     const inputText = body.messages.flatMap((msg: any) => msg.content.map((c: any) => c.text ?? '')).concat((body.system ?? []).map((s: any) => s.text)).join(' ');
     const usage = { inputTokens: countTokens(inputText), outputTokens: countTokens(BEDROCK_REPLY_TEXT), totalTokens: countTokens(inputText) + countTokens(BEDROCK_REPLY_TEXT) };
     if (m[2] === 'converse') {
-      const content = tool ? [{ toolUse: { toolUseId: 'tooluse_mock01', name: tool.name, input: { city: 'Paris' } } }] : [{ text: BEDROCK_REPLY_TEXT }];
+      const content = tool ? [{ toolUse: { toolUseId: 'tooluse_mock01', name: tool.name, input: { city: 'Paris' } } }] : [{ text: structured ?? BEDROCK_REPLY_TEXT }];
       return sendJson(res, 200, { output: { message: { role: 'assistant', content } }, stopReason: tool ? 'tool_use' : 'end_turn', usage, metrics: { latencyMs: 12 } });
     }
     const frames = [encodeEvent('messageStart', { role: 'assistant', p: 'abcd' })];

@@ -6,7 +6,23 @@ type Json = Record<string, any>;
 
 export const BEDROCK_PARAMS: ReadonlySet<string> = new Set([
   'model', 'messages', 'max_tokens', 'max_completion_tokens', 'temperature', 'top_p', 'stop', 'stream', 'stream_options', 'tools', 'tool_choice', 'user',
+  'response_format',
 ]);
+
+/**
+ * Converse structured outputs (`outputConfig.textFormat`) take a JSON schema, sent as a string;
+ * OpenAI's schema-less `json_object` has no equivalent, so it is refused rather than ignored.
+ */
+function outputConfig(format: unknown): Json | undefined {
+  if (!format || typeof format !== 'object') return undefined;
+  const f = format as { type?: string; json_schema?: { name?: string; description?: string; schema?: unknown } };
+  if (f.type === 'text') return undefined;
+  if (f.type === 'json_schema' && f.json_schema?.schema && typeof f.json_schema.schema === 'object') {
+    const { name, description, schema } = f.json_schema;
+    return { textFormat: { type: 'json_schema', structure: { jsonSchema: { schema: JSON.stringify(schema), ...(name ? { name } : {}), ...(description ? { description } : {}) } } } };
+  }
+  throw new HttpProblem(400, 'bedrock takes response_format { type: "json_schema", json_schema: { schema } } (Converse structured outputs); json_object has no schema to send');
+}
 
 const IMAGE_FORMATS = new Set(['png', 'jpeg', 'gif', 'webp']);
 
@@ -69,6 +85,8 @@ export function toConverseRequest(body: Json): Json {
   if (typeof body.top_p === 'number') inference.topP = body.top_p;
   if (body.stop != null) inference.stopSequences = Array.isArray(body.stop) ? body.stop : [body.stop];
   if (Object.keys(inference).length) request.inferenceConfig = inference;
+  const output = outputConfig(body.response_format);
+  if (output) request.outputConfig = output;
   if (Array.isArray(body.tools) && body.tools.length && body.tool_choice !== 'none') {
     const toolConfig: Json = {
       tools: (body.tools as Json[]).map((t) => ({
