@@ -95,6 +95,9 @@ describe('sync protocol 2: deltas, tombstones, integrity, versions, long-poll', 
     expect((await pull(start)).headers.get('x-tollgate-sync-kind')).toBe('delta');
 
     await t.cp.db.transaction((tx) => pruneChangeLog(tx, t.cp.organisationId, { maxRevisions: 1 }));
+    // The delta just served stays valid while the revision is unchanged (gateways share it); after
+    // the next change the log no longer reaches back to `start`.
+    await t.sdk.configs.create({ name: 'window-3', config: { provider: 'openai' } });
     const behind = await pull(start);
     expect(behind.body).toMatchObject({ kind: 'full' });
     expect(behind.headers.get('x-tollgate-full-reason')).toMatch(/retained/);

@@ -175,7 +175,7 @@ export const handler = controlPlaneHandler('sync', {
       if (!snapshot) throw unauthorized('invalid data-plane credential');
       result = signed(1, credential, { ...snapshot, protocol: 1, kind: undefined });
     } else {
-      const answer = since === undefined || since === 0 ? ({ kind: 'full', reason: 'first sync' } as const) : await buildDelta(req.ctx.db, org, since, syncFeatures(req.headers));
+      const answer = since === undefined || since === 0 ? ({ kind: 'full', reason: 'first sync' } as const) : await buildDelta(req.ctx.db, org, since, syncFeatures(req.headers), revision);
       if (!answer) throw unauthorized('invalid data-plane credential');
       if (answer.kind === 'unchanged') result = empty(304, baseHeaders(protocol));
       else if (answer.kind === 'delta') result = signed(2, credential, answer.delta, { 'x-tollgate-sync-kind': 'delta' });

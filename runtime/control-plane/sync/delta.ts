@@ -122,7 +122,38 @@ export type DeltaAnswer =
  * (database restored), behind the retained window, the change set is large, or it touches an entity
  * kind with no loader (including the opaque marker). `undefined` when the org does not exist.
  */
-export async function buildDelta(db: SqlDatabase, organisationId: string, since: number, features: ReadonlySet<string> = new Set()): Promise<DeltaAnswer | undefined> {
+export function buildDelta(
+  db: SqlDatabase,
+  organisationId: string,
+  since: number,
+  features: ReadonlySet<string> = new Set(),
+  currentRevision?: number,
+): Promise<DeltaAnswer | undefined> {
+  // Every gateway of an org asks for the same delta when a change wakes them (they were all at
+  // `since`): one build answers them all, and a later ask at the same revision reuses it.
+  const key = `${organisationId}\0${since}\0${[...features].sort().join(',')}`;
+  let memo = sharedDeltas.get(db);
+  if (!memo) sharedDeltas.set(db, (memo = new Map()));
+  const known = memo.get(key);
+  if (known && (known.revision === undefined || known.revision === currentRevision)) return known.answer;
+  const entry: { revision: number | undefined; answer: Promise<DeltaAnswer | undefined> } = { revision: undefined, answer: readDelta(db, organisationId, since, features) };
+  memo.set(key, entry);
+  if (memo.size > SHARED_DELTAS) memo.delete(memo.keys().next().value!);
+  entry.answer.then(
+    (answer) => {
+      if (!answer || answer.kind === 'full') memo.delete(key);
+      else entry.revision = answer.kind === 'delta' ? answer.delta.version : answer.version;
+    },
+    () => memo.delete(key),
+  );
+  return entry.answer;
+}
+
+/** Recent delta answers per database, by org, base revision and features; their revision tells whether they are still current. */
+const sharedDeltas = new WeakMap<SqlDatabase, Map<string, { revision: number | undefined; answer: Promise<DeltaAnswer | undefined> }>>();
+const SHARED_DELTAS = 256;
+
+async function readDelta(db: SqlDatabase, organisationId: string, since: number, features: ReadonlySet<string>): Promise<DeltaAnswer | undefined> {
   return db.transaction(async (tx) => {
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ');
     await asApp(tx);
