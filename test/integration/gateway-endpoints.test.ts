@@ -125,6 +125,22 @@ describe('/v1/messages through @anthropic-ai/sdk', () => {
     expect((await stream.finalMessage()).content[0]).toEqual({ type: 'text', text: ANTHROPIC_REPLY_TEXT });
   });
 
+  it('relays a native Anthropic stream’s error event: the SDK raises it and the request is logged as failed', async () => {
+    h.anthropic.control.streamErrorEvent = true;
+    const traceId = `messages-error-${Date.now()}`;
+    const stream = claude('anthropic-vk').messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 64, messages: [{ role: 'user', content: 'Say hello.' }] }, { headers: { 'x-portkey-trace-id': traceId } });
+    const err = await stream.finalMessage().catch((e) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect(String(err.message)).toContain('Overloaded');
+    let record: any;
+    for (let i = 0; i < 100 && !record; i++) {
+      const line = (await h.readLogStore()).split('\n').find((l) => l.includes(`"trace_id":"${traceId}"`));
+      if (line) record = JSON.parse(line).metrics;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(record).toMatchObject({ success: false, status: 502 });
+  });
+
   it('translates to an OpenAI target and back, JSON and streamed', async () => {
     const msg = await claude('openai-vk').messages.create({ model: 'gpt-4o', max_tokens: 64, system: 'Be terse.', stop_sequences: ['END'], messages: [{ role: 'user', content: 'Say hello.' }] });
     expect(msg.type).toBe('message');

@@ -20,6 +20,13 @@ export interface Filter {
   requestClauses: string[];
   /** Organisation, time range and workspace. */
   scopeClauses: string[];
+  /** The workspace clause alone (empty when the whole organisation is in scope). */
+  workspaceClauses: string[];
+  /**
+   * A filter the hourly rollups cannot answer (trace or span id, metadata, numeric ranges): such
+   * queries read raw rows only.
+   */
+  rawOnly: boolean;
 }
 
 const list = (v: string | undefined): string[] =>
@@ -73,6 +80,8 @@ export async function buildFilter(
     clauses.push(`${s}workspace_id = ${p(caller.workspaceId)}`);
   }
   const scopeCount = clauses.length;
+  const workspaceClauses = clauses.slice(3);
+  let rawOnly = false;
 
   const models = list(query.ai_org_model ?? query.model);
   if (models.length) {
@@ -95,8 +104,11 @@ export async function buildFilter(
   if (query.success === 'true' || query.success === 'false') clauses.push(`${a}success = ${p(query.success === 'true')}`);
   anyOf('api_key_id', list(query.api_key_ids ?? query.api_key_id));
   anyOf('virtual_key', list(query.virtual_keys ?? query.virtual_key));
-  anyOf('trace_id', list(query.trace_id));
-  anyOf('span_id', list(query.span_id));
+  const traces = list(query.trace_id);
+  const spans = list(query.span_id);
+  anyOf('trace_id', traces);
+  anyOf('span_id', spans);
+  if (traces.length || spans.length) rawOnly = true;
   anyOf('cache_status', list(query.cache_status).map((s) => s.toUpperCase()));
   anyOf('prompt_id', list(query.prompt_id ?? query.prompt_slug));
   const configs = list(query.configs ?? query.config_id);
@@ -116,6 +128,7 @@ export async function buildFilter(
     const max = number(query[`${name}_max`], `${name}_max`);
     if (min !== undefined) clauses.push(`${a}${column} >= ${p(min)}`);
     if (max !== undefined) clauses.push(`${a}${column} <= ${p(max)}`);
+    if (min !== undefined || max !== undefined) rawOnly = true;
   }
   if (query.metadata) {
     let parsed: unknown;
@@ -126,9 +139,21 @@ export async function buildFilter(
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('metadata: expected a JSON object of key/value pairs');
     const pairs = Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-    if (Object.keys(pairs).length) clauses.push(`${a}metadata @> ${p(JSON.stringify(pairs))}::jsonb`);
+    if (Object.keys(pairs).length) {
+      clauses.push(`${a}metadata @> ${p(JSON.stringify(pairs))}::jsonb`);
+      rawOnly = true;
+    }
   }
-  return { where: clauses.join(' AND '), params, from, to, requestClauses: clauses.slice(scopeCount), scopeClauses: clauses.slice(0, scopeCount) };
+  return {
+    where: clauses.join(' AND '),
+    params,
+    from,
+    to,
+    requestClauses: clauses.slice(scopeCount),
+    scopeClauses: clauses.slice(0, scopeCount),
+    workspaceClauses,
+    rawOnly,
+  };
 }
 
 export type Granularity = 'minute' | 'hour' | 'day' | 'week';

@@ -1,5 +1,6 @@
 import type { SqlQueryable } from '../../core/db.js';
 import { granularity, type Filter, type Granularity } from './filters.js';
+import { latencyOf, rollupBuckets, rollupErrors, rollupPlan, rollupRescued, rollupUsers, type RollupBucket, type RollupPlan } from './rollups.js';
 
 /**
  * Analytics over `request_metrics`, in Portkey's response shapes:
@@ -87,8 +88,14 @@ const ZERO: Aggregates = {
   cache_hits: 0, simple_hits: 0, semantic_hits: 0, cache_latency: 0, miss_latency: 0, cache_savings: 0, rescued_retry: 0, rescued_fallback: 0,
 };
 
-export async function series(db: SqlQueryable, filter: Filter, requestedGranularity: string | undefined): Promise<Series> {
+/** What a graph reads besides counts and sums: latency percentiles, or distinct users. */
+export type SeriesNeed = 'base' | 'latency' | 'users';
+
+export async function series(db: SqlQueryable, filter: Filter, requestedGranularity: string | undefined, need: SeriesNeed = 'base'): Promise<Series> {
   const g = granularity(filter, requestedGranularity);
+  const plan = rollupPlan(filter, g);
+  // The user rollup is keyed by workspace only, so user counts under request filters need raw rows.
+  if (plan && !(need === 'users' && filter.requestClauses.length)) return rollupSeries(db, filter, g, plan, need);
   const bucketExpr = `(extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8`;
   const [byBucket, total] = await Promise.all([
     db.query<Aggregates & { bucket: number }>(`SELECT ${bucketExpr} AS bucket, ${AGGREGATES} FROM request_metrics WHERE ${filter.where} GROUP BY 1`, filter.params),
@@ -99,6 +106,50 @@ export async function series(db: SqlQueryable, filter: Filter, requestedGranular
     g,
     summary: total.rows[0] ?? ZERO,
     points: buckets(filter, g).map((t) => ({ timestamp: new Date(t).toISOString(), a: map.get(t) ?? ZERO })),
+  };
+}
+
+/** Aggregates of one or more rollup buckets (sums add up; averages and percentiles are taken after). */
+function fromRollup(list: readonly RollupBucket[], users: number, withLatency: boolean): Aggregates {
+  let requests = 0, cost = 0, tokens = 0, totalMs = 0, errors = 0, hits = 0, simple = 0, semantic = 0, hitMs = 0, hitCost = 0, missMs = 0, misses = 0, retry = 0, fallback = 0;
+  for (const b of list) {
+    requests += b.requests;
+    cost += b.cost;
+    tokens += b.tokens;
+    totalMs += b.total_ms;
+    errors += b.errors;
+    hits += b.cache_hits;
+    simple += b.simple_hits;
+    semantic += b.semantic_hits;
+    hitMs += b.hit_ms;
+    hitCost += b.hit_cost;
+    missMs += b.miss_ms;
+    misses += b.misses;
+    retry += b.rescued_retry;
+    fallback += b.rescued_fallback;
+  }
+  if (!requests) return { ...ZERO, users };
+  const latency = withLatency ? latencyOf(list) : { p50: 0, p90: 0, p95: 0, p99: 0 };
+  return {
+    requests, cost, avg_cost: cost / requests, tokens, avg_tokens: tokens / requests, avg_latency: totalMs / requests, ...latency,
+    errors, users, cache_hits: hits, simple_hits: simple, semantic_hits: semantic,
+    cache_latency: hits ? hitMs / hits : 0, miss_latency: misses ? missMs / misses : 0,
+    cache_savings: hitCost, rescued_retry: retry, rescued_fallback: fallback,
+  };
+}
+
+async function rollupSeries(db: SqlQueryable, filter: Filter, g: Granularity, plan: RollupPlan, need: SeriesNeed): Promise<Series> {
+  const rows = await rollupBuckets(db, filter, plan, g, need === 'latency');
+  const users = need === 'users' ? await rollupUsers(db, filter, plan, g) : [];
+  const usersBy = new Map(users.filter((u) => u.bucket !== null).map((u) => [Number(u.bucket), u.users]));
+  const byBucket = new Map(rows.map((r) => [Number(r.bucket), r]));
+  return {
+    g,
+    summary: fromRollup(rows, users.find((u) => u.bucket === null)?.users ?? 0, need === 'latency'),
+    points: buckets(filter, g).map((t) => {
+      const r = byBucket.get(t);
+      return { timestamp: new Date(t).toISOString(), a: r ? fromRollup([r], usersBy.get(t) ?? 0, need === 'latency') : ZERO };
+    }),
   };
 }
 
@@ -152,10 +203,13 @@ export const simpleGraphs: Record<string, (s: Series) => object> = {
 };
 
 export async function errorsByStatus(db: SqlQueryable, filter: Filter) {
-  const { rows } = await db.query<{ status: number; count: number }>(
-    `SELECT status, count(*)::int AS count FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY status ORDER BY count DESC, status`,
-    filter.params,
-  );
+  const plan = rollupPlan(filter, 'hour');
+  const { rows } = plan
+    ? { rows: await rollupErrors(db, filter, plan, 'hour', false) }
+    : await db.query<{ status: number; count: number }>(
+        `SELECT status, count(*)::int AS count FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY status ORDER BY count DESC, status`,
+        filter.params,
+      );
   return graph(
     { total_errors: rows.reduce((n, r) => n + r.count, 0), unique_error_codes: rows.length },
     rows.map((r) => ({ status_code: r.status, count: r.count })),
@@ -164,11 +218,14 @@ export async function errorsByStatus(db: SqlQueryable, filter: Filter) {
 
 export async function errorsStack(db: SqlQueryable, filter: Filter, requested: string | undefined) {
   const g = granularity(filter, requested);
-  const { rows } = await db.query<{ bucket: number; status: number; count: number }>(
-    `SELECT (extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket, status, count(*)::int AS count
-     FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY 1, 2`,
-    filter.params,
-  );
+  const plan = rollupPlan(filter, g);
+  const { rows } = plan
+    ? { rows: await rollupErrors(db, filter, plan, g, true) }
+    : await db.query<{ bucket: number; status: number; count: number }>(
+        `SELECT (extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket, status, count(*)::int AS count
+         FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY 1, 2 ORDER BY count DESC, status`,
+        filter.params,
+      );
   const byBucket = new Map<number, { response_status_code: number; count: number }[]>();
   for (const r of rows) {
     const list = byBucket.get(Number(r.bucket)) ?? [];
@@ -183,11 +240,14 @@ export async function errorsStack(db: SqlQueryable, filter: Filter, requested: s
 
 export async function rescued(db: SqlQueryable, filter: Filter, requested: string | undefined) {
   const g = granularity(filter, requested);
-  const { rows } = await db.query<{ bucket: number; rescued_by: string; retry_count: number; count: number }>(
-    `SELECT (extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket, rescued_by, retry_count, count(*)::int AS count
-     FROM request_metrics WHERE ${filter.where} AND rescued_by IS NOT NULL GROUP BY 1, 2, 3`,
-    filter.params,
-  );
+  const plan = rollupPlan(filter, g);
+  const { rows } = plan
+    ? { rows: await rollupRescued(db, filter, plan, g) }
+    : await db.query<{ bucket: number; rescued_by: string; retry_count: number; count: number }>(
+        `SELECT (extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket, rescued_by, retry_count, count(*)::int AS count
+         FROM request_metrics WHERE ${filter.where} AND rescued_by IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+        filter.params,
+      );
   const retry = new Map<number, { retry_success_count: number; count: number }[]>();
   const fallback = new Map<number, number>();
   let retryTotal = 0;
@@ -209,8 +269,10 @@ export async function rescued(db: SqlQueryable, filter: Filter, requested: strin
 }
 
 export async function cacheSummary(db: SqlQueryable, filter: Filter) {
-  const { rows } = await db.query<Aggregates>(`SELECT ${AGGREGATES} FROM request_metrics WHERE ${filter.where}`, filter.params);
-  const a = rows[0] ?? ZERO;
+  const plan = rollupPlan(filter, 'hour');
+  const a = plan
+    ? fromRollup(await rollupBuckets(db, filter, plan, 'hour', false), 0, false)
+    : ((await db.query<Aggregates>(`SELECT ${AGGREGATES} FROM request_metrics WHERE ${filter.where}`, filter.params)).rows[0] ?? ZERO);
   return {
     object: 'analytics-summary',
     summary: {

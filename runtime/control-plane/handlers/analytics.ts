@@ -33,8 +33,10 @@ function page(query: Record<string, string | undefined>) {
   return { size, current };
 }
 
-const simple = (name: string): RouteFn =>
-  view(async (req, caller) => simpleGraphs[name](await series(req.ctx.db, await requestFilter(req, caller), req.query.granularity)));
+const simple = (name: string): RouteFn => {
+  const need = name === 'latency' ? 'latency' : name === 'users' || name === 'users-requests' ? 'users' : 'base';
+  return view(async (req, caller) => simpleGraphs[name](await series(req.ctx.db, await requestFilter(req, caller), req.query.granularity, need)));
+};
 
 /**
  * Portkey's analytics API (`portkey.analytics.graphs|groups|summary`). Each path is served under

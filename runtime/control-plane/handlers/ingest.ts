@@ -1,4 +1,5 @@
-import { ingestLogsBodySchema, ingestMetricsBodySchema } from '../../core/metrics.js';
+import { ingestLogsBodySchema } from '../../core/metrics.js';
+import { checkIngestMetricsBody } from '../ingest/check-records.js';
 import { insertMetrics } from '../../adapters/postgres-metrics.js';
 import { dataPlaneCredential } from '../analytics/access.js';
 import { setTenant, withAppRole } from '../db/tenant.js';
@@ -15,7 +16,7 @@ import { putControlPlaneLog } from '../logs/bodies.js';
  */
 export const handler = controlPlaneHandler('ingest', {
   'POST /v1/ingest/metrics': async ({ ctx, headers, body }) => {
-    const input = validate(ingestMetricsBodySchema, body);
+    const input = checkIngestMetricsBody(body);
     const { inserted, org } = await withAppRole(ctx.db, async (tx) => {
       const credential = await dataPlaneCredential(tx, headers);
       const org = credential.organisation_id;

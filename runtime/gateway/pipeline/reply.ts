@@ -131,8 +131,12 @@ function idleGuard(result: UpstreamResponse, ms: number | undefined): { touch():
 
 const DONE_LINE = 'data: [DONE]';
 const USAGE_MARK = Buffer.from('"usage":{');
-/** OpenAI-format streams report a failure after the 200 as a data line holding an `error` object. */
+/**
+ * How a piped stream reports a failure after its 200: OpenAI chat as a data line holding an `error`
+ * object; Anthropic's Messages and OpenAI's Responses streams as an `error` event.
+ */
 const ERROR_MARK = Buffer.from('data: {"error"');
+const ERROR_EVENT_MARK = Buffer.from('event: error\n');
 
 /**
  * Streams (SSE) and large bodies, chunk by chunk as they arrive, never buffered. An upstream that
@@ -155,7 +159,7 @@ async function relay(res: ServerResponse, result: UpstreamResponse, ctx: ReplyCo
     for await (const raw of result.body) {
       idle.touch();
       let chunk = raw as Buffer;
-      if (isSse && !upstreamError && chunk.includes(ERROR_MARK)) upstreamError = true;
+      if (isSse && !upstreamError && (chunk.includes(ERROR_MARK) || chunk.includes(ERROR_EVENT_MARK))) upstreamError = true;
       if (watchUsage) {
         if (!sawUsage && chunk.includes(USAGE_MARK)) sawUsage = true;
         const done = chunk.indexOf(DONE_LINE);

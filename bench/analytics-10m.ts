@@ -1,0 +1,131 @@
+/**
+ * Analytics at scale: ROWS (default 10,000,000) metric rows over 30 days in the real PostgreSQL,
+ * then p95 of every analytics graph endpoint over HTTP (the admin API key, RLS on), for the last
+ * 24 hours, 7 days and 30 days, plus filtered variants.
+ *   node ./bin/run-ts.mjs bench/analytics-10m.ts        (DATABASE_URL, else a throwaway cluster)
+ *   env: ROWS, RUNS (samples per endpoint and range, default 10)
+ * Rows are generated server-side (generate_series) as the ingest would have written them, then the
+ * hourly rollups are built with the same SQL the migration's backfill uses.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { localKeyring } from '../runtime/adapters/local-keyring.js';
+import { silentLogger } from '../runtime/core/logger.js';
+import { rollupBackfillStatements } from '../runtime/control-plane/db/schema/063-metric-rollups.js';
+import { startControlPlane } from '../runtime/control-plane/server.js';
+import { benchPostgres } from './lib/postgres-server.js';
+
+const ROWS = Number(process.env.ROWS ?? 10_000_000);
+const RUNS = Number(process.env.RUNS ?? 10);
+const DAYS = 30;
+
+const pg = await benchPostgres();
+const dir = await mkdtemp(join(tmpdir(), 'tollgate-bench-analytics-'));
+const cp = await startControlPlane({ port: 0, databaseUrl: pg.url, keyring: await localKeyring(join(dir, 'keyring.json')), logger: silentLogger });
+const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+
+try {
+  const end = Date.now();
+  const spanMs = DAYS * 86_400_000;
+  // Secondary indexes are built once after the load (as a bulk import would), not row by row.
+  const secondary = ['request_metrics_time', 'request_metrics_trace', 'request_metrics_metadata'];
+  const { rows: defs } = await cp.db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1::text[])`, [secondary]);
+  for (const name of secondary) await cp.db.query(`DROP INDEX IF EXISTS ${name}`);
+  const chunk = 1_000_000;
+  for (let from = 1; from <= ROWS; from += chunk) {
+    const to = Math.min(ROWS, from + chunk - 1);
+    // Correlated dimensions, as real traffic is: an API key uses one virtual key and two models.
+    await cp.db.query(
+      `INSERT INTO request_metrics (organisation_id, id, workspace_id, created_at, api_key_id, virtual_key, config_id, config_version, prompt_id, prompt_version,
+         provider, model, endpoint, method, stream, status, success, cache_status, retry_count, last_used_option_index, rescued_by,
+         req_units, res_units, total_units, units_estimated, cost, currency, cost_unknown, total_ms, upstream_ms, gateway_ms,
+         trace_id, metadata, end_user, client_runtime, client_sdk)
+       SELECT $1, 'r' || g, $2, to_timestamp(($3::float8 + (g::float8 / $5) * $4) / 1000),
+         'key-' || k, 'vk-' || (k % 5), CASE WHEN k % 4 = 0 THEN NULL ELSE 'cfg-' || (k % 4) END, CASE WHEN k % 4 = 0 THEN NULL ELSE 1 END,
+         CASE WHEN k % 7 = 0 THEN 'prompt-' || (k % 3) END, CASE WHEN k % 7 = 0 THEN 1 END,
+         (ARRAY['openai','openai','anthropic','openai','anthropic','bedrock'])[m + 1],
+         (ARRAY['gpt-4o-mini','gpt-4o','claude-3-5-haiku-latest','text-embedding-3-small','claude-3-5-sonnet-latest','llama-3-70b'])[m + 1],
+         'chatComplete', 'POST', g % 3 = 0, s, s = 200,
+         CASE WHEN k % 3 = 0 THEN (CASE WHEN g % 5 = 0 THEN 'HIT' ELSE 'MISS' END) ELSE 'DISABLED' END,
+         CASE WHEN g % 97 = 0 THEN 1 ELSE 0 END, NULL, CASE WHEN g % 97 = 0 THEN 'retry' WHEN g % 193 = 0 THEN 'fallback' END,
+         100 + g % 900, 20 + g % 400, 120 + g % 900 + g % 400, false, (100 + g % 900) * 0.0003, 'USD', false,
+         lat, lat - 5, 5,
+         'tr-' || g, jsonb_build_object('team', (ARRAY['search','ads','chat','support'])[g % 4 + 1], 'env', CASE WHEN g % 10 = 0 THEN 'staging' ELSE 'prod' END),
+         'user-' || floor(2000 * power((g * 0.6180339887) % 1, 3))::int, 'node', 'openai/js'
+       FROM (
+         SELECT g, (g * 7) % 20 AS k,
+           CASE WHEN g % 100 < 97 THEN 200 WHEN g % 100 < 99 THEN 429 ELSE 500 END AS s,
+           (((g * 7) % 20) % 3 + (g % 2) * 3) AS m,
+           (80 + floor(4000 * power((g * 0.7548776662) % 1, 2)))::int AS lat
+         FROM generate_series($6::bigint, $7::bigint) g
+       ) x`,
+      [cp.organisationId, cp.defaultWorkspaceId, end - spanMs, spanMs, ROWS, from, to],
+    );
+    log(`loaded ${to.toLocaleString()} rows`);
+  }
+  for (const def of defs) await cp.db.query(def.indexdef);
+  log('secondary indexes rebuilt');
+  for (const sql of rollupBackfillStatements(`organisation_id = '${cp.organisationId}'`)) await cp.db.query(sql);
+  await cp.db.query('VACUUM ANALYZE request_metrics');
+  await cp.db.query('VACUUM ANALYZE request_metrics_hourly');
+  await cp.db.query('VACUUM ANALYZE request_metrics_hourly_users');
+  const { rows: sizes } = await cp.db.query<{ raw: number; hourly: number; users: number }>(
+    `SELECT (SELECT count(*) FROM request_metrics)::int AS raw, (SELECT count(*) FROM request_metrics_hourly)::int AS hourly, (SELECT count(*) FROM request_metrics_hourly_users)::int AS users`,
+  );
+  log(`rows: ${JSON.stringify(sizes[0])}`);
+
+  const graphs = [
+    'requests', 'cost', 'tokens', 'latency', 'users', 'users-requests', 'errors', 'errors-rate', 'errors-stack', 'errors-status-code',
+    'requests-rescued', 'cache-hit-rate', 'cache-latency', 'feedbacks', 'feedbacks/weighted', 'feedbacks/scores', 'feedbacks/ai-models',
+  ];
+  const ranges: Record<string, number> = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
+  const variants: [string, Record<string, string>][] = [
+    ['', {}],
+    ['model', { ai_org_model: 'openai__gpt-4o' }],
+    ['api key + status', { api_key_ids: 'key-3', status_code: '200' }],
+    ['metadata (raw rows)', { metadata: JSON.stringify({ team: 'ads' }) }],
+  ];
+  const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
+  const results: { graph: string; range: string; variant: string; p95: number; p50: number }[] = [];
+  const measure = async (path: string, query: Record<string, string>) => {
+    const url = `${cp.url}/v1/analytics/${path}?${new URLSearchParams(query)}`;
+    const times: number[] = [];
+    for (let i = 0; i < RUNS + 1; i++) {
+      const t = performance.now();
+      const res = await fetch(url, { headers: { 'x-portkey-api-key': cp.adminApiKey } });
+      if (!res.ok) throw new Error(`${path} answered ${res.status}: ${await res.text()}`);
+      await res.arrayBuffer();
+      if (i) times.push(performance.now() - t); // the first call warms the plan and the cache
+    }
+    return { p95: Math.round(p95(times)), p50: Math.round(p95(times.slice().sort((a, b) => a - b).slice(0, Math.ceil(times.length / 2)))) };
+  };
+  for (const [variant, filter] of variants) {
+    for (const [range, ms] of Object.entries(ranges)) {
+      if (variant && range !== '30d') continue;
+      const now = Date.now();
+      const q = { time_of_generation_min: new Date(now - ms).toISOString(), time_of_generation_max: new Date(now).toISOString(), ...filter };
+      for (const graph of variant ? graphs.filter((g) => !g.startsWith('feedbacks')) : graphs) {
+        const r = await measure(`graphs/${graph}`, q);
+        results.push({ graph, range, variant, ...r });
+        log(`${graph} ${range} ${variant}: p95 ${r.p95} ms`);
+      }
+      if (!variant) {
+        const r = await measure('summary/cache', q);
+        results.push({ graph: 'summary/cache', range, variant, ...r });
+      }
+    }
+  }
+  const worst = (filter: (r: (typeof results)[number]) => boolean) => Math.max(...results.filter(filter).map((r) => r.p95));
+  console.log(
+    JSON.stringify({
+      rows: sizes[0], runs: RUNS,
+      worst_p95_ms: { unfiltered: worst((r) => !r.variant), rollup_filters: worst((r) => !!r.variant && !r.variant.includes('raw')), raw_only_filters: worst((r) => r.variant.includes('raw')) },
+      results,
+    }),
+  );
+} finally {
+  await cp.close();
+  pg.stop();
+  await rm(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,186 @@
+import type { SqlQueryable } from '../../core/db.js';
+import type { Filter, Granularity } from './filters.js';
+import { addHist, histFromCountsSql, histIndexSql, histPercentile, histSumSql } from './latency-hist.js';
+
+/**
+ * Analytics from the hourly rollups (`request_metrics_hourly`, migration 63). A range is read as
+ * three parts: whole hours from the rollups, and the partial hours at either end from raw rows,
+ * aggregated into the same shape, so answers cover exactly [from, to] as the raw queries do.
+ * Counts, sums and averages equal the raw answers; percentiles come from the latency histograms
+ * (within one 20% bucket, see latency-hist.ts). Queries whose filters the rollups do not key on
+ * (trace/span id, metadata, numeric ranges) and minute buckets stay on raw rows.
+ */
+const HOUR = 3_600_000;
+const HIT = `cache_status IN ('HIT', 'SEMANTIC HIT', 'SEMANTIC_HIT')`;
+
+export interface RollupPlan {
+  /** Whole hours [hourFrom, hourTo) come from the rollups. */
+  hourFrom: Date;
+  hourTo: Date;
+}
+
+export function rollupPlan(filter: Filter, g: Granularity): RollupPlan | null {
+  if (filter.rawOnly || g === 'minute') return null;
+  const hourFrom = Math.ceil(filter.from.getTime() / HOUR) * HOUR;
+  const hourTo = Math.floor(filter.to.getTime() / HOUR) * HOUR;
+  return hourTo > hourFrom ? { hourFrom: new Date(hourFrom), hourTo: new Date(hourTo) } : null;
+}
+
+const bucketOf = (column: string, g: Granularity) => `(extract(epoch FROM date_trunc('${g}', ${column} AT TIME ZONE 'UTC')) * 1000)::float8`;
+
+interface Source {
+  sql: string;
+  params: unknown[];
+}
+
+/**
+ * Rows shaped like rollup rows (bucket, status, success, cache_status, rescued_by, retry_count,
+ * requests, cost, total_units, total_ms, min_ms, max_ms, latency_hist) for the whole range.
+ */
+function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist: boolean): Source {
+  const params = [...filter.params, plan.hourFrom.toISOString(), plan.hourTo.toISOString()];
+  const h1 = `$${params.length - 1}::timestamptz`;
+  const h2 = `$${params.length}::timestamptz`;
+  const where = ['organisation_id = $1', ...filter.workspaceClauses, ...filter.requestClauses].join(' AND ');
+  const keys = 'status, success, cache_status, rescued_by, retry_count';
+  const fromRollups = `SELECT ${bucketOf('hour', g)} AS bucket, ${keys}, requests, cost, total_units, total_ms, min_ms, max_ms,
+      ${withHist ? 'latency_hist' : 'NULL::bigint[] AS latency_hist'}
+    FROM request_metrics_hourly WHERE ${where} AND hour >= ${h1} AND hour < ${h2}`;
+  // Each edge is its own index range: one `created_at < h1 OR created_at >= h2` condition made the
+  // planner walk the whole [from, to] range of the time index and filter.
+  const edge = (range: string) => `SELECT ${bucketOf('created_at', g)} AS bucket, ${keys}, ${histIndexSql('total_ms')} AS b, count(*) AS n, sum(cost) AS cost,
+        sum(total_units) AS total_units, sum(total_ms) AS total_ms, min(total_ms) AS min_ms, max(total_ms) AS max_ms
+      FROM request_metrics WHERE ${filter.where} AND ${range}
+      GROUP BY 1, 2, 3, 4, 5, 6, 7`;
+  const fromRaw = `SELECT bucket, ${keys}, sum(n) AS requests, sum(cost) AS cost, sum(total_units) AS total_units, sum(total_ms) AS total_ms,
+      min(min_ms) AS min_ms, max(max_ms) AS max_ms, ${withHist ? histFromCountsSql('b', 'n') : 'NULL::bigint[]'} AS latency_hist
+    FROM (${edge(`created_at < ${h1}`)} UNION ALL ${edge(`created_at >= ${h2}`)}) edge GROUP BY 1, 2, 3, 4, 5, 6`;
+  return { sql: `(${fromRollups} UNION ALL ${fromRaw}) src`, params };
+}
+
+export interface RollupBucket {
+  bucket: number;
+  requests: number;
+  cost: number;
+  tokens: number;
+  total_ms: number;
+  errors: number;
+  cache_hits: number;
+  simple_hits: number;
+  semantic_hits: number;
+  hit_ms: number;
+  hit_cost: number;
+  /** Not a hit, as the raw query's NOT (...) sees it: an unknown cache status is neither. */
+  miss_ms: number;
+  misses: number;
+  rescued_retry: number;
+  rescued_fallback: number;
+  min_ms: number | null;
+  max_ms: number | null;
+  latency_hist: (number | string)[] | null;
+}
+
+/** Per-bucket sums (and histograms when `withHist`). */
+export async function rollupBuckets(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity, withHist: boolean): Promise<RollupBucket[]> {
+  const src = rollupSource(filter, plan, g, withHist);
+  const { rows } = await db.query<RollupBucket>(
+    `SELECT bucket, sum(requests)::float8 AS requests, sum(cost)::float8 AS cost, sum(total_units)::float8 AS tokens, sum(total_ms)::float8 AS total_ms,
+       coalesce(sum(requests) FILTER (WHERE NOT success), 0)::float8 AS errors,
+       coalesce(sum(requests) FILTER (WHERE ${HIT}), 0)::float8 AS cache_hits,
+       coalesce(sum(requests) FILTER (WHERE cache_status = 'HIT'), 0)::float8 AS simple_hits,
+       coalesce(sum(requests) FILTER (WHERE cache_status IN ('SEMANTIC HIT', 'SEMANTIC_HIT')), 0)::float8 AS semantic_hits,
+       coalesce(sum(total_ms) FILTER (WHERE ${HIT}), 0)::float8 AS hit_ms,
+       coalesce(sum(cost) FILTER (WHERE ${HIT}), 0)::float8 AS hit_cost,
+       coalesce(sum(total_ms) FILTER (WHERE NOT (${HIT})), 0)::float8 AS miss_ms,
+       coalesce(sum(requests) FILTER (WHERE NOT (${HIT})), 0)::float8 AS misses,
+       coalesce(sum(requests) FILTER (WHERE rescued_by = 'retry'), 0)::float8 AS rescued_retry,
+       coalesce(sum(requests) FILTER (WHERE rescued_by = 'fallback'), 0)::float8 AS rescued_fallback,
+       min(min_ms) AS min_ms, max(max_ms) AS max_ms,
+       ${withHist ? histSumSql('latency_hist') : 'NULL::bigint[]'} AS latency_hist
+     FROM ${src.sql} GROUP BY bucket`,
+    src.params,
+  );
+  return rows;
+}
+
+/** Error counts by status (and bucket when `byBucket`). */
+export async function rollupErrors(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity, byBucket: boolean) {
+  const src = rollupSource(filter, plan, g, false);
+  const { rows } = await db.query<{ bucket: number; status: number; count: number }>(
+    `SELECT ${byBucket ? 'bucket' : 'NULL::float8'} AS bucket, status, sum(requests)::int AS count FROM ${src.sql}
+     WHERE NOT success GROUP BY 1, 2 ORDER BY count DESC, status`,
+    src.params,
+  );
+  return rows;
+}
+
+/** Rescued requests by bucket, how, and retry count. */
+export async function rollupRescued(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity) {
+  const src = rollupSource(filter, plan, g, false);
+  const { rows } = await db.query<{ bucket: number; rescued_by: string; retry_count: number; count: number }>(
+    `SELECT bucket, rescued_by, retry_count, sum(requests)::int AS count FROM ${src.sql} WHERE rescued_by IS NOT NULL GROUP BY 1, 2, 3`,
+    src.params,
+  );
+  return rows;
+}
+
+/**
+ * Distinct users per bucket and over the range (`bucket` null), from the user rollups (per day
+ * for day and week buckets, else per hour) and the raw rows outside whole days/hours. Only
+ * without request filters: the user rollups are keyed by workspace alone.
+ */
+export async function rollupUsers(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity) {
+  const daily = g === 'day' || g === 'week' ? dailyPlan(filter) : null;
+  const params = [...filter.params];
+  const p = (d: Date) => {
+    params.push(d.toISOString());
+    return `$${params.length}::timestamptz`;
+  };
+  const [h1, h2] = [p(plan.hourFrom), p(plan.hourTo)];
+  const where = ['organisation_id = $1', ...filter.workspaceClauses].join(' AND ');
+  const hours = (range: string) => `SELECT ${bucketOf('hour', g)}, end_user FROM request_metrics_hourly_users WHERE ${where} AND ${range}`;
+  const raw = (range: string) => `SELECT ${bucketOf('created_at', g)}, end_user FROM request_metrics WHERE ${filter.where} AND end_user IS NOT NULL AND ${range}`;
+  const parts = [raw(`created_at < ${h1}`), raw(`created_at >= ${h2}`)];
+  if (daily) {
+    const [d1, d2] = [p(daily.hourFrom), p(daily.hourTo)];
+    parts.push(
+      `SELECT ${bucketOf('day', g)}, end_user FROM request_metrics_daily_users WHERE ${where} AND day >= ${d1} AND day < ${d2}`,
+      hours(`hour >= ${h1} AND hour < ${d1}`),
+      hours(`hour >= ${d2} AND hour < ${h2}`),
+    );
+  } else {
+    parts.push(hours(`hour >= ${h1} AND hour < ${h2}`));
+  }
+  const { rows } = await db.query<{ bucket: number | null; users: number }>(
+    `SELECT bucket, count(DISTINCT end_user)::int AS users FROM (${parts.join(' UNION ALL ')}) u(bucket, end_user) GROUP BY GROUPING SETS ((bucket), ())`,
+    params,
+  );
+  return rows;
+}
+
+/** Whole UTC days inside the range, or null when there are none (then hourly rows are read). */
+function dailyPlan(filter: Filter): RollupPlan | null {
+  const day = 86_400_000;
+  const from = Math.ceil(filter.from.getTime() / day) * day;
+  const to = Math.floor(filter.to.getTime() / day) * day;
+  return to > from ? { hourFrom: new Date(from), hourTo: new Date(to) } : null;
+}
+
+/** Percentiles and extremes of a set of buckets. */
+export function latencyOf(buckets: readonly RollupBucket[]) {
+  const hist: number[] = [];
+  let min = Infinity;
+  let max = -Infinity;
+  for (const b of buckets) {
+    addHist(hist, b.latency_hist);
+    if (b.min_ms !== null) min = Math.min(min, Number(b.min_ms));
+    if (b.max_ms !== null) max = Math.max(max, Number(b.max_ms));
+  }
+  if (!hist.length || min === Infinity) return { p50: 0, p90: 0, p95: 0, p99: 0 };
+  return {
+    p50: histPercentile(hist, 0.5, min, max),
+    p90: histPercentile(hist, 0.9, min, max),
+    p95: histPercentile(hist, 0.95, min, max),
+    p99: histPercentile(hist, 0.99, min, max),
+  };
+}
