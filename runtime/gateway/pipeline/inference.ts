@@ -52,9 +52,18 @@ function helpersOf(deps: PipelineDeps) {
  */
 const TRACE_PREFIX = randomUUID().slice(0, 24);
 let traceCounter = Math.floor(Math.random() * 2 ** 40);
+/** The last 3 hex digits come from a table; the 33 bits above them change every 4096 ids and are formatted then. */
+const HEX3 = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '0'));
+let traceHigh = -1;
+let traceHead = '';
 function newTraceId(): string {
   traceCounter = (traceCounter + 1) % 2 ** 48;
-  return TRACE_PREFIX + traceCounter.toString(16).padStart(12, '0');
+  const high = Math.floor(traceCounter / 4096);
+  if (high !== traceHigh) {
+    traceHigh = high;
+    traceHead = TRACE_PREFIX + high.toString(16).padStart(9, '0');
+  }
+  return traceHead + HEX3[traceCounter & 0xfff];
 }
 
 /** sha256 per request is measurable at load: the hash of each recently seen key is kept (bounded). */

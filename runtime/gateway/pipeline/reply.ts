@@ -38,7 +38,8 @@ const MAX_CAPTURE_BYTES = 1024 * 1024;
 function copyHeaders(upstream: UpstreamResponse['headers'], extra: OutgoingHttpHeaders): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
   for (const name in upstream) if (!UPSTREAM_RESPONSE_DROP.has(name)) out[name] = upstream[name];
-  return Object.assign(out, extra);
+  for (const name in extra) out[name] = extra[name];
+  return out;
 }
 
 const SSE_HEADERS = { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' };

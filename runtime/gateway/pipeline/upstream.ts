@@ -71,11 +71,19 @@ function isStreamType(contentType: string | string[] | undefined): boolean {
   return typeof contentType === 'string' && (contentType.includes('event-stream') || contentType.includes('eventstream'));
 }
 
+/** Header names as servers commonly spell them, already lower-cased: no toLowerCase copy for these. */
+const KNOWN_NAMES = new Map<string, string>();
+for (const name of ['content-type', 'content-length', 'date', 'connection', 'keep-alive', 'transfer-encoding', 'server', 'cache-control', 'x-request-id', 'openai-processing-ms', 'retry-after']) {
+  KNOWN_NAMES.set(name, name);
+  KNOWN_NAMES.set(name.replace(/(^|-)[a-z]/g, (c) => c.toUpperCase()), name);
+}
+
 /** undici's raw header list as the object node:http uses (lower-case names, repeated ones as arrays). */
 function headerObject(raw: Buffer[]): IncomingHttpHeaders {
   const out: IncomingHttpHeaders = {};
   for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i].toString('latin1').toLowerCase();
+    const rawName = raw[i].toString('latin1');
+    const name = KNOWN_NAMES.get(rawName) ?? rawName.toLowerCase();
     if (name === '__proto__') continue;
     const value = raw[i + 1].toString('latin1');
     const prev = out[name];
