@@ -157,6 +157,25 @@ describe('/v1/messages through @anthropic-ai/sdk', () => {
     expect(final.usage.output_tokens).toBe(3);
   });
 
+  it('translates output_config.format and disable_parallel_tool_use for non-Anthropic targets', async () => {
+    const schema = { type: 'object', properties: { greeting: { type: 'string' } }, required: ['greeting'], additionalProperties: false };
+    const tools: Anthropic.Tool[] = [{ name: 'get_weather', input_schema: { type: 'object', properties: {} } }];
+    await claude('openai-vk').messages.create({
+      model: 'gpt-4o',
+      max_tokens: 64,
+      tools,
+      tool_choice: { type: 'auto', disable_parallel_tool_use: true },
+      output_config: { format: { type: 'json_schema', schema } },
+      messages: [{ role: 'user', content: 'Greet me.' }],
+    });
+    const sent = h.openai.control.requests[0].body;
+    expect(sent.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'output', schema, strict: true } });
+    expect(sent.parallel_tool_calls).toBe(false);
+    expect(sent.tool_choice).toBe('auto');
+    await claude('gemini-vk').messages.create({ model: 'gemini-2.0-flash', max_tokens: 64, output_config: { format: { type: 'json_schema', schema } }, messages: [{ role: 'user', content: 'Greet me.' }] });
+    expect(gemini.control.requests[0].body.generationConfig).toMatchObject({ responseMimeType: 'application/json', responseJsonSchema: schema });
+  });
+
   it('translates tools and tool results through a Gemini target', async () => {
     const tools: Anthropic.Tool[] = [{ name: 'get_weather', description: 'Weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }];
     const msg = await claude('gemini-vk').messages.create({ model: 'gemini-2.0-flash', max_tokens: 64, tools, messages: [{ role: 'user', content: 'Weather in Paris?' }] });

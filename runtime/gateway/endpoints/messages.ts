@@ -68,6 +68,12 @@ export function anthropicToOpenAI(body: Json, withTopK: boolean): Json {
     else if (choice?.type === 'any') out.tool_choice = 'required';
     else if (choice?.type === 'none') out.tool_choice = 'none';
     else if (choice?.type === 'tool') out.tool_choice = { type: 'function', function: { name: choice.name } };
+    if (choice?.disable_parallel_tool_use === true) out.parallel_tool_calls = false;
+  }
+  // Structured outputs: Anthropic's `output_config.format` is OpenAI's `response_format` json_schema.
+  const format = body.output_config?.format;
+  if (format?.type === 'json_schema' && format.schema && typeof format.schema === 'object') {
+    out.response_format = { type: 'json_schema', json_schema: { name: 'output', schema: format.schema, strict: true } };
   }
   return out;
 }
