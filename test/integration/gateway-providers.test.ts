@@ -471,6 +471,11 @@ describe('cohere (v2 chat)', () => {
     ]);
     expect(body.response_format).toEqual({ type: 'json_object', json_schema: schema });
     expect(body.tool_choice).toBe('REQUIRED');
+    // A named tool: Cohere cannot name one, so only that tool is offered, and it is required.
+    const other = { type: 'function', function: { name: 'get_time', parameters: { type: 'object', properties: {} } } };
+    await chat(headers, { model: 'command-r-plus', messages, tools: [other, ...TOOLS], tool_choice: { type: 'function', function: { name: 'get_weather' } } });
+    expect(cohere.control.requests[1].body.tools.map((t: any) => t.function.name)).toEqual(['get_weather']);
+    expect(cohere.control.requests[1].body.tool_choice).toBe('REQUIRED');
   });
 
   it('answers 400 for an unsupported field unless strict_open_ai_compliance is false', async () => {

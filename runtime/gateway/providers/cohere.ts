@@ -39,8 +39,11 @@ export function toCohereRequest(body: Json): Json {
   if (format?.type === 'json_object') req.response_format = { type: 'json_object' };
   else if (format?.type === 'json_schema') req.response_format = { type: 'json_object', ...(format.json_schema?.schema ? { json_schema: format.json_schema.schema } : {}) };
   if (Array.isArray(body.tools) && body.tools.length) {
-    req.tools = (body.tools as Json[]).map((t) => ({ type: 'function', function: { name: t.function?.name, description: t.function?.description, parameters: t.function?.parameters ?? { type: 'object', properties: {} } } }));
-    if (body.tool_choice === 'required') req.tool_choice = 'REQUIRED';
+    // Cohere cannot name the tool to call: a named tool_choice offers only that tool, required.
+    const named: string | undefined = body.tool_choice?.function?.name;
+    const tools = named ? (body.tools as Json[]).filter((t) => t.function?.name === named) : (body.tools as Json[]);
+    req.tools = tools.map((t) => ({ type: 'function', function: { name: t.function?.name, description: t.function?.description, parameters: t.function?.parameters ?? { type: 'object', properties: {} } } }));
+    if (body.tool_choice === 'required' || named) req.tool_choice = 'REQUIRED';
     else if (body.tool_choice === 'none') req.tool_choice = 'NONE';
   }
   return req;
