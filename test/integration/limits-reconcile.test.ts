@@ -21,10 +21,13 @@ describe.skipIf(!REDIS)('budgets reconciled with the control plane on each heart
   beforeAll(async () => {
     // Each heartbeat recomputes (the control plane runs in this process): no per-org cache between steps.
     process.env.TOLLGATE_BUDGET_USAGE_CACHE_MS = '0';
+    // Rows count as soon as they are ingested (no settling margin): the test waits for them itself.
+    process.env.TOLLGATE_BUDGET_USAGE_SETTLE_MS = '0';
     h = await startObsHarness();
     redis = new Redis(REDIS!);
   });
   afterAll(async () => {
+    delete process.env.TOLLGATE_BUDGET_USAGE_SETTLE_MS;
     if (previousCacheMs === undefined) delete process.env.TOLLGATE_BUDGET_USAGE_CACHE_MS;
     else process.env.TOLLGATE_BUDGET_USAGE_CACHE_MS = previousCacheMs;
     await redis?.quit();
