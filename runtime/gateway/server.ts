@@ -140,6 +140,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const onResponseClose = () => {
     if (--inFlight === 0) onIdle?.();
   };
+  // A request that failed before the pipeline recorded it still leaves a metric record (issue 6).
+  const failed = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
+    sendProblem(res, err, logger);
+    requestLog.rejected(req, res, res.statusCode);
+  };
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     if (draining) res.setHeader('connection', 'close');
     // Our own in-flight count decides when a drain is done; Node's idle-connection tracking can
@@ -155,7 +160,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
         // No provider named: nothing to list, but an SDK's models.list() should still parse.
         return sendJson(res, 200, { object: 'list', data: [] });
       }
-      handleInference(req, res, endpoint, deps).catch((err) => sendProblem(res, err, logger));
+      handleInference(req, res, endpoint, deps).catch((err) => failed(req, res, err));
       return;
     }
     const key = `${req.method} ${path}`;
@@ -163,7 +168,8 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       const m = PROMPT_PATH.exec(key.slice(5));
       if (m) {
         const handler = m[2] === 'render' ? handlePromptRender : handlePromptCompletion;
-        return void handler(req, res, m[1], deps).catch((err) => sendProblem(res, err, logger));
+        // A render calls no model, so only a failed completion is a request to record.
+        return void handler(req, res, m[1], deps).catch((err) => (m[2] === 'render' ? sendProblem(res, err, logger) : failed(req, res, err)));
       }
     }
     if (key.startsWith('GET /v1/logs/')) return void requestLog.serveLog(req, res, key.slice(13)).catch((err) => sendProblem(res, err, logger));
@@ -178,7 +184,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     }
     if (url.startsWith('/v1/') && ROUTE_HEADERS.some((h) => req.headers[h])) {
       // The catch-all passthrough: any other /v1/* call goes to the selected provider as is.
-      return void handleInference(req, res, 'proxy', deps).catch((err) => sendProblem(res, err, logger));
+      return void handleInference(req, res, 'proxy', deps).catch((err) => failed(req, res, err));
     }
     sendJson(res, 404, openAIError(`no route for ${req.method} ${url.split('?')[0]}`, 'invalid_request_error', 'not_found'));
   };

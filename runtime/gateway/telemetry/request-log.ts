@@ -14,6 +14,7 @@ import {
 } from '../../core/metrics.js';
 import type { LogStore } from '../../core/ports.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
+import { hashSecret } from '../../core/secrets.js';
 import type { SyncApiKey } from '../../core/sync-contract.js';
 import type { GatewayState } from '../sync/gateway-state.js';
 import { clientInfo } from './client-info.js';
@@ -98,6 +99,8 @@ export interface TelemetryDeps {
 
 export interface TelemetryStats {
   enabled: boolean;
+  /** Requests that failed before routing: recorded as metrics, or only counted (no known API key). */
+  rejected: { recorded: number; unauthenticated: number };
   log_mode: 'customer' | 'control-plane' | 'off';
   metrics: ShipperStats;
   logs: ShipperStats;
@@ -113,6 +116,13 @@ export interface RequestLogger {
   observe(res: ServerResponse): void;
   /** Synchronous and cheap: queues the entry; everything else happens later, off the response path. */
   record(entry: RequestLogEntry): void;
+  /**
+   * A request that failed before the pipeline recorded it (bad body, bad header, unknown config,
+   * limits, an error thrown while routing): one record with what is known. A missing or unknown
+   * API key has no tenant to charge it to: it is only counted (`tollgate_requests_rejected_total`),
+   * so made-up keys cannot fill an organisation's analytics or the database.
+   */
+  rejected(req: IncomingMessage, res: ServerResponse, status: number): void;
   /** Ships everything queued now (tests, shutdown). */
   flush(): Promise<void>;
   /** `GET /v1/logs/:id` for the control plane (customer log mode). */
@@ -226,6 +236,8 @@ export function telemetryPrometheus(): string {
     '# TYPE tollgate_telemetry_dropped_total counter',
     '# HELP tollgate_telemetry_sent_total Metric records and logs delivered.',
     '# TYPE tollgate_telemetry_sent_total counter',
+    '# HELP tollgate_requests_rejected_total Requests that failed before routing, by whether a metric record could name the API key.',
+    '# TYPE tollgate_requests_rejected_total counter',
   ];
   for (const s of stats) {
     lines.push(`tollgate_telemetry_spool_bytes ${s.spool.used_bytes}`);
@@ -234,6 +246,8 @@ export function telemetryPrometheus(): string {
       lines.push(`tollgate_telemetry_dropped_total{kind="${kind}"} ${s[kind].droppedItems}`);
       lines.push(`tollgate_telemetry_sent_total{kind="${kind}"} ${s[kind].sentItems}`);
     }
+    lines.push(`tollgate_requests_rejected_total{reason="recorded"} ${s.rejected.recorded}`);
+    lines.push(`tollgate_requests_rejected_total{reason="unauthenticated"} ${s.rejected.unauthenticated}`);
   }
   return lines.join('\n') + '\n';
 }
@@ -312,6 +326,9 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
 
   let pending: Pending[] = [];
   let scheduled = false;
+  /** Responses the pipeline recorded: an error thrown after that (while replying) is not recorded again. */
+  const recorded = new WeakSet<ServerResponse>();
+  const rejected = { recorded: 0, unauthenticated: 0 };
   const taps = new WeakMap<ServerResponse, ResponseTap>();
   const encrypting = new Set<Promise<void>>();
 
@@ -485,11 +502,42 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
     },
     record(entry) {
       if (!enabled || !entry.organisationId) return;
+      if (entry.res) recorded.add(entry.res);
       pending.push({ entry, tap: entry.res ? taps.get(entry.res) : undefined });
       if (!scheduled) {
         scheduled = true;
         setImmediate(process);
       }
+    },
+    rejected(req, res, status) {
+      if (!enabled || recorded.has(res)) return;
+      const state = deps.state();
+      const presented = header(req.headers, 'x-portkey-api-key');
+      // A 401 means the key is missing, unknown, revoked or expired: nobody to charge it to.
+      const key = status === 401 || !presented ? undefined : state.apiKeysByHash.get(hashSecret(presented));
+      if (!key || !state.organisationId) {
+        rejected.unauthenticated++;
+        return;
+      }
+      rejected.recorded++;
+      const trace = header(req.headers, 'x-portkey-trace-id') ?? res.getHeader('x-portkey-trace-id');
+      telemetry.record({
+        traceId: trace ? String(trace) : randomUUID(),
+        organisationId: state.organisationId,
+        workspaceId: key.workspace_id,
+        apiKeyId: key.id,
+        method: req.method ?? 'POST',
+        path: req.url ?? '',
+        status,
+        provider: header(req.headers, 'x-portkey-provider'),
+        stream: false,
+        retries: 0,
+        // Failed before any upstream call: the time spent is the gateway's own, a few ms at most.
+        startedAt: Date.now(),
+        durationMs: 0,
+        headers: req.headers,
+        res,
+      });
     },
     flush,
     async serveLog(req, res, logId) {
@@ -511,6 +559,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
     stats() {
       return {
         enabled,
+        rejected: { ...rejected },
         log_mode: logMode,
         metrics: { ...metrics.stats },
         logs: { ...logs.stats },
