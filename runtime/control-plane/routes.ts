@@ -29,6 +29,8 @@ export const controlPlaneRoutes: ControlPlaneRoute[] = [
   ...crud('/v1/admin/workspaces', 'workspaceId', 'workspaces'),
   ...crud('/v1/virtual-keys', 'slug', 'virtual-keys'),
   ...crud('/v1/configs', 'slug', 'configs'),
+  { routeKey: 'GET /v1/configs/{slug}/versions', handler: 'configs' },
+  { routeKey: 'GET /v1/configs/{slug}/diff', handler: 'configs' },
   { routeKey: 'GET /v1/api-keys', handler: 'api-keys' },
   { routeKey: 'POST /v1/api-keys/{type}/{subType}', handler: 'api-keys' },
   { routeKey: 'GET /v1/api-keys/{id}', handler: 'api-keys' },

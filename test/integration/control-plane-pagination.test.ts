@@ -6,7 +6,7 @@ import { fillPath } from '../support/cp-isolation.js';
 
 /** The admin lists of the route table (this handlers): every GET that names a collection. */
 const ADMIN_HANDLERS = new Set(['workspaces', 'virtual-keys', 'configs', 'api-keys', 'users', 'prompts', 'catalogue', 'audit-logs']);
-const lists = controlPlaneRoutes.filter((r) => ADMIN_HANDLERS.has(r.handler) && r.routeKey.startsWith('GET ') && !r.routeKey.endsWith('}') && !r.routeKey.endsWith('/versions'));
+const lists = controlPlaneRoutes.filter((r) => ADMIN_HANDLERS.has(r.handler) && r.routeKey.startsWith('GET ') && !r.routeKey.endsWith('}') && !r.routeKey.endsWith('/versions') && !r.routeKey.endsWith('/diff'));
 
 interface ListBody {
   object: string;

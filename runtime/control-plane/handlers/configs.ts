@@ -12,6 +12,7 @@ import { validate } from '../http/validate.js';
 import { listBody, pageOf } from '../http/paging.js';
 import { etag, expectedVersion, staleOrMissing } from '../http/versioning.js';
 import { makeSlug } from '../slugs.js';
+import { configVersionRoutes, openapi as versionSchemas } from '../api/config-versions.js';
 
 /** Portkey's UI sends `config` as a JSON string, the SDKs as an object; both are accepted. */
 const configField = z.union([z.record(z.string(), z.unknown()), z.string()]);
@@ -118,10 +119,13 @@ export const handler = controlPlaneHandler('configs', {
     if (!deleted) throw notFound(`config "${existing.slug}" not found`);
     return json(200, { success: true });
   }),
+
+  ...configVersionRoutes(findVisible),
 });
 
 /** The schemas above, for the OpenAPI document (openapi/document.ts). */
 export const openapi: OpenApiSchemas = {
   'POST /v1/configs': { body: createBody, summary: 'Create a config' },
   'PUT /v1/configs/{slug}': { body: updateBody, summary: 'Update a config (new version)' },
+  ...versionSchemas,
 };
