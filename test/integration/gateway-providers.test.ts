@@ -299,6 +299,24 @@ describe('vertex-ai', () => {
     expect(lax.res.status).toBe(200);
   });
 
+  it('exchanges again once the cached token is within a minute of expiry, and 401s a refused exchange without leaking the key', async () => {
+    const shortLived = await startMockGemini({ servicePublicKey: SA_PUBLIC, serviceEmail: SA_EMAIL, tokenLifetimeSeconds: 30 });
+    try {
+      const account = (keyId: string, privateKey = SA_PRIVATE) => JSON.stringify({ type: 'service_account', project_id: 'p3', client_email: SA_EMAIL, private_key: privateKey, private_key_id: keyId, token_uri: `${shortLived.url}/token` });
+      const headers = (sa: string) => ({ 'x-portkey-provider': 'vertex-ai', 'x-portkey-custom-host': shortLived.url, 'x-portkey-vertex-region': 'us-east5', 'x-portkey-vertex-service-account-json': sa });
+      for (let i = 0; i < 2; i++) expect((await chat(headers(account('short')), { model: 'gemini-2.0-flash', messages })).res.status).toBe(200);
+      expect(shortLived.tokenRequests).toBe(2); // a 30 s token is never reused: it is inside the one-minute margin
+      const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const refused = await chat(headers(account('wrong', otherKey)), { model: 'gemini-2.0-flash', messages });
+      expect(refused.res.status).toBe(401);
+      expect(refused.json.error.message).toContain('token exchange failed');
+      expect(JSON.stringify(refused.json)).not.toContain('PRIVATE KEY');
+      expect(shortLived.control.requests.filter((r) => r.path.includes('generateContent'))).toHaveLength(2);
+    } finally {
+      await shortLived.close();
+    }
+  });
+
   it('takes the project and region from x-portkey-vertex-* headers with a bearer access token', async () => {
     const { res } = await chat(
       { 'x-portkey-provider': 'vertex-ai', 'x-portkey-custom-host': gemini.url, 'x-portkey-vertex-project-id': 'p2', 'x-portkey-vertex-region': 'us-east5', authorization: 'Bearer ya29.mock-access-token' },
@@ -353,6 +371,22 @@ describe('bedrock (Converse)', () => {
       else process.env.AWS_ACCESS_KEY_ID = saved.id;
       if (saved.secret === undefined) delete process.env.AWS_SECRET_ACCESS_KEY;
       else process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+    }
+  });
+
+  it('signs temporary credentials from x-portkey-aws-session-token (x-amz-security-token), and 403s without it', async () => {
+    const temp = { accessKeyId: 'ASIAMOCKTEMPORARY001', secretAccessKey: 'temp/secret+key0123456789abcdef', sessionToken: 'FwoGZXIvYXdzEMOCKTEMP', region: 'ap-southeast-2' };
+    const tempBedrock = await startMockBedrock(temp);
+    try {
+      const headers = { 'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': tempBedrock.url, 'x-portkey-aws-region': temp.region, 'x-portkey-aws-access-key-id': temp.accessKeyId, 'x-portkey-aws-secret-access-key': temp.secretAccessKey };
+      const ok = await chat({ ...headers, 'x-portkey-aws-session-token': temp.sessionToken }, { model, messages });
+      expect(ok.res.status).toBe(200);
+      expect(tempBedrock.control.requests[0].headers['x-amz-security-token']).toBe(temp.sessionToken);
+      expect(tempBedrock.control.requests[0].headers.authorization).toContain('/ap-southeast-2/bedrock/aws4_request');
+      const missing = await chat(headers, { model, messages });
+      expect(missing.res.status).toBe(403);
+    } finally {
+      await tempBedrock.close();
     }
   });
 

@@ -16,6 +16,8 @@ export interface MockGeminiOptions {
   servicePublicKey?: string;
   serviceEmail?: string;
   accessToken?: string;
+  /** `expires_in` of the tokens the token endpoint issues (default 3599). */
+  tokenLifetimeSeconds?: number;
 }
 
 function geminiError(res: ServerResponse, code: number, message: string): void {
@@ -50,7 +52,7 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
       } catch (err) {
         return sendJson(res, 400, { error: 'invalid_grant', error_description: `Invalid JWT: ${(err as Error).message}` });
       }
-      return sendJson(res, 200, { access_token: accessToken, expires_in: 3599, token_type: 'Bearer' });
+      return sendJson(res, 200, { access_token: accessToken, expires_in: opts.tokenLifetimeSeconds ?? 3599, token_type: 'Bearer' });
     }
     const vertex = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/google\/models\/([^/:]+):(\w+)$/.exec(url.pathname);
     const gemini = /^\/v1beta\/models\/([^/:]+):(\w+)$/.exec(url.pathname);
