@@ -31,6 +31,9 @@ const optionFields = {
   deployment_name: nullableString,
   deployment_config: z.array(z.record(z.string(), z.unknown())).nullable().optional(),
   aws_region: nullableString,
+  // Bedrock through an assumed role (Portkey's fields): kept and synced with the key's options.
+  aws_role_arn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/, 'expected an IAM role ARN').nullable().optional(),
+  aws_external_id: nullableString,
   vertex_project_id: nullableString,
   vertex_region: nullableString,
 };
@@ -65,6 +68,8 @@ function providerOptions(body: Partial<Record<keyof typeof optionFields, unknown
     deployment_name: 'azure_deployment_id',
     deployment_config: 'deployment_config',
     aws_region: 'aws_region',
+    aws_role_arn: 'aws_role_arn',
+    aws_external_id: 'aws_external_id',
     vertex_project_id: 'vertex_project_id',
     vertex_region: 'vertex_region',
   };
