@@ -250,6 +250,15 @@ describe('streamed usage', () => {
       const usage = JSON.parse(events.at(-2)!.slice(6)).usage;
       // gpt-tokenizer: "Hello from silent" = 3 tokens, "Say hello." = 3 tokens
       expect(usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
+      // The legacy completions stream too: counted from the chunks' `text`, the prompt from `prompt`.
+      const res = await fetch(`${h.gateway.url}/v1/completions`, {
+        method: 'POST',
+        headers: gatewayHeaders({ 'x-portkey-config': JSON.stringify({ provider: 'openai', api_key: 'k', custom_host: `${silent.url}/v1` }) }),
+        body: JSON.stringify({ model: 'gpt-3.5-turbo-instruct', prompt: 'Say hello.', stream: true }),
+      });
+      const completion = (await res.text()).trim().split('\n\n');
+      expect(completion.at(-1)).toBe('data: [DONE]');
+      expect(JSON.parse(completion.at(-2)!.slice(6)).usage).toEqual({ prompt_tokens: 3, completion_tokens: 3, total_tokens: 6 });
     } finally {
       await silent.close();
     }
