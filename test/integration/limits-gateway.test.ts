@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../runtime/gateway/server.js';
-import type { BudgetEvent, LimitsOptions } from '../../runtime/gateway/limits/index.js';
+import { redisRateLimiter, type BudgetEvent, type LimitsOptions } from '../../runtime/gateway/limits/index.js';
 import { CHAT_BODY, gatewayHeaders, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
 
 /** The fixture's API_KEY is `key_0` in workspace `ws_fixture`. */
@@ -68,6 +68,34 @@ describe('rate limits at the gateway', () => {
     expect(retried.status).toBe(429);
     expect(Number(retried.headers.get('retry-after'))).toBeGreaterThan(60);
     expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  it('Redis down: the gateway limits locally, or fails open, or answers 503 when configured to fail closed', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    const dead = `redis://127.0.0.1:${port}`;
+    const apiKeys = { key_0: { rate_limits: [{ type: 'requests', unit: 'rpm', value: 2 }] } };
+    const statuses = async (gw: RunningGateway, n: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const res = await call(gw);
+        out.push(res.status);
+        await res.arrayBuffer();
+      }
+      return out;
+    };
+    const local = await gateway({ limiter: redisRateLimiter({ url: dead, onRedisDown: 'local' }), apiKeys });
+    expect(await statuses(local, 3)).toEqual([200, 200, 429]);
+    const open = await gateway({ limiter: redisRateLimiter({ url: dead, onRedisDown: 'open' }), apiKeys });
+    expect(await statuses(open, 3)).toEqual([200, 200, 200]);
+    const closed = await gateway({ limiter: redisRateLimiter({ url: dead, onRedisDown: 'closed' }), apiKeys });
+    const refused = await call(closed);
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe('rate_limiter_unavailable');
   });
 
   it('tokens per minute: an answer that uses up the budget refuses the next call', async () => {
