@@ -122,6 +122,17 @@ describe.each([
   });
 });
 
+describe('openai', () => {
+  it('takes the organisation and project from x-portkey-openai-* headers', async () => {
+    const { res } = await chat({ 'x-portkey-virtual-key': 'openai-vk', 'x-portkey-openai-organization': 'org-mock123', 'x-portkey-openai-project': 'proj_mock456' }, { model: 'gpt-4o-mini', messages });
+    expect(res.status).toBe(200);
+    const seen = h.openai.control.requests[0].headers;
+    expect(seen['openai-organization']).toBe('org-mock123');
+    expect(seen['openai-project']).toBe('proj_mock456');
+    expect(seen['x-portkey-openai-organization']).toBeUndefined();
+  });
+});
+
 describe('azure-openai', () => {
   it('calls /openai/deployments/{deployment}/chat/completions?api-version with api-key', async () => {
     const { res, json } = await chat({ 'x-portkey-virtual-key': 'azure-vk' }, { model: 'gpt-4o', messages });
