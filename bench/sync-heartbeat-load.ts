@@ -73,6 +73,12 @@ async function phase(load: boolean) {
     changes++;
     void fetch(`${cp.url}/v1/configs/cfg-${1 + (changes % CONFIGS)}`, { method: 'PUT', headers, body: JSON.stringify({ config: { virtual_key: `vk-${1 + (changes % 200)}` } }) }).then((r) => r.arrayBuffer());
   }, CHANGE_MS);
+  // The control plane's CPU with no API traffic: what the gateways (and the change stream) cost it.
+  const idle0 = process.cpuUsage();
+  const idleStarted = performance.now();
+  await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
+  const idleCpu = process.cpuUsage(idle0);
+  const idleShare = (idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleStarted);
   const cpu0 = process.cpuUsage();
   const started = performance.now();
   const latencies = await listLatencies();
@@ -86,7 +92,7 @@ async function phase(load: boolean) {
     await new Promise((r) => child!.once('exit', r));
     counters = JSON.parse(output.slice(before).trim().split('\n').at(-1)!) as Record<string, number>;
   }
-  return { load, latencies, seconds, cpuPerSecond: (cpu.user + cpu.system) / 1000 / seconds, counters };
+  return { load, latencies, seconds, cpuPerSecond: (cpu.user + cpu.system) / 1000 / seconds, idleShare, counters };
 }
 
 await listLatencies(); // warm-up
@@ -107,9 +113,9 @@ const sum = (k: string) => loadPhases.reduce((s, p) => s + (p.counters?.[k] ?? 0
 const section = [
   `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}; \`GET /v1/configs\` (page of 50, ${CONFIGS} configs), ${REQUESTS} calls per phase, 2 at a time, ${ROUNDS} rounds of alone / with ${GATEWAYS} gateways; heartbeat every ${HEARTBEAT_MS / 1000} s (15× the real 30 s), all in step, long-poll push open; a config change every ${CHANGE_MS / 1000} s in both phases (under load each wakes all ${GATEWAYS}).`,
   '',
-  '| phase | p50 | p95 | p99 | control-plane CPU |',
-  '|---|---|---|---|---|',
-  ...phases.map((p, i) => `| ${i + 1}. ${p.load ? `with ${GATEWAYS} gateways` : 'alone'} | ${f(pct(p.latencies, 50))} | ${f(pct(p.latencies, 95))} | ${f(pct(p.latencies, 99))} | ${Math.round(p.cpuPerSecond / 10)}% of a core |`),
+  '| phase | p50 | p95 | p99 | control-plane CPU while listing | control-plane CPU without API calls |',
+  '|---|---|---|---|---|---|',
+  ...phases.map((p, i) => `| ${i + 1}. ${p.load ? `with ${GATEWAYS} gateways` : 'alone'} | ${f(pct(p.latencies, 50))} | ${f(pct(p.latencies, 95))} | ${f(pct(p.latencies, 99))} | ${Math.round(p.cpuPerSecond / 10)}% of a core | ${(p.idleShare * 100).toFixed(1)}% of a core |`),
   '',
   `**p95 with ${GATEWAYS} gateways / alone: ${(p95Load / p95Alone).toFixed(2)}** (${f(p95Load)} / ${f(p95Alone)}; target ≤ 1.20). During the load phases the gateways made ${sum('notModified')} 304 pulls, ${sum('delta')} delta pulls, ${sum('full')} full pulls and ${sum('pushWakeups')} push wake-ups; ${sum('failures')} failures.`,
 ].join('\n');
