@@ -119,6 +119,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
 
 class RefusedPayload extends Error {}
 
+const PREWARM_DELAY_MS = 250;
+
 /**
  * Keeps the gateway's state in step with the control plane (protocol 2, docs/sync.md):
  * - pulls `GET /v1/sync/snapshot?since=<version>` at start, every heartbeat, and whenever the
@@ -406,7 +408,9 @@ export class SyncClient {
     this.status = { ...this.status, syncedVersion: state.version, lastApplyMs: Math.round((performance.now() - started) * 100) / 100 };
     if (this.opts.prewarmSecrets !== false) {
       const secrets = decrypted;
-      this.prewarming = prewarmSecrets(secrets.values(), { cancelled: () => this.closed || this.decrypted !== secrets });
+      const cancelled = () => this.closed || this.decrypted !== secrets;
+      // A moment's head start for the calls that arrive right after a (re)start: they open their own keys first.
+      this.prewarming = sleep(PREWARM_DELAY_MS, this.abort.signal).then(() => (cancelled() ? 0 : prewarmSecrets(secrets.values(), { cancelled })));
     }
   }
 
