@@ -222,7 +222,7 @@ const section = [
   '',
   '| measure | result | target |',
   '|---|---|---|',
-  `| full sync (pull, verify, validate, decrypt all, build) | ${s.fullRuns.map((x) => ms(x)).join(' / ')} (cold / warm) | < 2 s |`,
+  `| full sync in-process with the control plane (pull, verify, validate, build; secrets stay sealed) | ${s.fullRuns.map((x) => ms(x)).join(' / ')} (cold / warm) | < 2 s |`,
   `| one-change delta, end to end (after the API answered) | p50 ${ms(pct(s.deltaRuns, 50))}, max ${ms(Math.max(...s.deltaRuns))} (${s.deltas} deltas) | < 50 ms |`,
   `| 304 heartbeat, control-plane handler CPU | ${s.notModifiedCpu.toFixed(3)} ms/call (wall ${s.notModifiedWall.toFixed(3)} ms; includes in-process PGlite) | < 1 ms |`,
   `| gateway heap for the synced state | ${s.heapMb.toFixed(0)} MB | recorded |`,
