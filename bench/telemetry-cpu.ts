@@ -1,0 +1,197 @@
+/**
+ * What telemetry costs the gateway: CPU µs per request of the gateway process alone (utime+stime
+ * from /proc/<pid>/stat), with TOLLGATE_TELEMETRY on and off, in alternating rounds of one run.
+ * The gateway is the esbuild bundle the DataPlane image runs; the mock upstream and the control
+ * plane (which ingests the metric records) are separate processes and are not counted. With
+ * telemetry on, the window closes only after the gateway reports every record delivered, so
+ * building, batching, serialising and posting them are all inside it.
+ *   node ./bin/run-ts.mjs bench/telemetry-cpu.ts
+ * Load is open-loop at a fixed RATE, the same for both modes: at saturation the mode with less
+ * CPU left (telemetry on, with the control plane ingesting on the same cores) serves fewer
+ * requests per event-loop turn and pays more syscalls per request, which is not telemetry's work.
+ *   env: REQUESTS per round (default 15000), RATE req/s (default 1000; 0 = closed loop at CONCURRENCY),
+ *        ROUNDS (default 3), CONCURRENCY (default 16),
+ *        CPU_PROF_DIR (write a V8 CPU profile of each gateway there), GATEWAY_BUNDLE (use this bundle)
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Pool } from 'undici';
+
+const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
+const RATE = Number(process.env.RATE ?? 1000);
+const ROUNDS = Number(process.env.ROUNDS ?? 3);
+const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const root = new URL('..', import.meta.url).pathname;
+const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
+
+function child(args: string[]): ChildProcess {
+  return spawn(process.execPath, [join(root, 'bin/run-ts.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function firstLine(proc: ChildProcess, match: (line: string) => boolean): Promise<string> {
+  for await (const line of createInterface({ input: proc.stdout! })) if (match(line)) return line;
+  throw new Error('process exited before it was ready');
+}
+
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function cpuMicros(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function startGateway(bundle: string, cpUrl: string, dataDir: string, token: string, telemetry: boolean) {
+  const port = await freePort();
+  const prof = process.env.CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`, `--cpu-prof-name=gateway-${telemetry ? 'on' : 'off'}-${Date.now()}.cpuprofile`] : [];
+  const proc = spawn(process.execPath, [...prof, bundle], {
+    cwd: root,
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TOLLGATE_CONTROL_PLANE_URL: cpUrl,
+      TOLLGATE_DATA_PLANE_TOKEN: token,
+      TOLLGATE_KEYRING_FILE: join(dataDir, 'keyring.json'),
+      TOLLGATE_DEV_MODE: '1',
+      TOLLGATE_TELEMETRY: telemetry ? 'on' : 'off',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; !(await fetch(`${url}/v1/health`).then((r) => r.ok, () => false)); i++) {
+    if (i > 200 || proc.exitCode !== null) throw new Error('the gateway bundle did not start');
+    await sleep(100);
+  }
+  return { proc, url };
+}
+
+async function one(pool: Pool, headers: Record<string, string>) {
+  const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers, body });
+  if (res.statusCode !== 200) throw new Error(`gateway answered ${res.statusCode}: ${await res.body.text()}`);
+  await res.body.dump();
+}
+
+async function sendAtRate(pool: Pool, headers: Record<string, string>, n: number) {
+  if (!RATE) return sendAll(pool, headers, n);
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let launched = 0; launched < n; ) {
+    const due = Math.min(n, Math.floor(((performance.now() - started) / 1000) * RATE));
+    for (; launched < due; launched++) {
+      const p: Promise<void> = one(pool, headers).finally(() => inFlight.delete(p));
+      inFlight.add(p);
+    }
+    await sleep(5);
+  }
+  await Promise.all(inFlight);
+}
+
+async function sendAll(pool: Pool, headers: Record<string, string>, n: number) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next++ < n) {
+        const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers, body });
+        if (res.statusCode !== 200) throw new Error(`gateway answered ${res.statusCode}: ${await res.body.text()}`);
+        await res.body.dump();
+      }
+    }),
+  );
+}
+
+const sent = async (url: string) => ((await (await fetch(`${url}/v1/telemetry`)).json()) as { metrics: { sentItems: number } }).metrics.sentItems;
+
+async function round(bundle: string, cpUrl: string, dataDir: string, token: string, headers: Record<string, string>, telemetry: boolean) {
+  const gw = await startGateway(bundle, cpUrl, dataDir, token, telemetry);
+  try {
+    const pool = new Pool(gw.url, { connections: CONCURRENCY });
+    await sendAll(pool, headers, 2000); // JIT warm-up, keep-alive, first batches
+    await sleep(3500);
+    const sentBefore = telemetry ? await sent(gw.url) : 0;
+    const before = await cpuMicros(gw.proc.pid!);
+    const started = performance.now();
+    await sendAtRate(pool, headers, REQUESTS);
+    const elapsed = performance.now() - started;
+    // Until every record of the window is delivered (one flush interval at most), or as long idle when off.
+    const deadline = Date.now() + 15_000;
+    if (telemetry) while ((await sent(gw.url)) - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
+    else await sleep(3200);
+    const cpu = (await cpuMicros(gw.proc.pid!)) - before;
+    const delivered = telemetry ? (await sent(gw.url)) - sentBefore : 0;
+    await pool.close();
+    return { cpu_us_per_request: cpu / REQUESTS, rps: (REQUESTS / elapsed) * 1000, delivered };
+  } finally {
+    gw.proc.kill('SIGTERM');
+    await sleep(300);
+  }
+}
+
+async function main() {
+  const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-telemetry-'));
+  const processes: ChildProcess[] = [];
+  try {
+    const upstream = child(['bench/mock-upstream.ts']);
+    processes.push(upstream);
+    const { port: upstreamPort } = JSON.parse(await firstLine(upstream, (l) => l.startsWith('{'))) as { port: number };
+    const cpPort = await freePort();
+    const controlPlane = child(['bin/cli.ts', 'control-plane', '--port', String(cpPort), '--data-dir', dataDir]);
+    processes.push(controlPlane);
+    await firstLine(controlPlane, (l) => l.includes('control plane listening'));
+    const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as { adminApiKey: string; dataPlaneToken: string; controlPlaneUrl: string };
+    const created = await fetch(`${creds.controlPlaneUrl}/v1/configs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-portkey-api-key': creds.adminApiKey },
+      body: JSON.stringify({ name: 'bench', config: { provider: 'openai', api_key: 'sk-bench-upstream', custom_host: `http://127.0.0.1:${upstreamPort}/v1` } }),
+    });
+    if (!created.ok) throw new Error(`creating the bench config failed: ${created.status}`);
+    const { slug } = (await created.json()) as { slug: string };
+    const headers = {
+      'content-type': 'application/json',
+      'x-portkey-api-key': creds.adminApiKey,
+      'x-portkey-config': slug,
+      'x-portkey-metadata': JSON.stringify({ team: 'search', _user: 'user-1' }),
+      'user-agent': 'OpenAI/JS 4.77.0',
+    };
+    const bundle = process.env.GATEWAY_BUNDLE || join(dataDir, 'gateway.mjs');
+    if (!process.env.GATEWAY_BUNDLE) execFileSync(process.execPath, [join(root, 'scripts/bundle-gateway.mjs'), bundle, `node${process.versions.node.split('.')[0]}`], { stdio: 'inherit' });
+
+    const results: Record<'off' | 'on', { cpu_us_per_request: number; rps: number; delivered: number }[]> = { off: [], on: [] };
+    for (let r = 0; r < ROUNDS; r++) {
+      for (const mode of r % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
+        const res = await round(bundle, creds.controlPlaneUrl, dataDir, creds.dataPlaneToken, headers, mode === 'on');
+        if (mode === 'on' && res.delivered < REQUESTS) throw new Error(`only ${res.delivered} of ${REQUESTS} records were delivered`);
+        results[mode].push(res);
+        process.stderr.write(`round ${r + 1} telemetry ${mode}: ${res.cpu_us_per_request.toFixed(1)} µs CPU/request, ${res.rps.toFixed(0)} req/s\n`);
+      }
+    }
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const off = median(results.off.map((x) => x.cpu_us_per_request));
+    const on = median(results.on.map((x) => x.cpu_us_per_request));
+    console.log(JSON.stringify({
+      requests_per_round: REQUESTS, rate: RATE || 'closed loop', rounds: ROUNDS, concurrency: CONCURRENCY,
+      cpu_us_per_request: { off: Math.round(off * 10) / 10, on: Math.round(on * 10) / 10 },
+      telemetry_overhead_percent: Math.round(((on - off) / off) * 1000) / 10,
+      rounds_detail: results,
+    }));
+  } finally {
+    for (const p of processes) p.kill('SIGTERM');
+    await sleep(500);
+    await rm(dataDir, { recursive: true, force: true, maxRetries: 5 });
+  }
+}
+
+await main();
