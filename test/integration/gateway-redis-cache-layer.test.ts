@@ -60,6 +60,20 @@ describe('in-process layer (unit)', () => {
     expect(layer.localStats().bytes).toBeLessThanOrEqual(3 * one + 10);
   });
 
+  it('the memory-only cache (single task, dev) is bounded the same way, and keeps TTLs', async () => {
+    const cache = memoryCache({ maxBytes: 64 * 1024 });
+    for (let i = 0; i < 10_000; i++) await cache.set(`churn-${i}`, `${i}`.padEnd(1000, 'z'), 300);
+    const stats = cache.localStats();
+    expect(stats.bytes).toBeLessThanOrEqual(64 * 1024);
+    expect(stats.evictions).toBeGreaterThan(9_900);
+    expect(await cache.get('churn-9999')).toBe('9999'.padEnd(1000, 'z'));
+    expect(await cache.get('churn-0')).toBeUndefined();
+    await cache.set('brief', 'v', 1);
+    expect(await cache.get('brief')).toBe('v');
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await cache.get('brief')).toBeUndefined();
+  });
+
   it('concurrent misses of one key share one shared-cache read; a write during the read wins', async () => {
     const shared = memoryCache();
     await shared.set('a', 'old');
