@@ -164,9 +164,18 @@ const header = (headers: IncomingHttpHeaders | undefined, name: string): string 
 
 const MAX_METADATA_KEYS = 64;
 
+/**
+ * Parsed metadata by (header text, key defaults): callers send the same few metadata headers over
+ * and over, and parsing one was the largest part of building a record. Entries are shared and
+ * never mutated; the map is bounded.
+ */
+const metadataCache = new Map<string, { defaults: Record<string, string> | undefined; value: Record<string, string> }>();
+
 function metadataOf(headers: IncomingHttpHeaders | undefined, defaults: Record<string, string> | undefined): Record<string, string> {
+  const raw = header(headers, 'x-portkey-metadata') ?? '';
+  const hit = metadataCache.get(raw);
+  if (hit && hit.defaults === defaults) return hit.value;
   const out: Record<string, string> = { ...(defaults ?? {}) };
-  const raw = header(headers, 'x-portkey-metadata');
   if (raw) {
     try {
       const parsed = JSON.parse(raw) as unknown;
@@ -182,6 +191,10 @@ function metadataOf(headers: IncomingHttpHeaders | undefined, defaults: Record<s
   }
   const keys = Object.keys(out);
   if (keys.length > MAX_METADATA_KEYS) for (const k of keys.slice(MAX_METADATA_KEYS)) delete out[k];
+  if (raw.length <= 4096) {
+    if (metadataCache.size >= 1000) metadataCache.delete(metadataCache.keys().next().value!);
+    metadataCache.set(raw, { defaults, value: out });
+  }
   return out;
 }
 
@@ -198,6 +211,19 @@ function walkPath(config: GatewayConfig | undefined, path: string | undefined): 
     if (node?.virtual_key) virtualKey = node.virtual_key;
   }
   return { virtualKey, fellBack };
+}
+
+let isoSecond = -1;
+let isoPrefix = '';
+/** `toISOString()` of an ms epoch, formatting the date part once per second (records come in bursts). */
+function isoOf(ms: number): string {
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const frac = ms - second * 1000;
+  return `${isoPrefix}${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}Z`;
 }
 
 const str = (v: unknown, max = 255): string | null => (typeof v === 'string' && v ? v.slice(0, max) : null);
@@ -375,7 +401,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
 
     const record: MetricRecord = {
       id,
-      created_at: createdAt.toISOString(),
+      created_at: isoOf(createdAt.getTime()),
       organisation_id: entry.organisationId,
       workspace_id: workspaceId,
       api_key_id: entry.apiKeyId || null,
