@@ -10,22 +10,28 @@ import { runMigrations } from '../../runtime/control-plane/db/migrations.js';
 import { handler as configs } from '../../runtime/control-plane/handlers/configs.js';
 import { controlPlaneHandlers, controlPlaneRoutes } from '../../runtime/control-plane/routes.js';
 import { tempDir } from '../support/cp-harness.js';
+import { engines, postgresDatabase } from '../support/cp-engines.js';
+import { postgresDb } from '../../runtime/adapters/postgres-db.js';
 
 /** The handlers as Lambda calls them: an API Gateway v2 event, the process-wide context, no HTTP server. */
-describe('control plane handlers invoked as Lambda', () => {
+describe.each(engines)('control plane handlers invoked as Lambda on %s', (engine) => {
   let db: SqlDatabase;
   let creds: OrganisationCredentials;
   let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let database: Awaited<ReturnType<typeof postgresDatabase>>;
 
   beforeAll(async () => {
     tmp = await tempDir();
-    db = await pgliteDb();
+    database = await postgresDatabase(engine);
+    // What the Lambda gets from databaseFromEnv: a pg pool on Aurora (here the test server), or PGlite.
+    db = database.url ? postgresDb(database.url, { maxConnections: 2 }) : await pgliteDb();
     await runMigrations(db);
     creds = await bootstrapDefaultOrganisation(db);
     setControlPlaneContext({ db, keyring: await localKeyring(`${tmp.dir}/keyring.json`), devMode: false, logger: silentLogger });
   });
   afterAll(async () => {
     await db?.close();
+    await database?.drop();
     await tmp?.cleanup();
   });
 

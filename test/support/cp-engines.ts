@@ -15,34 +15,38 @@ export interface EngineControlPlane extends TestControlPlane {
   stop(): Promise<void>;
 }
 
-/** A fresh control plane on `engine`: in-memory PGlite, or a throwaway database on the test server. */
-export async function startOn(engine: Engine, opts: Partial<ControlPlaneOptions> = {}): Promise<EngineControlPlane> {
-  const tmp = await tempDir();
-  let databaseUrl: string | undefined;
-  let dropDb = async () => undefined as void;
-  if (engine === 'postgres') {
-    const name = `tollgate_t_${randomBytes(5).toString('hex')}`;
-    const admin = new pg.Client({ connectionString: adminUrl });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${name}`);
-    await admin.end();
-    const u = new URL(adminUrl!);
-    u.pathname = `/${name}`;
-    databaseUrl = u.toString();
-    dropDb = async () => {
+/** A throwaway database on the test server (dropped by `drop`), or undefined for PGlite. */
+export async function postgresDatabase(engine: Engine): Promise<{ url: string | undefined; drop(): Promise<void> }> {
+  if (engine !== 'postgres') return { url: undefined, drop: async () => undefined };
+  const name = `tollgate_t_${randomBytes(5).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(adminUrl!);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await c.end();
-    };
-  }
-  const t = await startTestControlPlane({ keyringFile: `${tmp.dir}/keyring.json`, databaseUrl, ...opts });
+    },
+  };
+}
+
+/** A fresh control plane on `engine`: in-memory PGlite, or a throwaway database on the test server. */
+export async function startOn(engine: Engine, opts: Partial<ControlPlaneOptions> = {}): Promise<EngineControlPlane> {
+  const tmp = await tempDir();
+  const database = await postgresDatabase(engine);
+  const t = await startTestControlPlane({ keyringFile: `${tmp.dir}/keyring.json`, databaseUrl: database.url, ...opts });
   return {
     ...t,
     engine,
     async stop() {
       await t.cp.close();
-      await dropDb();
+      await database.drop();
       await tmp.cleanup();
     },
   };
