@@ -95,3 +95,50 @@ export function decodeBudgetUsage(value: string): BudgetUsageEntry[] {
   }
   return out;
 }
+
+/**
+ * Budget events (`alert`, `exhausted`) fire once per period across the whole fleet: a gateway whose
+ * request crossed the line claims the event on its next pull (request header), and the control plane
+ * grants each (key, period, kind) once (answer header). Gateways that share no Redis would otherwise
+ * each fire their own.
+ */
+export const BUDGET_CLAIMS_HEADER = 'x-tollgate-budget-claims';
+export const BUDGET_CLAIMS_GRANTED_HEADER = 'x-tollgate-budget-claims-granted';
+
+export interface BudgetClaim {
+  scope: BudgetScope;
+  id: string;
+  type: BudgetType;
+  period: string;
+  kind: 'alert' | 'exhausted';
+}
+
+/** `<a|v>:<c|t>:<period>:<a|e>:<id>` joined by `,`; `-` is an empty list (so "none granted" is still an answer). */
+export function encodeClaims(claims: readonly BudgetClaim[]): string {
+  if (!claims.length) return '-';
+  return claims
+    .map((c) => `${c.scope === 'api_key' ? 'a' : 'v'}:${c.type === 'cost' ? 'c' : 't'}:${c.period}:${c.kind === 'alert' ? 'a' : 'e'}:${encodeURIComponent(c.id)}`)
+    .join(',');
+}
+
+export function claimKey(c: BudgetClaim): string {
+  return encodeClaims([c]);
+}
+
+export function decodeClaims(value: string | undefined, max = 200): BudgetClaim[] {
+  const out: BudgetClaim[] = [];
+  if (!value || value === '-') return out;
+  for (const part of value.split(',').slice(0, max)) {
+    const [scope, type, period, kind, id] = part.split(':');
+    if ((scope !== 'a' && scope !== 'v') || (type !== 'c' && type !== 't') || (kind !== 'a' && kind !== 'e') || !period || period.length > 16 || !id) continue;
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(id);
+    } catch {
+      continue;
+    }
+    if (decoded.length > 255) continue;
+    out.push({ scope: scope === 'a' ? 'api_key' : 'virtual_key', type: type === 'c' ? 'cost' : 'tokens', period, kind: kind === 'a' ? 'alert' : 'exhausted', id: decoded });
+  }
+  return out;
+}

@@ -10,7 +10,7 @@ import { handleInference, type PipelineDeps } from './pipeline/inference.js';
 import { handlePromptCompletion, handlePromptRender, PROMPT_PATH } from './endpoints/prompts.js';
 import { createGuardrails, type GuardrailOptions } from './guardrails/index.js';
 import { guardrailMetrics } from './guardrails/metrics.js';
-import { createLimits, reconciledUsage, type LimitsOptions } from './limits/index.js';
+import { budgetClaims, createLimits, reconciledUsage, type LimitsOptions } from './limits/index.js';
 import { UpstreamPools } from './pipeline/upstream.js';
 import type { Endpoint } from './providers/index.js';
 import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
@@ -96,8 +96,14 @@ function sendProblem(res: ServerResponse, err: unknown, logger: Logger): void {
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
   const logger = opts.logger ?? silentLogger;
   const reconciled = opts.limits?.reconciled ?? reconciledUsage(opts.dataPlaneToken);
-  const sync = new SyncClient({
-    onAnswer: (headers) => reconciled.accept(headers),
+  // Budget events are claimed on a pull asked for at once (sync is assigned before any request runs).
+  const claims = opts.limits?.claims ?? budgetClaims({ requestSync: () => void sync.syncNow() });
+  const sync: SyncClient = new SyncClient({
+    onAnswer: (headers) => {
+      reconciled.accept(headers);
+      claims.accept(headers);
+    },
+    pullHeaders: () => claims.pullHeaders(),
     controlPlaneUrl: opts.controlPlaneUrl,
     dataPlaneToken: opts.dataPlaneToken,
     keyring: opts.keyring,
@@ -130,7 +136,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     requestLog,
     cache: opts.cache,
     guardrails: createGuardrails({ policy: { devMode: opts.devMode ?? false, allowlist: opts.customHostAllowlist ?? [] }, logger, ...opts.guardrails }),
-    limits: createLimits({ logger, ...opts.limits, reconciled }),
+    limits: createLimits({ logger, ...opts.limits, reconciled, claims }),
   };
   let draining = false;
   let inFlight = 0;

@@ -1,14 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import {
+  BUDGET_CLAIMS_GRANTED_HEADER,
+  BUDGET_CLAIMS_HEADER,
   BUDGET_USAGE_HEADER,
   BUDGET_USAGE_SIGNATURE_HEADER,
   budgetPeriod,
   decodeBudgetUsage,
+  decodeClaims,
   encodeBudgetUsage,
+  encodeClaims,
   type BudgetUsageEntry,
 } from '../../runtime/core/budget-usage.js';
 import { hashSecret } from '../../runtime/core/secrets.js';
 import { deriveSyncKey, signBody } from '../../runtime/core/sync-integrity.js';
+import { budgetClaims } from '../../runtime/gateway/limits/budget-claims.js';
 import { reconciledUsage } from '../../runtime/gateway/limits/reconciled-usage.js';
 
 const TOKEN = 'dp-token-for-unit-tests';
@@ -67,5 +72,40 @@ describe('budget usage on the heartbeat', () => {
     usage.accept({ [BUDGET_USAGE_HEADER]: next, [BUDGET_USAGE_SIGNATURE_HEADER]: sign(next) });
     expect(usage.get('api_key', 'key_0', 'cost', '2025-06')).toBe(2.5);
     expect(usage.get('virtual_key', 'vk', 'tokens', '2025-06-14')).toBe(0);
+  });
+});
+
+describe('budget event claims', () => {
+  const claim = { scope: 'virtual_key' as const, id: 'vk:1', type: 'tokens' as const, period: '2025-06', kind: 'alert' as const };
+
+  it('fires only what the control plane grants; asks for a pull at once', () => {
+    let pulls = 0;
+    const claims = budgetClaims({ requestSync: () => pulls++ });
+    const fired: string[] = [];
+    claims.claim(claim, () => fired.push('alert'));
+    claims.claim({ ...claim, kind: 'exhausted' }, () => fired.push('exhausted'));
+    claims.claim(claim, () => fired.push('duplicate'));
+    expect(pulls).toBe(2);
+    const sent = claims.pullHeaders()[BUDGET_CLAIMS_HEADER];
+    expect(decodeClaims(sent)).toEqual([claim, { ...claim, kind: 'exhausted' }]);
+    claims.accept({ [BUDGET_CLAIMS_GRANTED_HEADER]: encodeClaims([claim]) });
+    expect(fired).toEqual(['alert']);
+    // Refused ones are dropped: nothing left to send.
+    expect(claims.pullHeaders()).toEqual({});
+  });
+
+  it('fires at once when the answer has no verdict, and after the timeout when no answer comes', async () => {
+    const fired: string[] = [];
+    const claims = budgetClaims({ requestSync: () => {}, timeoutMs: 30 });
+    claims.claim(claim, () => fired.push('a'));
+    claims.pullHeaders();
+    claims.accept({});
+    expect(fired).toEqual(['a']);
+    claims.claim({ ...claim, period: '2025-07' }, () => fired.push('b'));
+    claims.pullHeaders();
+    await new Promise((r) => setTimeout(r, 60));
+    expect(fired).toEqual(['a', 'b']);
+    claims.accept({ [BUDGET_CLAIMS_GRANTED_HEADER]: '-' });
+    expect(fired).toEqual(['a', 'b']);
   });
 });

@@ -26,6 +26,7 @@ import { dataPlaneRegistry } from '../registry/index.js';
 import { buildDelta } from '../sync/delta.js';
 import { buildSnapshot } from '../sync/snapshot.js';
 import { budgetUsageHeaders } from '../usage/budget-usage.js';
+import { BUDGET_CLAIMS_HEADER, budgetClaimHeaders } from '../usage/budget-claims.js';
 import { waitForRevision } from '../sync/watch.js';
 
 const query = z.object({ since: z.coerce.number().int().nonnegative().optional() });
@@ -166,6 +167,7 @@ export const handler = controlPlaneHandler('sync', {
     ]);
     // Budget reconciliation (docs/guardrails.md): every answer, 304 included, carries the period's usage.
     const usage = budgetUsageHeaders(req.ctx.db, org, credential.token_hash, req.ctx.logger);
+    const claims = budgetClaimHeaders(req.ctx.db, org, req.headers[BUDGET_CLAIMS_HEADER], req.ctx.logger);
 
     let result: HandlerResult;
     if (since !== undefined && since === revision) {
@@ -186,7 +188,7 @@ export const handler = controlPlaneHandler('sync', {
       }
     }
     await bookkeeping;
-    result.headers = { ...result.headers, ...(await usage) };
+    result.headers = { ...result.headers, ...(await usage), ...(await claims) };
     return result;
   },
 

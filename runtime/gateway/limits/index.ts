@@ -14,6 +14,7 @@ import { estimateTokens, promptChars, resolveUsage, usageFromResponse } from '..
 import { budgetPeriod, formatAmount, parseUsageLimits, type UsageLimits } from './budgets.js';
 import { memoryBudgetStore, type BudgetStore } from './budget-store.js';
 import type { ReconciledUsage } from './reconciled-usage.js';
+import type { BudgetClaims } from './budget-claims.js';
 import { memoryRateLimiter, type RateDecision, type RateLimiter, type RuleState } from './rate-limiter.js';
 import { describeSpec, parseRateLimits, rulesFor, type RateLimitSpec, type ScopedRule } from './rules.js';
 
@@ -22,6 +23,7 @@ export { memoryRateLimiter } from './rate-limiter.js';
 export { redisRateLimiter } from './redis-rate-limiter.js';
 export { memoryBudgetStore, redisBudgetStore, type BudgetStore } from './budget-store.js';
 export { reconciledUsage, type ReconciledUsage } from './reconciled-usage.js';
+export { budgetClaims, type BudgetClaims } from './budget-claims.js';
 
 /** The limits an entity carries: Portkey's `rate_limits` array and `usage_limits` object. */
 export interface EntityLimits {
@@ -78,6 +80,8 @@ export interface LimitsOptions {
   alertWebhook?: string;
   /** The control plane's per-period figures from the heartbeat (startGateway wires it): enforced as max(counter, figure). */
   reconciled?: ReconciledUsage;
+  /** Events are claimed from the control plane before they fire, so they fire once fleet-wide (startGateway wires it). */
+  claims?: BudgetClaims;
   now?: () => number;
   logger?: Logger;
 }
@@ -257,6 +261,9 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
   /** A 412 problem when the budget is spent, else undefined. */
   async function exhausted(b: BudgetCheck): Promise<{ message: string; resetsAt?: number } | undefined> {
     const { used: u, period } = await used(b);
+    // The control plane's figure can show a line crossed that no request of this store charged
+    // across (traffic elsewhere): with claims the event still fires, once across the fleet.
+    if (opts.claims) void figureEvents(b, u, period);
     if (u < b.limits.credit_limit) return undefined;
     const who = b.scope === 'api_key' ? `API key "${b.id}"` : `virtual key "${b.id}"`;
     const when = period.resetsAt ? `it resets at ${new Date(period.resetsAt).toISOString()}` : 'it does not reset';
@@ -295,8 +302,29 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
     const after = Math.max(total, known + amount);
     const base = { scope: b.scope, id: b.id, type: b.limits.type, period: period.id, used: after, limit: b.limits.credit_limit, at: new Date(now()).toISOString() };
     const th = b.limits.alert_threshold;
-    if (th !== undefined && before < th && after >= th && (await store.once(`alert:${key}`, ttl))) emit({ kind: 'alert', ...base, threshold: th });
-    if (before < b.limits.credit_limit && after >= b.limits.credit_limit && (await store.once(`exhausted:${key}`, ttl))) emit({ kind: 'exhausted', ...base });
+    if (th !== undefined && before < th && after >= th && (await store.once(`alert:${key}`, ttl))) announce({ kind: 'alert', ...base, threshold: th });
+    if (before < b.limits.credit_limit && after >= b.limits.credit_limit && (await store.once(`exhausted:${key}`, ttl))) announce({ kind: 'exhausted', ...base });
+  }
+
+  async function figureEvents(b: BudgetCheck, u: number, period: ReturnType<typeof budgetPeriod>): Promise<void> {
+    const th = b.limits.alert_threshold;
+    const crossed = [...(th !== undefined && u >= th ? (['alert'] as const) : []), ...(u >= b.limits.credit_limit ? (['exhausted'] as const) : [])];
+    if (!crossed.length) return;
+    const key = budgetKey(b, period.id);
+    const ttl = ttlFor(period.resetsAt);
+    const base = { scope: b.scope, id: b.id, type: b.limits.type, period: period.id, used: u, limit: b.limits.credit_limit, at: new Date(now()).toISOString() };
+    try {
+      for (const kind of crossed) {
+        if (await store.once(`${kind}:${key}`, ttl)) announce(kind === 'alert' ? { kind, ...base, threshold: th } : { kind, ...base });
+      }
+    } catch (err) {
+      logger.warn('budget event bookkeeping failed', { reason: (err as Error).message });
+    }
+  }
+
+  function announce(event: BudgetEvent): void {
+    if (!opts.claims) return emit(event);
+    opts.claims.claim({ scope: event.scope, id: event.id, type: event.type, period: event.period, kind: event.kind }, () => emit(event));
   }
 
   function problem429(res: ServerResponse, decision: RateDecision, rules: ScopedRule[]): HttpProblem {

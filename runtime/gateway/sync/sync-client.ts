@@ -84,6 +84,8 @@ export interface SyncClientOptions {
   pushTimeoutSeconds?: number;
   /** Sees the headers of every heartbeat answer, 304 included (budget usage from the control plane: limits/reconciled-usage.ts). */
   onAnswer?: (headers: Record<string, string | string[] | undefined>) => void;
+  /** Extra request headers for the next pull only (budget event claims: limits/budget-claims.ts). */
+  pullHeaders?: () => Record<string, string>;
   /**
    * Decrypt the virtual keys' provider keys in the background after each apply, in small slices
    * that yield to requests (default on). Off: each is decrypted on its first use only.
@@ -294,7 +296,8 @@ export class SyncClient {
     this.status.lastAttemptAt = new Date().toISOString();
     try {
       const since = this.base ? this.current.version : 0;
-      const res = await request(`${this.baseUrl}${SYNC_PATH}?since=${since}`, { dispatcher: this.agent, headers: this.headers(), signal: this.abort.signal });
+      const headers = this.opts.pullHeaders ? { ...this.headers(), ...this.opts.pullHeaders() } : this.headers();
+      const res = await request(`${this.baseUrl}${SYNC_PATH}?since=${since}`, { dispatcher: this.agent, headers, signal: this.abort.signal });
       const cpVersion = res.headers['x-tollgate-control-plane-version'];
       if (typeof cpVersion === 'string') this.status.controlPlaneVersion = cpVersion.slice(0, 64);
       if (res.statusCode === 200 || res.statusCode === 304) this.opts.onAnswer?.(res.headers);
