@@ -6,8 +6,9 @@
  * A control plane (PGlite, this process, as `tollgate control-plane`) with an org of
  * BENCH_CONFIGS configs. The measured call is `GET /v1/configs` (a page of 50), BENCH_REQUESTS per
  * phase, two at a time. Phases alternate, BENCH_ROUNDS times: alone, then with BENCH_GATEWAYS
- * simulated gateways in another process (bench/sync-heartbeat-gateways.ts: the real SyncClient,
- * long-poll push open, heartbeat pulls every BENCH_HEARTBEAT_MS, all in step). In both phases a
+ * simulated gateways in another process (bench/sync-heartbeat-gateways.ts: the sync protocol with
+ * the real headers and heartbeat report, long-poll push open, heartbeat pulls every
+ * BENCH_HEARTBEAT_MS, all in step; no gateway state built). In both phases a
  * config changes every BENCH_CHANGE_MS, so under load every change wakes all gateways at once and
  * each pulls a delta.
  */
