@@ -29,18 +29,19 @@ export async function buildSnapshot(db: SqlDatabase, organisationId: string): Pr
     const workspaces = await tx.query<{ id: string; slug: string; rate_limits: unknown[] | null }>('SELECT id, slug, rate_limits FROM workspaces WHERE organisation_id = $1 ORDER BY id', [organisationId]);
     const apiKeys = await rowsAsJson<ApiKeyRow>(
       tx,
-      'SELECT id, key_hash, workspace_id, type, scopes, status, expires_at, defaults, rate_limits, usage_limits FROM api_keys WHERE organisation_id = $1',
+      // Whole rows: the entry mappers (shared with the delta) decide what goes out.
+      'SELECT * FROM api_keys WHERE organisation_id = $1',
       [organisationId],
     );
     const configs = await rowsAsJson<ConfigRow>(
       tx,
-      `SELECT c.id, c.slug, c.workspace_id, c.latest_version, v.config FROM configs c JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version
+      `SELECT c.*, v.config FROM configs c JOIN config_versions v ON v.config_id = c.id AND v.version = c.latest_version
        WHERE c.organisation_id = $1 AND c.status = 'active'`,
       [organisationId],
     );
     const virtualKeys = await rowsAsJson<VirtualKeyRow>(
       tx,
-      'SELECT id, slug, workspace_id, provider, encrypted_key, status, options, rate_limits, usage_limits FROM virtual_keys WHERE organisation_id = $1',
+      'SELECT * FROM virtual_keys WHERE organisation_id = $1',
       [organisationId],
     );
     const snapshot: SyncSnapshot = {
