@@ -93,14 +93,17 @@ export interface SyncClientOptions {
   prewarmSecrets?: boolean;
 }
 
+// Removes its abort listener when the time is up: the client's signal lives as long as the client.
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    t.unref();
-    signal?.addEventListener('abort', () => {
+    const done = () => {
       clearTimeout(t);
+      signal?.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const t = setTimeout(done, ms);
+    t.unref();
+    signal?.addEventListener('abort', done, { once: true });
   });
 
 function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
