@@ -218,7 +218,7 @@ const section = [
   row('new API key serves (poll only, as Lambda)', polled.created),
   row('deleted API key → 401 (poll only, as Lambda)', polled.revoked),
   '',
-  `Scale: ${s.counts.apiKeys} API keys, ${s.counts.virtualKeys} virtual keys (each really encrypted), ${s.counts.configs} configs (seeded in ${s.seedS.toFixed(1)} s). Prompts are not in the snapshot yet.`,
+  `Scale: ${s.counts.apiKeys} API keys, ${s.counts.virtualKeys} virtual keys (each really encrypted), ${s.counts.configs} configs (seeded in ${s.seedS.toFixed(1)} s). No prompts (bench/sync-full.ts seeds 1,000).`,
   '',
   '| measure | result | target |',
   '|---|---|---|',
