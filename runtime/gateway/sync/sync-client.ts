@@ -125,6 +125,7 @@ function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
 class RefusedPayload extends Error {}
 
 const PREWARM_DELAY_MS = 250;
+const PUSH_SPREAD_MS = 200;
 
 /**
  * Keeps the gateway's state in step with the control plane (protocol 2, docs/sync.md):
@@ -249,13 +250,24 @@ export class SyncClient {
     this.cacheTimer.unref();
   }
 
+  /**
+   * Gateways started together (a deployment, a scale-out) would otherwise heartbeat in step
+   * forever, hitting the control plane in bursts: the first beat comes at a random point of the
+   * first interval, then every interval.
+   */
   startHeartbeat(intervalMs: number): void {
-    this.timer = setInterval(() => void this.syncNow(), intervalMs);
+    this.timer = setTimeout(() => {
+      if (this.closed) return;
+      void this.syncNow();
+      this.timer = setInterval(() => void this.syncNow(), intervalMs);
+      this.timer.unref();
+    }, Math.random() * intervalMs);
     this.timer.unref();
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.timer);
     clearInterval(this.timer);
     clearInterval(this.cacheTimer);
     this.abort.abort();
@@ -508,6 +520,9 @@ export class SyncClient {
           this.status.push = true;
           if (version !== this.current.version) {
             this.status.counters.pushWakeups++;
+            // Every gateway of the org wakes at once: a short random spread keeps their pulls from
+            // arriving as one burst (well inside the 2 s propagation target).
+            await sleep(Math.random() * PUSH_SPREAD_MS, this.abort.signal);
             await this.syncNow();
             // Still behind (a refused payload, a failing pull): do not spin on an instant answer.
             if (this.current.version !== version) {
