@@ -2,7 +2,7 @@
  * The simulated gateways of bench/sync-heartbeat-load.ts, in their own process. Each speaks the
  * gateway's sync protocol (docs/sync.md) with the real headers and heartbeat report: a first full
  * pull, then a long-poll `GET /v1/sync/wait` kept open, a delta pull whenever it answers, and a
- * heartbeat pull every BENCH_HEARTBEAT_MS, all gateways in step. Payloads are read and their version
+ * heartbeat pull every BENCH_HEARTBEAT_MS, all started together and de-phased as SyncClient does. Payloads are read and their version
  * taken, but no gateway state is built: on this shared 2-core machine that CPU would compete with
  * the control plane being measured, which a real fleet (on its own hosts) does not.
  * Prints `ready` once all hold their push channel, and the counters on SIGTERM.
@@ -70,6 +70,7 @@ class Gateway {
           const { version } = (await res.body.json()) as { version: number };
           if (version !== this.version) {
             totals.pushWakeups++;
+            await new Promise((r) => setTimeout(r, Math.random() * 200)); // as SyncClient spreads its wake-up pulls
             await this.pull();
           }
         } else await res.body.dump();
@@ -85,14 +86,18 @@ class Gateway {
 const gateways = Array.from({ length: count }, (_, i) => new Gateway(`sim-${i}`));
 await Promise.all(gateways.map((g) => g.pull()));
 for (const g of gateways) void g.pushLoop();
-const heartbeat = setInterval(() => {
-  for (const g of gateways) void g.pull();
-}, intervalMs);
+// As SyncClient: each gateway's first beat at a random point of the first interval, then every interval.
+const timers: NodeJS.Timeout[] = gateways.map((g) =>
+  setTimeout(() => {
+    void g.pull();
+    timers.push(setInterval(() => void g.pull(), intervalMs));
+  }, Math.random() * intervalMs),
+);
 while (!gateways.every((g) => g.push)) await new Promise((r) => setTimeout(r, 50));
 process.stdout.write('ready\n');
 process.on('SIGTERM', () => {
   closed = true;
-  clearInterval(heartbeat);
+  for (const t of timers) clearTimeout(t);
   process.stdout.write(`${JSON.stringify(totals)}\n`);
   process.exit(0);
 });
