@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Installs the real servers the tests run against (PostgreSQL, Redis, Chromium) when they are missing.
+# Installs the real servers the tests run against (PostgreSQL, Redis, Chromium, plus openssl) when they are missing.
 # Idempotent: on a machine that has them, it only checks.
 set -euo pipefail
 
 need=()
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v redis-cli >/dev/null 2>&1 || need+=(redis-tools)
+command -v openssl >/dev/null 2>&1 || need+=(openssl) # TLS Redis tests make their own certificates
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -eq 0 ]; then
-  echo "test dependencies present: redis-server, postgresql, chromium"
+  echo "test dependencies present: redis-server, redis-cli, openssl, postgresql, chromium"
   exit 0
 fi
 

@@ -21,6 +21,7 @@ const hasOpenssl = (() => {
   }
 })();
 const runnable = existsSync(REDIS_SERVER) && existsSync(REDIS_CLI) && hasOpenssl;
+if (!runnable && process.env.TOLLGATE_REQUIRE_REAL_SERVERS) throw new Error('gateway-redis-cache-tls needs redis-server, redis-cli and openssl (scripts/ensure-test-deps.sh installs them)');
 if (!runnable) console.warn('gateway-redis-cache-tls: skipped, needs redis-server, redis-cli and openssl');
 
 async function freePort(): Promise<number> {
