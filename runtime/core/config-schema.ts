@@ -73,6 +73,8 @@ const targetFields = {
   aws_access_key_id: z.string().optional(),
   aws_secret_access_key: z.string().optional(),
   aws_session_token: z.string().optional(),
+  aws_role_arn: z.string().optional(),
+  aws_external_id: z.string().optional(),
   vertex_project_id: z.string().optional(),
   vertex_region: z.string().optional(),
   vertex_service_account_json: z.union([z.string(), z.record(z.string(), z.unknown())]).optional(),
@@ -111,6 +113,8 @@ export interface GatewayConfig {
   aws_access_key_id?: string;
   aws_secret_access_key?: string;
   aws_session_token?: string;
+  aws_role_arn?: string;
+  aws_external_id?: string;
   vertex_project_id?: string;
   vertex_region?: string;
   vertex_service_account_json?: string | Record<string, unknown>;

@@ -443,6 +443,56 @@ describe('bedrock (Converse)', () => {
     }
   });
 
+  it('assumes a virtual key\'s aws_role_arn through STS (signed with the base credentials, external id sent, cached) and signs Bedrock with the role', async () => {
+    const role = { accessKeyId: 'ASIAMOCKASSUMEDROLE1', secretAccessKey: 'assumed/role+secret0123456789abcdef', sessionToken: 'IQoJMOCKASSUMEDSESSION', region: AWS.region };
+    const roleArn = 'arn:aws:iam::210987654321:role/bedrock-cross-account';
+    const roleBedrock = await startMockBedrock(role);
+    const stsCalls: { authorization?: string; form: URLSearchParams }[] = [];
+    const sts = createServer((req, res) => {
+      let raw = '';
+      req.on('data', (c) => (raw += c));
+      req.on('end', () => {
+        const form = new URLSearchParams(raw);
+        stsCalls.push({ authorization: req.headers.authorization, form });
+        res.writeHead(form.get('ExternalId') === 'tenant-42' ? 200 : 403, { 'content-type': 'text/xml' });
+        if (form.get('ExternalId') !== 'tenant-42') return void res.end('<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized</Message></Error></ErrorResponse>');
+        const expiration = new Date(Date.now() + 3600_000).toISOString();
+        res.end(`<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>${role.accessKeyId}</AccessKeyId><SecretAccessKey>${role.secretAccessKey}</SecretAccessKey><SessionToken>${role.sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials><AssumedRoleUser><Arn>${roleArn}/tollgate-gateway</Arn><AssumedRoleId>AROAMOCK:tollgate-gateway</AssumedRoleId></AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>`);
+      });
+    });
+    await new Promise<void>((resolve) => sts.listen(0, '127.0.0.1', resolve));
+    const savedEndpoint = process.env.AWS_ENDPOINT_URL_STS;
+    process.env.AWS_ENDPOINT_URL_STS = `http://127.0.0.1:${(sts.address() as AddressInfo).port}`;
+    try {
+      const base = { 'x-portkey-provider': 'bedrock', 'x-portkey-custom-host': roleBedrock.url, 'x-portkey-aws-region': AWS.region, 'x-portkey-aws-access-key-id': AWS.accessKeyId, 'x-portkey-aws-secret-access-key': AWS.secretAccessKey, 'x-portkey-aws-role-arn': roleArn };
+      const headers = { ...base, 'x-portkey-aws-external-id': 'tenant-42' };
+      const first = await chat(headers, { model, messages });
+      expect(first.res.status).toBe(200);
+      expect(first.json.choices[0].message.content).toBe(BEDROCK_REPLY_TEXT);
+      const seen = roleBedrock.control.requests[0];
+      expect(seen.headers.authorization).toContain(`Credential=${role.accessKeyId}/`);
+      expect(seen.headers['x-amz-security-token']).toBe(role.sessionToken);
+      expect(stsCalls).toHaveLength(1);
+      expect(stsCalls[0].authorization).toContain(`Credential=${AWS.accessKeyId}/`);
+      expect(stsCalls[0].authorization).toContain(`/${AWS.region}/sts/aws4_request`);
+      expect(Object.fromEntries(stsCalls[0].form)).toMatchObject({ Action: 'AssumeRole', RoleArn: roleArn, ExternalId: 'tenant-42' });
+      // Streamed, and a second call: the assumed credentials are reused, STS is not asked again.
+      expect((await stream(headers, { model, messages })).text).toBe(BEDROCK_REPLY_TEXT);
+      expect(stsCalls).toHaveLength(1);
+      // A trust policy that refuses (wrong external id) is a clear 403 naming the role, with no secret in it.
+      const refused = await chat({ ...base, 'x-portkey-aws-external-id': 'someone-else' }, { model, messages });
+      expect(refused.res.status).toBe(403);
+      expect(JSON.stringify(refused.json)).toContain(roleArn);
+      expect(JSON.stringify(refused.json)).toContain('AccessDenied');
+      expect(JSON.stringify(refused.json)).not.toContain(AWS.secretAccessKey);
+    } finally {
+      if (savedEndpoint === undefined) delete process.env.AWS_ENDPOINT_URL_STS;
+      else process.env.AWS_ENDPOINT_URL_STS = savedEndpoint;
+      await new Promise((resolve) => sts.close(resolve));
+      await roleBedrock.close();
+    }
+  });
+
   it('maps response_format json_schema to Converse structured outputs (outputConfig.textFormat)', async () => {
     const schema = { type: 'object', properties: { greeting: { type: 'string' } }, required: ['greeting'], additionalProperties: false };
     const { res, json } = await chat(headers, { model, messages, response_format: { type: 'json_schema', json_schema: { name: 'greeting', schema } } });

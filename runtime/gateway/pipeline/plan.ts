@@ -194,7 +194,7 @@ export function allowedBaseUrl(customHost: string, policy: CustomHostPolicy): st
 /** Provider fields a config target may carry at its top level; they become the target's options. */
 const OPTION_FIELDS = [
   'azure_resource_name', 'azure_deployment_id', 'azure_api_version', 'azure_auth_mode', 'azure_ad_token',
-  'aws_region', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token',
+  'aws_region', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token', 'aws_role_arn', 'aws_external_id',
   'vertex_project_id', 'vertex_region', 'vertex_service_account_json', 'openai_organization', 'openai_project',
 ] as const;
 

@@ -1,13 +1,15 @@
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { HttpProblem } from '../../core/errors.js';
+import { assumedRoleCredentials } from './aws-assume-role.js';
 import { BEDROCK_PARAMS, converseStreamTransformer, fromConverseResponse, toConverseRequest } from './bedrock-transform.js';
 import type { Provider, ProviderTarget, SignableRequest } from './types.js';
 
 /**
  * Amazon Bedrock's Converse API. Requests are SigV4-signed (service `bedrock`) with static
  * credentials from the target (virtual key fields or x-portkey-aws-* headers) or, when none are
- * given, the default credential chain (env, task role, instance profile ...). ConverseStream
+ * given, the default credential chain (env, task role, instance profile ...); with `aws_role_arn`
+ * those credentials assume that role first (aws-assume-role.ts). ConverseStream
  * answers in AWS event-stream framing, decoded by the pipeline.
  */
 type Credentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
@@ -52,14 +54,24 @@ function signer(regionName: string, creds: Credentials | undefined): SignatureV4
   return s;
 }
 
-export async function signBedrock(request: SignableRequest, target: ProviderTarget): Promise<Record<string, string>> {
+async function baseCredentials(target: ProviderTarget): Promise<Credentials | undefined> {
   const creds = staticCredentials(target);
-  if (!creds) {
-    try {
-      await chainCredentials();
-    } catch {
-      throw new HttpProblem(401, 'bedrock: no AWS credentials; set aws_access_key_id and aws_secret_access_key (x-portkey-aws-*) or give the gateway a role');
-    }
+  if (creds) return creds;
+  try {
+    await chainCredentials();
+  } catch {
+    throw new HttpProblem(401, 'bedrock: no AWS credentials; set aws_access_key_id and aws_secret_access_key (x-portkey-aws-*) or give the gateway a role');
+  }
+  return undefined;
+}
+
+export async function signBedrock(request: SignableRequest, target: ProviderTarget): Promise<Record<string, string>> {
+  let creds = await baseCredentials(target);
+  const roleArn = str(target.options.aws_role_arn);
+  if (roleArn) {
+    // A virtual key for another account: its role is assumed with the gateway's (or the key's) credentials.
+    const base = creds;
+    creds = await assumedRoleCredentials(roleArn, str(target.options.aws_external_id), region(target.options), () => (base ? Promise.resolve(base) : chainCredentials()));
   }
   const url = new URL(request.url);
   const query: Record<string, string> = {};
