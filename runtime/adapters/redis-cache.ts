@@ -1,82 +1,15 @@
-import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
-import { elastiCacheAuthToken, IAM_REFRESH_MS, type ElastiCacheIamOptions } from './elasticache-iam-token.js';
+import { connectRedis, type RedisConnectionOptions } from './redis-client.js';
 import type { TtlAwareCache } from './tiered-cache.js';
 
-export interface RedisCacheOptions {
-  /** `redis://host:6379` or `rediss://host:6379` (TLS, as ElastiCache with in-transit encryption needs). */
-  url: string;
-  /** ElastiCache AUTH token (or Redis password); overrides a password in the URL. */
-  authToken?: string;
-  /** ACL user name the AUTH token belongs to (Redis 6+ / ElastiCache RBAC); default the URL's, else `default`. */
-  username?: string;
-  /**
-   * ElastiCache IAM authentication instead of a static token: a SigV4 token from the task role,
-   * renewed every 10 minutes (tokens live 15) for the reconnects to come. Needs TLS (`rediss://`).
-   */
-  iam?: ElastiCacheIamOptions;
-  /** Cluster mode enabled: `url` is the configuration endpoint; keys are spread over the shards. */
-  cluster?: boolean;
-  /** PEM of the CA that signed the server certificate, when it is not a public one (default: Node's CA store). */
-  tlsCa?: string;
+export interface RedisCacheOptions extends RedisConnectionOptions {
   /** Prefix for every key, so several gateways can share one Redis. Default `tollgate:`. */
   keyPrefix?: string;
 }
 
 /** The shared gateway cache for multi-task deployments (ElastiCache Valkey/Redis). */
 export function redisCache(opts: RedisCacheOptions): TtlAwareCache {
-  const url = new URL(opts.url);
-  const tls = url.protocol === 'rediss:';
-  if (opts.iam && !tls) throw new Error('ElastiCache IAM authentication needs TLS: use a rediss:// URL');
-  const connection: RedisOptions = {
-    // Fail fast instead of queueing forever: the gateway keeps serving from memory when Redis is away.
-    maxRetriesPerRequest: 2,
-    enableOfflineQueue: true,
-    ...(tls ? { tls: opts.tlsCa ? { ca: opts.tlsCa } : {} } : {}),
-    ...(opts.authToken ? { password: opts.authToken } : {}),
-    ...(opts.username ? { username: opts.username } : {}),
-    ...(opts.iam ? { username: opts.iam.userId } : {}),
-  };
-  const keyPrefix = opts.keyPrefix ?? 'tollgate:';
-  // With IAM the first token must exist before the first connection: connect once it does.
-  const lazyConnect = Boolean(opts.iam);
-  let client: Redis | Cluster;
-  if (opts.cluster) {
-    const clusterOptions: ClusterOptions = {
-      keyPrefix,
-      lazyConnect,
-      enableOfflineQueue: true,
-      // ElastiCache's TLS certificates name the endpoint, not the node IPs the cluster announces.
-      dnsLookup: (address, callback) => callback(null, address),
-      redisOptions: {
-        ...connection,
-        username: connection.username ?? (decodeURIComponent(url.username) || undefined),
-        password: connection.password ?? (decodeURIComponent(url.password) || undefined),
-      },
-    };
-    client = new Cluster([{ host: url.hostname, port: Number(url.port || 6379) }], clusterOptions);
-  } else {
-    client = new Redis(opts.url, { ...connection, keyPrefix, lazyConnect });
-  }
-  // Without a listener ioredis prints every reconnect error; the callers report failures themselves.
-  client.on('error', () => {});
-
-  let ready: Promise<void> = Promise.resolve();
-  let refresh: NodeJS.Timeout | undefined;
-  if (opts.iam) {
-    const iam = opts.iam;
-    const renew = async () => {
-      const token = await elastiCacheAuthToken(iam);
-      // Read at every (re)connect: new connections present the newest token.
-      if (client instanceof Cluster) {
-        client.options.redisOptions = { ...client.options.redisOptions, password: token };
-        for (const node of client.nodes()) node.options.password = token;
-      } else client.options.password = token;
-    };
-    ready = renew().then(() => client.connect()).catch(() => undefined);
-    refresh = setInterval(() => void renew().catch(() => undefined), IAM_REFRESH_MS);
-    refresh.unref();
-  }
-
+  // Fail fast instead of queueing forever: the gateway keeps serving from memory when Redis is away.
+  const { client, ready, close } = connectRedis(opts, { keyPrefix: opts.keyPrefix ?? 'tollgate:', maxRetriesPerRequest: 2, enableOfflineQueue: true });
   return {
     async get(key) {
       await ready;
@@ -110,9 +43,6 @@ export function redisCache(opts: RedisCacheOptions): TtlAwareCache {
         return false;
       }
     },
-    async close() {
-      clearInterval(refresh);
-      await client.quit().catch(() => client.disconnect());
-    },
+    close,
   };
 }

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { connectRedis, type RedisConnectionOptions } from '../../adapters/redis-client.js';
 
 /**
  * Usage counters for budgets, per entity and period, shared by every gateway task through Redis
@@ -51,7 +52,7 @@ export function memoryBudgetStore(): BudgetStore {
  * falls back at once when Redis is down. Only before the first connection completes does a command
  * wait for it (up to `timeoutMs`): a gateway that just started is not "Redis down".
  */
-export function readiness(client: Redis, timeoutMs: number): () => Promise<void> {
+export function readiness(client: Redis | Cluster, timeoutMs: number): () => Promise<void> {
   let waited = client.status === 'ready';
   client.once('ready', () => (waited = true));
   let first: Promise<void> | undefined;
@@ -74,24 +75,34 @@ export function readiness(client: Redis, timeoutMs: number): () => Promise<void>
   };
 }
 
-export function redisBudgetStore(opts: { url: string; authToken?: string; keyPrefix?: string; timeoutMs?: number }): BudgetStore {
-  const options: RedisOptions = {
+/** Adds and sets the expiry in one step: atomic, one key (so any cluster slot), and no MULTI (refused on IAM connections). */
+const ADD_LUA = `local v = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1]) redis.call('EXPIRE', KEYS[1], ARGV[2]) return v`;
+
+type BudgetClient = (Redis | Cluster) & { tollgateBudgetAdd(key: string, amount: number, ttl: number): Promise<string> };
+
+/** Connection as the cache (`url`, AUTH token, ACL user, IAM, cluster mode, CA). */
+export interface RedisBudgetStoreOptions extends RedisConnectionOptions {
+  /** Default `tollgate:budget:`. */
+  keyPrefix?: string;
+  /** A command slower than this counts as Redis down; default 250 ms. */
+  timeoutMs?: number;
+}
+
+export function redisBudgetStore(opts: RedisBudgetStoreOptions): BudgetStore {
+  const conn = connectRedis(opts, {
     keyPrefix: opts.keyPrefix ?? 'tollgate:budget:',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: opts.timeoutMs ?? 250,
-    ...(opts.url.startsWith('rediss://') ? { tls: {} } : {}),
-    ...(opts.authToken ? { password: opts.authToken } : {}),
-  };
-  const client = new Redis(opts.url, options);
-  client.on('error', () => {});
+  });
+  const client = conn.client as BudgetClient;
+  client.defineCommand('tollgateBudgetAdd', { numberOfKeys: 1, lua: ADD_LUA });
   const ready = readiness(client, opts.timeoutMs ?? 250);
   return {
     kind: 'redis',
     async add(key, amount, ttl) {
       await ready();
-      const res = await client.multi().incrbyfloat(key, amount).expire(key, ttl).exec();
-      return Number(res?.[0]?.[1] ?? 0);
+      return Number(await client.tollgateBudgetAdd(key, amount, ttl));
     },
     async get(key) {
       await ready();
@@ -102,7 +113,7 @@ export function redisBudgetStore(opts: { url: string; authToken?: string; keyPre
       return (await client.set(key, '1', 'EX', ttl, 'NX')) === 'OK';
     },
     async close() {
-      await client.quit().catch(() => client.disconnect());
+      await conn.close();
     },
   };
 }

@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
+import { connectRedis, type RedisConnectionOptions } from '../../adapters/redis-client.js';
 import { readiness } from './budget-store.js';
 import { decide, memoryRateLimiter, type RateDecision, type RateLimiter, type RateRule, type RuleState } from './rate-limiter.js';
 
@@ -50,10 +51,8 @@ end
 return out
 `;
 
-export interface RedisRateLimiterOptions {
-  /** `redis://` or `rediss://` (TLS). */
-  url: string;
-  authToken?: string;
+/** Connection: `url` (`redis://` or `rediss://`), AUTH token, ACL user, IAM, cluster mode, CA (as the cache). */
+export interface RedisRateLimiterOptions extends RedisConnectionOptions {
   /** Default `tollgate:rl:`. */
   keyPrefix?: string;
   /** A command slower than this counts as Redis down; default 250 ms. */
@@ -69,22 +68,18 @@ export interface RedisRateLimiterOptions {
   onDegraded?: (degraded: boolean, reason?: string) => void;
 }
 
-type GcraClient = Redis & { tollgateGcra(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
+type GcraClient = (Redis | Cluster) & { tollgateGcra(numKeys: number, ...args: (string | number)[]): Promise<number[]> };
 
 export function redisRateLimiter(opts: RedisRateLimiterOptions): RateLimiter {
-  const tls = opts.url.startsWith('rediss://');
-  const options: RedisOptions = {
+  const conn = connectRedis(opts, {
     keyPrefix: opts.keyPrefix ?? 'tollgate:rl:',
     // Never queue behind a dead connection: a limiter that waits is worse than the fallback.
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     commandTimeout: opts.timeoutMs ?? 250,
     retryStrategy: (times) => Math.min(times * 200, 2000),
-    ...(tls ? { tls: {} } : {}),
-    ...(opts.authToken ? { password: opts.authToken } : {}),
-  };
-  const client = new Redis(opts.url, options) as GcraClient;
-  client.on('error', () => {});
+  });
+  const client = conn.client as GcraClient;
   const ready = readiness(client, opts.timeoutMs ?? 250);
   client.defineCommand('tollgateGcra', { lua: GCRA_LUA });
   const mode = opts.onRedisDown ?? 'local';
@@ -131,7 +126,7 @@ export function redisRateLimiter(opts: RedisRateLimiterOptions): RateLimiter {
     },
     async close() {
       await local.close();
-      await client.quit().catch(() => client.disconnect());
+      await conn.close();
     },
   };
 }
