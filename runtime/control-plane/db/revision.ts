@@ -1,5 +1,6 @@
 import type { SqlDatabase, SqlQueryable } from '../../core/db.js';
 import { finishOrgMutation } from '../sync/change-log.js';
+import { noteOrgChanged } from '../sync/materialised.js';
 import { nudgeRevisionWatchers } from '../sync/watch.js';
 
 /**
@@ -18,6 +19,8 @@ export function mutateOrg<T>(db: SqlDatabase, organisationId: string, fn: (tx: S
   }).then((value) => {
     // Waiting gateways (long-poll) in this process re-check now instead of at the next poll.
     nudgeRevisionWatchers();
+    // And the org's materialised snapshot is rolled forward before the next gateway asks for it.
+    noteOrgChanged(organisationId);
     return value;
   });
 }

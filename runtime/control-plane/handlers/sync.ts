@@ -24,7 +24,7 @@ import { empty, type HandlerResult } from '../http/response.js';
 import { validate } from '../http/validate.js';
 import { dataPlaneRegistry } from '../registry/index.js';
 import { buildDelta } from '../sync/delta.js';
-import { buildSnapshot } from '../sync/snapshot.js';
+import { buildSnapshot, snapshotBody } from '../sync/materialised.js';
 import { budgetUsageHeaders } from '../usage/budget-usage.js';
 import { BUDGET_CLAIMS_HEADER, budgetClaimHeaders } from '../usage/budget-claims.js';
 import { waitForRevision } from '../sync/watch.js';
@@ -87,8 +87,9 @@ function negotiate(headers: Record<string, string | undefined>): number {
   return protocol;
 }
 
+/** `payload` is serialised here unless it is already a body (a materialised snapshot's, serialised once for all gateways). */
 function signed(protocol: number, credential: DataPlaneCredentialRow, payload: unknown, extra: Record<string, string> = {}): HandlerResult {
-  const body = JSON.stringify(payload);
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
   return {
     statusCode: 200,
     headers: {
@@ -173,7 +174,7 @@ export const handler = controlPlaneHandler('sync', {
     if (since !== undefined && since === revision) {
       result = empty(304, baseHeaders(protocol));
     } else if (protocol === 1) {
-      const snapshot = await buildSnapshot(req.ctx.db, org);
+      const snapshot = await buildSnapshot(req.ctx.db, org, revision);
       if (!snapshot) throw unauthorized('invalid data-plane credential');
       result = signed(1, credential, { ...snapshot, protocol: 1, kind: undefined });
     } else {
@@ -182,9 +183,10 @@ export const handler = controlPlaneHandler('sync', {
       if (answer.kind === 'unchanged') result = empty(304, baseHeaders(protocol));
       else if (answer.kind === 'delta') result = signed(2, credential, answer.delta, { 'x-tollgate-sync-kind': 'delta' });
       else {
-        const snapshot = await buildSnapshot(req.ctx.db, org);
+        // Materialised: at `revision` or later, never older (sync/materialised.ts).
+        const snapshot = await buildSnapshot(req.ctx.db, org, revision);
         if (!snapshot) throw unauthorized('invalid data-plane credential');
-        result = signed(2, credential, { ...snapshot, protocol: 2, kind: 'full' }, { 'x-tollgate-sync-kind': 'full', 'x-tollgate-full-reason': answer.reason });
+        result = signed(2, credential, snapshotBody(snapshot), { 'x-tollgate-sync-kind': 'full', 'x-tollgate-full-reason': answer.reason });
       }
     }
     await bookkeeping;

@@ -169,30 +169,9 @@ async function readDelta(db: SqlDatabase, organisationId: string, since: number,
     if (since > revision) return { kind: 'full', reason: 'gateway ahead of the control plane' };
     if (since < floor) return { kind: 'full', reason: 'older than the retained change log' };
 
-    const changes = await tx.query<{ entity: string; entity_id: string }>(
-      `SELECT DISTINCT entity, entity_id FROM sync_changes WHERE organisation_id = $1 AND revision > $2 AND revision <= $3 LIMIT $4`,
-      [organisationId, since, revision, MAX_DELTA_ENTITIES + 1],
-    );
-    if (changes.rows.length > MAX_DELTA_ENTITIES) return { kind: 'full', reason: 'too many changes' };
-    const byEntity = new Map<string, string[]>();
-    for (const { entity, entity_id } of changes.rows) {
-      if (entity === OPAQUE_CHANGE || !DELTA_LOADERS[entity]) return { kind: 'full', reason: `untracked change (${entity})` };
-      const needs = DELTA_LOADERS[entity].requires;
-      if (needs && !features.has(needs)) return { kind: 'full', reason: `the gateway does not merge ${entity} deltas (${needs})` };
-      let ids = byEntity.get(entity);
-      if (!ids) byEntity.set(entity, (ids = []));
-      ids.push(entity_id);
-    }
-    const upserts: SyncDelta['upserts'] = {};
-    const deletes: SyncDelta['deletes'] = {};
-    for (const [entity, ids] of byEntity) {
-      const loader = DELTA_LOADERS[entity]!;
-      const entries = await loader.load(tx, organisationId, ids);
-      const found = new Set(entries.map((e) => syncEntryKey(loader.field, e)));
-      if (entries.length) (upserts[loader.field] ??= []).push(...entries);
-      const gone = ids.filter((id) => !found.has(id));
-      if (gone.length) (deletes[loader.field] ??= []).push(...gone);
-    }
+    const changed = await changesSince(tx, organisationId, since, revision, features);
+    if (changed.kind === 'full') return changed;
+    const { upserts, deletes } = changed;
     return {
       kind: 'delta',
       delta: {
@@ -207,4 +186,44 @@ async function readDelta(db: SqlDatabase, organisationId: string, since: number,
       },
     };
   });
+}
+
+/**
+ * The entries that changed in (`since`, `revision`], read in the caller's transaction (which must see
+ * the org at `revision`): upserts and deletes by snapshot array, or `full` with the reason when the
+ * log cannot describe them (an untracked change, too many, a kind the gateway cannot merge).
+ * Shared by the delta answer and the materialised snapshot (materialised.ts).
+ */
+export async function changesSince(
+  tx: SqlQueryable,
+  organisationId: string,
+  since: number,
+  revision: number,
+  features: ReadonlySet<string>,
+): Promise<{ kind: 'full'; reason: string } | { kind: 'changes'; upserts: SyncDelta['upserts']; deletes: SyncDelta['deletes'] }> {
+  const changes = await tx.query<{ entity: string; entity_id: string }>(
+    `SELECT DISTINCT entity, entity_id FROM sync_changes WHERE organisation_id = $1 AND revision > $2 AND revision <= $3 LIMIT $4`,
+    [organisationId, since, revision, MAX_DELTA_ENTITIES + 1],
+  );
+  if (changes.rows.length > MAX_DELTA_ENTITIES) return { kind: 'full', reason: 'too many changes' };
+  const byEntity = new Map<string, string[]>();
+  for (const { entity, entity_id } of changes.rows) {
+    if (entity === OPAQUE_CHANGE || !DELTA_LOADERS[entity]) return { kind: 'full', reason: `untracked change (${entity})` };
+    const needs = DELTA_LOADERS[entity].requires;
+    if (needs && !features.has(needs)) return { kind: 'full', reason: `the gateway does not merge ${entity} deltas (${needs})` };
+    let ids = byEntity.get(entity);
+    if (!ids) byEntity.set(entity, (ids = []));
+    ids.push(entity_id);
+  }
+  const upserts: SyncDelta['upserts'] = {};
+  const deletes: SyncDelta['deletes'] = {};
+  for (const [entity, ids] of byEntity) {
+    const loader = DELTA_LOADERS[entity]!;
+    const entries = await loader.load(tx, organisationId, ids);
+    const found = new Set(entries.map((e) => syncEntryKey(loader.field, e)));
+    if (entries.length) (upserts[loader.field] ??= []).push(...entries);
+    const gone = ids.filter((id) => !found.has(id));
+    if (gone.length) (deletes[loader.field] ??= []).push(...gone);
+  }
+  return { kind: 'changes', upserts, deletes };
 }

@@ -13,7 +13,6 @@ import {
   SYNC_PROTOCOL_HEADER,
   SYNC_FEATURES,
   SYNC_FEATURES_HEADER,
-  syncEntryKey,
   SYNC_PROTOCOL_VERSION,
   SYNC_SIGNATURE_HEADER,
   SYNC_WAIT_PATH,
@@ -27,6 +26,7 @@ import {
 import { credentialFingerprint, deriveSyncKey, signBody, verifyBody } from '../../core/sync-integrity.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
 import { buildGatewayState, EMPTY_STATE, type GatewayState, type ResolvedConfig } from './gateway-state.js';
+import { mergeDelta } from '../../core/sync-merge.js';
 import { prewarmSecrets } from './open-secrets.js';
 import type { SealedSecret } from './sealed-secret.js';
 import { cacheSnapshotStore } from './snapshot-store.js';
@@ -556,27 +556,5 @@ function arrayElement(schema: unknown): { array(): { safeParse(v: unknown): { su
   return s?.element;
 }
 
-/** A new snapshot: `base` with the delta's upserts and deletes applied, array by array, by `id` (`provider/model` for pricing). */
-export function mergeDelta(base: SyncSnapshot, delta: SyncDelta): SyncSnapshot {
-  const next: Record<string, unknown> = { ...base, version: delta.version, generated_at: delta.generated_at };
-  const fields = new Set([...Object.keys(delta.upserts), ...Object.keys(delta.deletes)]);
-  for (const field of fields) {
-    const upserts = delta.upserts[field] ?? [];
-    const deletes = new Set(delta.deletes[field] ?? []);
-    const replaced = new Map(upserts.map((e) => [syncEntryKey(field, e), e]));
-    const current = ((base as Record<string, unknown>)[field] as Record<string, unknown>[] | undefined) ?? [];
-    const out: Record<string, unknown>[] = [];
-    for (const entry of current) {
-      const id = syncEntryKey(field, entry);
-      if (deletes.has(id)) continue;
-      const update = replaced.get(id);
-      if (update) {
-        out.push(update);
-        replaced.delete(id);
-      } else out.push(entry);
-    }
-    for (const entry of replaced.values()) out.push(entry);
-    next[field] = out;
-  }
-  return next as SyncSnapshot;
-}
+// The merge is shared with the control plane's materialised snapshot.
+export { mergeDelta };
