@@ -105,10 +105,13 @@ program
   .option('--snapshot-file <file>', 'keep the last good snapshot here (encrypted, 0600) when there is no Redis')
   .option('--spool-dir <dir>', 'where metrics and logs wait while the control plane is unreachable')
   .option('--dev-mode', 'let custom_host point at loopback (local testing only)')
-  .action(async (opts: { host: string; port: number; controlPlaneUrl: string; cache: string; redisUrl?: string; syncInterval: number; keyringFile?: string; logDir?: string; snapshotFile?: string; spoolDir?: string; devMode?: boolean }) => {
+  .option('--workers <n|auto>', 'gateway processes behind the port (auto: one per core); more than 1 needs --cache redis (default TOLLGATE_GATEWAY_WORKERS, else 1)')
+  .action(async (opts: { host: string; port: number; controlPlaneUrl: string; cache: string; redisUrl?: string; syncInterval: number; keyringFile?: string; logDir?: string; snapshotFile?: string; spoolDir?: string; devMode?: boolean; workers?: string }) => {
     const { runGateway } = await import('../runtime/standalone.js');
     const running = await runGateway(opts).catch(fail);
-    process.stdout.write(`gateway listening on ${running.url}/v1\n`);
+    // Workers each run this command too; only the supervising process announces the port.
+    if ((await import('node:cluster')).default.isWorker) return onShutdown(running.close);
+    process.stdout.write(`gateway listening on ${running.url}/v1${running.workers.length > 1 ? ` (${running.workers.length} workers)` : ''}\n`);
     onShutdown(running.close);
   });
 

@@ -15,6 +15,8 @@ import { startControlPlane } from './control-plane/server.js';
 import { limitsOptionsFromEnv } from './gateway/limits/env.js';
 import { telemetryOptionsFromEnv } from './gateway/telemetry/env.js';
 import { startGateway } from './gateway/server.js';
+import { assertWorkersAllowed, parseWorkers, startPrimary, workerContext } from './gateway/cluster/workers.js';
+import cluster from 'node:cluster';
 
 /** Picks the keyring the way AWS does it (KMS by ARN) and falls back to a local key file for dev. */
 async function chooseKeyring(keyringFile: string | undefined): Promise<Keyring> {
@@ -66,7 +68,17 @@ export async function runGateway(opts: {
   snapshotFile?: string;
   spoolDir?: string;
   devMode?: boolean;
+  /** n, or auto (one per core); default TOLLGATE_GATEWAY_WORKERS, else 1. */
+  workers?: string;
 }) {
+  const workers = parseWorkers(opts.workers ?? process.env.TOLLGATE_GATEWAY_WORKERS);
+  assertWorkersAllowed(workers, opts.cache);
+  if (workers > 1 && cluster.isPrimary) {
+    // This process only supervises: cluster runs this same command again in each worker.
+    const primary = await startPrimary({ workers, logger: jsonLogger('gateway') });
+    return { url: primary.url, workers: primary.pids(), close: primary.close };
+  }
+  const worker = workerContext();
   const dataPlaneToken = process.env.TOLLGATE_DATA_PLANE_TOKEN;
   if (!dataPlaneToken) throw new Error('set TOLLGATE_DATA_PLANE_TOKEN to the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
   const cache = chooseCache(opts.cache, opts.redisUrl);
@@ -74,7 +86,8 @@ export async function runGateway(opts: {
   const keyring = await chooseKeyring(opts.keyringFile);
   // Without Redis, a snapshot file keeps the last good snapshot on disk (encrypted, 0600) for restarts.
   const snapshotFile = opts.snapshotFile || process.env.TOLLGATE_SNAPSHOT_FILE || undefined;
-  const spoolDir = opts.spoolDir || process.env.TOLLGATE_SPOOL_DIR || undefined;
+  const configuredSpool = opts.spoolDir || process.env.TOLLGATE_SPOOL_DIR || undefined;
+  const spoolDir = worker ? worker.spoolDir(configuredSpool) : configuredSpool;
   const running = await startGateway({
     host: opts.host,
     port: opts.port,
@@ -92,9 +105,13 @@ export async function runGateway(opts: {
     customHostAllowlist: (process.env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     devMode: opts.devMode || process.env.TOLLGATE_DEV_MODE === '1' || process.env.TOLLGATE_DEV_MODE === 'true',
     logger: jsonLogger('gateway'),
+    metrics: worker?.metrics,
   });
+  worker?.serveMetrics(running.metricsText);
+  worker?.onOrphaned(() => void running.close().then(() => process.exit(0)));
   return {
     url: running.url,
+    workers: [process.pid],
     async close() {
       await running.close();
       await Promise.all([cache.close(), logStore?.close()]);

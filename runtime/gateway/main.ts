@@ -2,6 +2,7 @@
  * The gateway container's entry point: configuration comes from the environment (ECS task
  * definition, Secrets Manager injection), and SIGTERM drains in-flight requests before exiting.
  */
+import cluster from 'node:cluster';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { kmsKeyring, previousKmsKeyArns } from '../adapters/kms-keyring.js';
@@ -12,6 +13,7 @@ import type { Keyring } from '../core/keyring.js';
 import { jsonLogger } from '../core/logger.js';
 import type { KeyValueCache, LogStore } from '../core/ports.js';
 import { startGateway, type GatewayOptions } from './server.js';
+import { assertWorkersAllowed, parseWorkers, startPrimary, workerContext } from './cluster/workers.js';
 import { limitsOptionsFromEnv } from './limits/env.js';
 import { startSyncAgeMetric } from './sync/sync-age-metric.js';
 import { gatewayLogStoreFromEnv, telemetryOptionsFromEnv } from './telemetry/env.js';
@@ -69,18 +71,48 @@ export async function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<Gat
   };
 }
 
+/** TOLLGATE_GATEWAY_WORKERS > 1: this process only supervises; the workers run main() again as gateways. */
+async function supervise(workers: number, logger: ReturnType<typeof jsonLogger>): Promise<void> {
+  const primary = await startPrimary({ workers, logger }).catch((err: Error & { exitCode?: number }) => {
+    process.stderr.write(`tollgate gateway: ${err.message}\n`);
+    process.exit(err.exitCode ?? 1);
+  });
+  logger.info('gateway listening', { url: primary.url, workers });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('draining every worker before exit', { signal });
+    void primary.close().then(() => process.exit(0));
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
 export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const logger = jsonLogger('gateway');
   let options;
+  let workers = 1;
+  try {
+    workers = parseWorkers(env.TOLLGATE_GATEWAY_WORKERS);
+    assertWorkersAllowed(workers, env.TOLLGATE_CACHE);
+  } catch (err) {
+    process.stderr.write(`tollgate gateway: TOLLGATE_GATEWAY_WORKERS: ${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  if (workers > 1 && cluster.isPrimary) return supervise(workers, logger);
+  const worker = workerContext();
   try {
     options = await gatewayOptionsFromEnv(env);
+    if (worker && options.telemetry) options.telemetry.spoolDir = worker.spoolDir(options.telemetry.spoolDir);
   } catch (err) {
     // Every settings error (ours and the telemetry reader's) is the operator's to fix: say what, exit 2.
     if (!(err instanceof Error)) throw err;
     process.stderr.write(`tollgate gateway: ${err.message}\n`);
     process.exit(2);
   }
-  const gateway = await startGateway({ ...options, logger });
+  const gateway = await startGateway({ ...options, logger, metrics: worker?.metrics });
+  worker?.serveMetrics(gateway.metricsText);
   const dataPlaneName = env.TOLLGATE_DATA_PLANE_NAME?.trim();
   const stopSyncAgeMetric = dataPlaneName ? startSyncAgeMetric(gateway.status, dataPlaneName) : () => {};
   let stopping = false;
@@ -95,6 +127,7 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));
+  worker?.onOrphaned(() => void stop('primary exited'));
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

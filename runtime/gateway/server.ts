@@ -50,6 +50,8 @@ export interface GatewayOptions {
   maxSyncAgeSeconds?: number;
   /** The long-poll push channel (default on); the heartbeat runs regardless. */
   push?: boolean;
+  /** What GET /metrics answers instead of this process's own metrics (a cluster worker asks the primary for every worker's). */
+  metrics?: () => Promise<string>;
 }
 
 export interface RunningGateway {
@@ -60,6 +62,8 @@ export interface RunningGateway {
   status(): SyncStatus;
   /** Telemetry counters: queued, spooled, sent and dropped metric records and logs. */
   telemetry(): TelemetryStats;
+  /** This process's Prometheus text (what GET /metrics answers without the `metrics` option). */
+  metricsText(): string;
   /** Stops accepting, lets in-flight requests finish, then releases pools and the sync client. */
   close(): Promise<void>;
 }
@@ -91,6 +95,11 @@ function sendProblem(res: ServerResponse, err: unknown, logger: Logger): void {
   }
   logger.error('gateway error', { reason: (err as Error)?.message });
   sendJson(res, 500, openAIError('internal gateway error', 'api_error', 'gateway_error'), headers);
+}
+
+function sendMetrics(res: ServerResponse, text: string): void {
+  res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  res.end(text);
 }
 
 export async function startGateway(opts: GatewayOptions): Promise<RunningGateway> {
@@ -138,6 +147,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     guardrails: createGuardrails({ policy: { devMode: opts.devMode ?? false, allowlist: opts.customHostAllowlist ?? [] }, logger, ...opts.guardrails }),
     limits: createLimits({ logger, ...opts.limits, reconciled, claims }),
   };
+  const metricsText = () => syncMetrics(sync) + telemetryPrometheus() + guardrailMetrics(deps.guardrails?.stats(), deps.limits?.stats());
   let draining = false;
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
@@ -185,8 +195,11 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       return sendJson(res, health.statusCode, health.body);
     }
     if (key === 'GET /metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
-      return void res.end(syncMetrics(sync) + telemetryPrometheus() + guardrailMetrics(deps.guardrails?.stats(), deps.limits?.stats()));
+      if (!opts.metrics) return sendMetrics(res, metricsText());
+      return void opts.metrics().then(
+        (text) => sendMetrics(res, text),
+        (err) => sendProblem(res, new HttpProblem(503, `metrics unavailable: ${(err as Error).message}`), logger),
+      );
     }
     if (url.startsWith('/v1/') && ROUTE_HEADERS.some((h) => req.headers[h])) {
       // The catch-all passthrough: any other /v1/* call goes to the selected provider as is.
@@ -231,5 +244,5 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     return closing;
   };
 
-  return { url, syncNow: () => sync.syncNow(), secretsWarm: () => sync.secretsWarm(), status: () => sync.getStatus(), telemetry: () => requestLog.stats(), close };
+  return { url, syncNow: () => sync.syncNow(), secretsWarm: () => sync.secretsWarm(), status: () => sync.getStatus(), telemetry: () => requestLog.stats(), metricsText, close };
 }
