@@ -56,8 +56,8 @@ export class DataPlane extends Construct implements ec2.IConnectable {
   readonly taskDefinition: ecs.FargateTaskDefinition;
   /** The ElastiCache replication group. */
   readonly cache: elasticache.CfnReplicationGroup;
-  /** The cache's AUTH token secret (JSON field `token`). */
-  readonly cacheAuthSecret: GatewayCache['authSecret'];
+  /** The cache's AUTH token secret (JSON field `token`); undefined with `cache.authentication: 'iam'`. */
+  readonly cacheAuthSecret?: GatewayCache['authSecret'];
   /** The request-log bucket (logMode `customer` only). */
   readonly logBucket?: s3.IBucket;
   readonly logMode: LogMode;
@@ -100,7 +100,7 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       TOLLGATE_CONTROL_PLANE_URL: props.controlPlaneUrl,
       TOLLGATE_SYNC_INTERVAL: String(syncInterval.toSeconds()),
       TOLLGATE_CACHE: 'redis',
-      TOLLGATE_REDIS_URL: cache.url,
+      ...cache.environment,
       TOLLGATE_LOG_MODE: this.logMode,
       TOLLGATE_DATA_PLANE_NAME: name,
       ...(this.logBucket ? { TOLLGATE_LOG_STORE: 's3', TOLLGATE_LOG_BUCKET: this.logBucket.bucketName } : {}),
@@ -120,13 +120,14 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       environment,
       secrets: {
         TOLLGATE_DATA_PLANE_TOKEN: ecs.Secret.fromSecretsManager(props.credentialSecret, props.credentialSecretField),
-        TOLLGATE_REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(cache.authSecret, 'token'),
+        ...(cache.authSecret ? { TOLLGATE_REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(cache.authSecret, 'token') } : {}),
       },
       removalPolicy,
     });
     this.service = gateway.service;
     this.taskDefinition = gateway.taskDefinition;
     cache.connections.allowDefaultPortFrom(this.service, 'Gateway tasks to cache (TLS + AUTH)');
+    cache.grantConnect(this.taskDefinition.taskRole);
     const cpPort = urlPort(props.controlPlaneUrl);
     if (cpPort !== undefined && cpPort !== 443) {
       this.service.connections.allowTo(ec2.Peer.anyIpv4(), ec2.Port.tcp(cpPort), 'Tollgate control plane');

@@ -49,7 +49,23 @@ export interface DataPlaneCacheProps {
    * @default 1
    */
   readonly snapshotRetentionDays?: number;
+  /**
+   * How the gateway tasks authenticate to the cache. `token`: an AUTH token kept in Secrets
+   * Manager. `iam`: an ElastiCache IAM user in a user group, short-lived tokens signed with the
+   * task role (no long-lived secret; the task role gets `elasticache:Connect`).
+   * @default 'token'
+   */
+  readonly authentication?: CacheAuthentication;
+  /**
+   * Cluster mode (data sharded across node groups) with this many shards; each shard has
+   * `nodes - 1` replicas. The gateway connects through the configuration endpoint.
+   * @default - cluster mode disabled (one shard)
+   */
+  readonly shards?: number;
 }
+
+/** How the gateway authenticates to ElastiCache. */
+export type CacheAuthentication = 'token' | 'iam';
 
 /** Thresholds of the CloudWatch alarms. */
 export interface DataPlaneAlarmProps {

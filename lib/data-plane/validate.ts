@@ -46,6 +46,12 @@ export function validateDataPlaneProps(p: DataPlaneProps): void {
   const nodes = c.nodes ?? (multiAz ? 2 : 1);
   if (nodes < 1 || nodes > 6) fail(`cache.nodes must be 1-6 (one primary and up to five replicas); got ${nodes}.`);
   if (multiAz && nodes < 2) fail('cache.multiAz needs at least 2 cache.nodes (a primary and a replica in another AZ).');
+  if (c.authentication && c.authentication !== 'token' && c.authentication !== 'iam') {
+    fail(`cache.authentication must be 'token' or 'iam' (got "${String(c.authentication)}").`);
+  }
+  if (c.shards !== undefined && (!Number.isInteger(c.shards) || c.shards < 1 || c.shards > 500)) {
+    fail(`cache.shards must be a whole number from 1 to 500 (got ${c.shards}).`);
+  }
   if (c.engine && c.engine !== 'valkey' && c.engine !== 'redis') fail(`cache.engine must be 'valkey' or 'redis' (got "${String(c.engine)}").`);
   for (const cidr of p.allowedCidrs ?? []) {
     if (!Token.isUnresolved(cidr) && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) fail(`allowedCidrs entry "${cidr}" is not a CIDR.`);

@@ -301,6 +301,49 @@ describe('DataPlane options', () => {
     });
   });
 
+  it('IAM cache authentication: an IAM user in a user group with the default user off, no AUTH secret, elasticache:Connect for the tasks', () => {
+    const { template: t, dataPlane } = synthDataPlane({ cache: { authentication: 'iam' } });
+    expect(dataPlane.cacheAuthSecret).toBeUndefined();
+    t.resourceCountIs('AWS::SecretsManager::Secret', 0);
+    const users = Object.values(t.findResources('AWS::ElastiCache::User')).map((r: any) => r.Properties);
+    const gw = users.find((u) => u.AuthenticationMode.Type === 'iam');
+    const def = users.find((u) => u.UserName === 'default');
+    expect(gw.UserId).toBe(gw.UserName); // IAM users need user id = user name
+    expect(gw.UserId).toMatch(/^[a-z][a-z0-9-]*$/);
+    expect(gw.AccessString).toMatch(/^on ~tollgate:\* /);
+    expect(def).toMatchObject({ AccessString: 'off -@all', Engine: 'valkey' });
+    t.hasResourceProperties('AWS::ElastiCache::UserGroup', { UserIds: [def.UserId, gw.UserId], Engine: 'valkey' });
+    const group = Object.values(t.findResources('AWS::ElastiCache::ReplicationGroup'))[0] as any;
+    expect(group.Properties.AuthToken).toBeUndefined();
+    expect(group.Properties.UserGroupIds).toHaveLength(1);
+    expect(group.Properties.TransitEncryptionEnabled).toBe(true);
+    const groupId = group.Properties.ReplicationGroupId;
+    expect(groupId).toMatch(/^[a-z][a-z0-9-]{0,39}$/);
+    const env = containerEnv(t);
+    expect(env).toMatchObject({ TOLLGATE_REDIS_IAM_USER: gw.UserId, TOLLGATE_REDIS_IAM_CACHE_NAME: groupId });
+    const td = Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0] as any;
+    expect(td.Properties.ContainerDefinitions[0].Secrets.map((x: any) => x.Name)).not.toContain('TOLLGATE_REDIS_AUTH_TOKEN');
+    const connect = Object.values(t.findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .find((st: any) => st.Action === 'elasticache:Connect');
+    expect(connect).toBeDefined();
+    expect(JSON.stringify(connect.Resource)).toContain(':replicationgroup:');
+    expect(JSON.stringify(connect.Resource)).toContain('GatewayUser');
+  });
+
+  it('cluster mode: shards with replicas, the cluster parameter group, the configuration endpoint', () => {
+    const { template: t } = synthDataPlane({ cache: { shards: 3, nodes: 3 } });
+    t.hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      ClusterMode: 'enabled', NumNodeGroups: 3, ReplicasPerNodeGroup: 2, AutomaticFailoverEnabled: true,
+      CacheParameterGroupName: 'default.valkey8.cluster.on', NumCacheClusters: Match.absent(),
+    });
+    const env = containerEnv(t);
+    expect(env.TOLLGATE_REDIS_CLUSTER).toBe('true');
+    expect(JSON.stringify(env.TOLLGATE_REDIS_URL)).toContain('ConfigurationEndPoint.Address');
+    // Token authentication stays the default.
+    expect(JSON.stringify(Object.values(t.findResources('AWS::ECS::TaskDefinition'))[0])).toContain('TOLLGATE_REDIS_AUTH_TOKEN');
+  });
+
   it('default image: built from the package Dockerfile for linux/arm64 (asset), without Docker at synth', () => {
     const { app } = synthDataPlane({ image: undefined });
     const asm = app.synth();

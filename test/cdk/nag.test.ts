@@ -12,12 +12,13 @@ describe('cdk-nag AwsSolutions', () => {
     expect(nagFindings(app)).toEqual(expect.arrayContaining([expect.stringMatching(/^error AwsSolutions-S1 Dp\/Plain/)]));
   });
 
-  it('DataPlane: defaults, public HTTPS, insecure public HTTP, control-plane logs, single-AZ cache, default image', () => {
+  it('DataPlane: defaults, public HTTPS, insecure public HTTP, control-plane logs, single-AZ cache, IAM + cluster cache, default image', () => {
     const apps = [
       synthDataPlane().app,
       synthDataPlane((s) => ({ publicLoadBalancer: true, certificate: acm.Certificate.fromCertificateArn(s, 'C', 'arn:aws:acm:eu-west-1:1:certificate/x') })).app,
       synthDataPlane({ publicLoadBalancer: true, allowInsecurePublicHttp: true }).app,
       synthDataPlane({ logMode: 'control-plane', cache: { multiAz: false } }).app,
+      synthDataPlane({ cache: { authentication: 'iam', shards: 2 } }).app,
       synthDataPlane({ image: undefined, kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/k' }, undefined, { region: 'eu-west-1', account: '111111111111' }).app,
     ];
     for (const app of apps) expect(nagFindings(app)).toEqual([]);

@@ -43,6 +43,8 @@ describe('DataPlane validation', () => {
     ['multi-AZ cache with one node', () => ({ cache: { multiAz: true, nodes: 1 } }), /cache.multiAz needs at least 2 cache.nodes/],
     ['too many cache nodes', () => ({ cache: { nodes: 7 } }), /cache.nodes must be 1-6/],
     ['bad CIDR', () => ({ allowedCidrs: ['10.0.0.0'] }), /allowedCidrs entry "10.0.0.0" is not a CIDR/],
+    ['unknown cache authentication', () => ({ cache: { authentication: 'password' as never } }), /cache.authentication must be 'token' or 'iam'/],
+    ['zero cache shards', () => ({ cache: { shards: 0 } }), /cache.shards must be a whole number from 1 to 500/],
   ];
   for (const [name, props, message] of cases) {
     it(`rejects ${name}`, () => expect(dataPlane(props)).toThrow(message));
