@@ -3,10 +3,14 @@
  * then p95 of every analytics graph endpoint over HTTP (the admin API key, RLS on), for the last
  * 24 hours, 7 days and 30 days, plus filtered variants.
  *   node ./bin/run-ts.mjs bench/analytics-10m.ts        (DATABASE_URL, else a throwaway cluster)
- *   env: ROWS, RUNS (samples per endpoint and range, default 10)
+ *   env: ROWS, RUNS (samples per endpoint and range, default 10),
+ *        BENCH_PGDATA (a directory that keeps the generated cluster: the first run fills it, later
+ *        runs start it again and only measure; pending migrations are applied on start)
  * Rows are generated server-side (generate_series) as the ingest would have written them, then the
- * hourly rollups are built with the same SQL the migration's backfill uses.
+ * rollups are built with the same SQL the migrations' backfills use and the roll-up watermark is
+ * moved past them (as the background roll-up would have), so nothing is left pending.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,56 +24,72 @@ const ROWS = Number(process.env.ROWS ?? 10_000_000);
 const RUNS = Number(process.env.RUNS ?? 10);
 const DAYS = 30;
 
-const pg = await benchPostgres();
-const dir = await mkdtemp(join(tmpdir(), 'tollgate-bench-analytics-'));
-const cp = await startControlPlane({ port: 0, databaseUrl: pg.url, keyring: await localKeyring(join(dir, 'keyring.json')), logger: silentLogger });
+const keepDir = process.env.BENCH_PGDATA;
+const pg = await benchPostgres({ keepDir });
+const dir = keepDir ?? (await mkdtemp(join(tmpdir(), 'tollgate-bench-analytics-')));
+// A kept cluster keeps the keys it was bootstrapped with (only their hashes are in the database).
+const saved = join(dir, 'bench.json');
+const prior = keepDir && !pg.fresh && existsSync(saved) ? (JSON.parse(readFileSync(saved, 'utf8')) as { adminApiKey: string; dataPlaneToken: string; end: number }) : undefined;
 const log = (msg: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+const startedAt = performance.now();
+const cp = await startControlPlane({
+  port: 0, databaseUrl: pg.url, keyring: await localKeyring(join(dir, 'keyring.json')), logger: silentLogger,
+  adminApiKey: prior?.adminApiKey, dataPlaneToken: prior?.dataPlaneToken,
+});
+log(`control plane up (migrations applied) in ${Math.round(performance.now() - startedAt)} ms`);
 
 try {
-  const end = Date.now();
+  const end = prior?.end ?? Date.now();
   const spanMs = DAYS * 86_400_000;
-  // Secondary indexes are built once after the load (as a bulk import would), not row by row.
-  const secondary = ['request_metrics_time', 'request_metrics_trace', 'request_metrics_metadata'];
-  const { rows: defs } = await cp.db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1::text[])`, [secondary]);
-  for (const name of secondary) await cp.db.query(`DROP INDEX IF EXISTS ${name}`);
-  const chunk = 1_000_000;
-  for (let from = 1; from <= ROWS; from += chunk) {
-    const to = Math.min(ROWS, from + chunk - 1);
-    // Correlated dimensions, as real traffic is: an API key uses one virtual key and two models.
-    await cp.db.query(
-      `INSERT INTO request_metrics (organisation_id, id, workspace_id, created_at, api_key_id, virtual_key, config_id, config_version, prompt_id, prompt_version,
-         provider, model, endpoint, method, stream, status, success, cache_status, retry_count, last_used_option_index, rescued_by,
-         req_units, res_units, total_units, units_estimated, cost, currency, cost_unknown, total_ms, upstream_ms, gateway_ms,
-         trace_id, metadata, end_user, client_runtime, client_sdk)
-       SELECT $1, 'r' || g, $2, to_timestamp(($3::float8 + (g::float8 / $5) * $4) / 1000),
-         'key-' || k, 'vk-' || (k % 5), CASE WHEN k % 4 = 0 THEN NULL ELSE 'cfg-' || (k % 4) END, CASE WHEN k % 4 = 0 THEN NULL ELSE 1 END,
-         CASE WHEN k % 7 = 0 THEN 'prompt-' || (k % 3) END, CASE WHEN k % 7 = 0 THEN 1 END,
-         (ARRAY['openai','openai','anthropic','openai','anthropic','bedrock'])[m + 1],
-         (ARRAY['gpt-4o-mini','gpt-4o','claude-3-5-haiku-latest','text-embedding-3-small','claude-3-5-sonnet-latest','llama-3-70b'])[m + 1],
-         'chatComplete', 'POST', g % 3 = 0, s, s = 200,
-         CASE WHEN k % 3 = 0 THEN (CASE WHEN g % 5 = 0 THEN 'HIT' ELSE 'MISS' END) ELSE 'DISABLED' END,
-         CASE WHEN g % 97 = 0 THEN 1 ELSE 0 END, NULL, CASE WHEN g % 97 = 0 THEN 'retry' WHEN g % 193 = 0 THEN 'fallback' END,
-         100 + g % 900, 20 + g % 400, 120 + g % 900 + g % 400, false, (100 + g % 900) * 0.0003, 'USD', false,
-         lat, lat - 5, 5,
-         'tr-' || g, jsonb_build_object('team', (ARRAY['search','ads','chat','support'])[g % 4 + 1], 'env', CASE WHEN g % 10 = 0 THEN 'staging' ELSE 'prod' END),
-         'user-' || floor(2000 * power((g * 0.6180339887) % 1, 3))::int, 'node', 'openai/js'
-       FROM (
-         SELECT g, (g * 7) % 20 AS k,
-           CASE WHEN g % 100 < 97 THEN 200 WHEN g % 100 < 99 THEN 429 ELSE 500 END AS s,
-           (((g * 7) % 20) % 3 + (g % 2) * 3) AS m,
-           (80 + floor(4000 * power((g * 0.7548776662) % 1, 2)))::int AS lat
-         FROM generate_series($6::bigint, $7::bigint) g
-       ) x`,
-      [cp.organisationId, cp.defaultWorkspaceId, end - spanMs, spanMs, ROWS, from, to],
-    );
-    log(`loaded ${to.toLocaleString()} rows`);
+  if (!prior) {
+    // Secondary indexes are built once after the load (as a bulk import would), not row by row.
+    const secondary = ['request_metrics_time', 'request_metrics_trace', 'request_metrics_metadata'];
+    const { rows: defs } = await cp.db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1::text[])`, [secondary]);
+    for (const name of secondary) await cp.db.query(`DROP INDEX IF EXISTS ${name}`);
+    const chunk = 1_000_000;
+    for (let from = 1; from <= ROWS; from += chunk) {
+      const to = Math.min(ROWS, from + chunk - 1);
+      // Correlated dimensions, as real traffic is: an API key uses one virtual key and two models.
+      await cp.db.query(
+        `INSERT INTO request_metrics (organisation_id, id, workspace_id, created_at, api_key_id, virtual_key, config_id, config_version, prompt_id, prompt_version,
+           provider, model, endpoint, method, stream, status, success, cache_status, retry_count, last_used_option_index, rescued_by,
+           req_units, res_units, total_units, units_estimated, cost, currency, cost_unknown, total_ms, upstream_ms, gateway_ms,
+           trace_id, metadata, end_user, client_runtime, client_sdk)
+         SELECT $1, 'r' || g, $2, to_timestamp(($3::float8 + (g::float8 / $5) * $4) / 1000),
+           'key-' || k, 'vk-' || (k % 5), CASE WHEN k % 4 = 0 THEN NULL ELSE 'cfg-' || (k % 4) END, CASE WHEN k % 4 = 0 THEN NULL ELSE 1 END,
+           CASE WHEN k % 7 = 0 THEN 'prompt-' || (k % 3) END, CASE WHEN k % 7 = 0 THEN 1 END,
+           (ARRAY['openai','openai','anthropic','openai','anthropic','bedrock'])[m + 1],
+           (ARRAY['gpt-4o-mini','gpt-4o','claude-3-5-haiku-latest','text-embedding-3-small','claude-3-5-sonnet-latest','llama-3-70b'])[m + 1],
+           'chatComplete', 'POST', g % 3 = 0, s, s = 200,
+           CASE WHEN k % 3 = 0 THEN (CASE WHEN g % 5 = 0 THEN 'HIT' ELSE 'MISS' END) ELSE 'DISABLED' END,
+           CASE WHEN g % 97 = 0 THEN 1 ELSE 0 END, NULL, CASE WHEN g % 97 = 0 THEN 'retry' WHEN g % 193 = 0 THEN 'fallback' END,
+           100 + g % 900, 20 + g % 400, 120 + g % 900 + g % 400, false, (100 + g % 900) * 0.0003, 'USD', false,
+           lat, lat - 5, 5,
+           'tr-' || g, jsonb_build_object('team', (ARRAY['search','ads','chat','support'])[g % 4 + 1], 'env', CASE WHEN g % 10 = 0 THEN 'staging' ELSE 'prod' END),
+           'user-' || floor(2000 * power((g * 0.6180339887) % 1, 3))::int, 'node', 'openai/js'
+         FROM (
+           SELECT g, (g * 7) % 20 AS k,
+             CASE WHEN g % 100 < 97 THEN 200 WHEN g % 100 < 99 THEN 429 ELSE 500 END AS s,
+             (((g * 7) % 20) % 3 + (g % 2) * 3) AS m,
+             (80 + floor(4000 * power((g * 0.7548776662) % 1, 2)))::int AS lat
+           FROM generate_series($6::bigint, $7::bigint) g
+         ) x`,
+        [cp.organisationId, cp.defaultWorkspaceId, end - spanMs, spanMs, ROWS, from, to],
+      );
+      log(`loaded ${to.toLocaleString()} rows`);
+    }
+    for (const def of defs) await cp.db.query(def.indexdef);
+    log('secondary indexes rebuilt');
+    for (const sql of rollupBackfillStatements(`organisation_id = '${cp.organisationId}'`)) await cp.db.query(sql);
+    // Everything loaded is in the rollups now: move the watermark past it.
+    await cp.db.query('UPDATE metric_rollup_state SET rolled_to = pg_snapshot_xmin(pg_current_snapshot())');
+    await cp.db.query('VACUUM ANALYZE request_metrics');
+    await cp.db.query('VACUUM ANALYZE request_metrics_hourly');
+    await cp.db.query('VACUUM ANALYZE request_metrics_hourly_users');
+    await cp.db.query('VACUUM ANALYZE request_metrics_daily_users');
+    if (keepDir) writeFileSync(saved, JSON.stringify({ adminApiKey: cp.adminApiKey, dataPlaneToken: cp.dataPlaneToken, end }));
+    log(`generated in ${Math.round((performance.now() - startedAt) / 1000)} s`);
   }
-  for (const def of defs) await cp.db.query(def.indexdef);
-  log('secondary indexes rebuilt');
-  for (const sql of rollupBackfillStatements(`organisation_id = '${cp.organisationId}'`)) await cp.db.query(sql);
-  await cp.db.query('VACUUM ANALYZE request_metrics');
-  await cp.db.query('VACUUM ANALYZE request_metrics_hourly');
-  await cp.db.query('VACUUM ANALYZE request_metrics_hourly_users');
   const { rows: sizes } = await cp.db.query<{ raw: number; hourly: number; users: number }>(
     `SELECT (SELECT count(*) FROM request_metrics)::int AS raw, (SELECT count(*) FROM request_metrics_hourly)::int AS hourly, (SELECT count(*) FROM request_metrics_hourly_users)::int AS users`,
   );
@@ -108,7 +128,7 @@ try {
   for (const [variant, filter, only, runs] of variants) {
     for (const [range, ms] of Object.entries(ranges)) {
       if (only && range !== only) continue;
-      const now = Date.now();
+      const now = end;
       const q = { time_of_generation_min: new Date(now - ms).toISOString(), time_of_generation_max: new Date(now).toISOString(), ...filter };
       const list = !variant
         ? graphs
@@ -137,5 +157,5 @@ try {
 } finally {
   await cp.close();
   pg.stop();
-  await rm(dir, { recursive: true, force: true });
+  if (!keepDir) await rm(dir, { recursive: true, force: true });
 }

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -65,9 +65,16 @@ function clusterCpu(postmasterPid: number): number {
   return total;
 }
 
-export async function benchPostgres(): Promise<BenchPostgres> {
-  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, cpuSeconds: () => Number.NaN, stop: () => undefined };
-  const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-pg-'));
+/**
+ * `keepDir`: a directory that holds the cluster across runs (created on first use, started again
+ * later, never removed), so a bench can skip regenerating its data. `fresh` says whether it was new.
+ */
+export async function benchPostgres(opts: { keepDir?: string } = {}): Promise<BenchPostgres & { fresh: boolean }> {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL, cpuSeconds: () => Number.NaN, stop: () => undefined, fresh: true };
+  const keep = opts.keepDir;
+  const fresh = !keep || !existsSync(join(keep, 'data', 'PG_VERSION'));
+  const dir = keep ?? mkdtempSync(join(tmpdir(), 'tollgate-bench-pg-'));
+  if (keep) mkdirSync(keep, { recursive: true });
   if (userInfo().uid === 0) {
     const uid = Number(execFileSync('id', ['-u', 'postgres']).toString().trim());
     const gid = Number(execFileSync('id', ['-g', 'postgres']).toString().trim());
@@ -76,18 +83,19 @@ export async function benchPostgres(): Promise<BenchPostgres> {
   chmodSync(dir, 0o700);
   const data = join(dir, 'data');
   const port = await freePort();
-  asDbUser(join(bin(), 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
+  if (fresh) asDbUser(join(bin(), 'initdb'), ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync', '-E', 'UTF8']);
   const settings = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=256MB -c max_wal_size=4GB -c work_mem=32MB`;
   asDbUser(join(bin(), 'pg_ctl'), ['-D', data, '-l', join(dir, 'server.log'), '-w', '-o', settings, 'start']);
   const postmaster = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
+    fresh,
     url: `postgres://postgres@127.0.0.1:${port}/postgres`,
     cpuSeconds: () => clusterCpu(postmaster),
     stop: () => {
       try {
-        asDbUser(join(bin(), 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        asDbUser(join(bin(), 'pg_ctl'), ['-D', data, '-m', keep ? 'fast' : 'immediate', '-w', 'stop']);
       } finally {
-        rmSync(dir, { recursive: true, force: true });
+        if (!keep) rmSync(dir, { recursive: true, force: true });
       }
     },
   };

@@ -1,20 +1,18 @@
 import type { SqlDatabase, SqlQueryable } from '../core/db.js';
 import type { MetricRecord, MetricsStore } from '../core/metrics.js';
 import { withTenant } from '../control-plane/db/tenant.js';
-import { histAddSql } from '../control-plane/analytics/latency-hist.js';
-import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS, rollupSelectSql } from '../control-plane/db/schema/063-metric-rollups.js';
 
 /**
  * The default metrics store: `request_metrics` in the control plane's Postgres (Aurora, or PGlite
- * locally) plus its hourly rollups. One statement per batch: every column travels as one array
+ * locally). One statement per batch: every column travels as one array
  * parameter and `unnest` turns them back into rows (cheaper for Postgres than `jsonb_to_recordset`
  * of the batch: 34 vs 49 ms of server CPU per 1,000 records). The array literals are built here
  * rather than by the driver, whose per-element escaping was a tenth of the ingest's Node CPU.
- * `ON CONFLICT DO NOTHING` on (organisation_id, id) makes a retried batch a no-op, and the rollups
- * are fed from the rows that INSERT returned, i.e. only new ones, so a retry never counts twice
- * there either. Rollup rows are upserted in key order so that concurrent batches lock them in the
- * same order (no deadlock). Rows are written as the app role scoped to their organisation, so
- * row-level security checks every row.
+ * `ON CONFLICT DO NOTHING` on (organisation_id, id) makes a retried batch a no-op. The rollups are
+ * not touched here: each row records its inserting transaction (`ingest_xid`, a column default) and
+ * the background roll-up (control-plane/analytics/rollup-job.ts) folds new rows in every few
+ * seconds, so concurrent batches no longer queue on the same hot rollup rows. Rows are written as
+ * the app role scoped to their organisation, so row-level security checks every row.
  */
 type Kind = 'text' | 'integer' | 'boolean' | 'double precision' | 'timestamptz' | 'jsonb';
 const COLUMNS: [field: keyof MetricRecord, kind: Kind][] = [
@@ -64,8 +62,6 @@ const COLUMNS: [field: keyof MetricRecord, kind: Kind][] = [
 ];
 
 const column = (field: string) => (field === 'user' ? 'end_user' : field);
-const dims = ROLLUP_DIMENSIONS.join(', ');
-const hourly = 'request_metrics_hourly';
 
 const quote = (s: string) => `"${s.replace(/[\\"]/g, '\\$&')}"`;
 
@@ -88,34 +84,9 @@ const INSERT_RAW = `INSERT INTO request_metrics (organisation_id, source_id, ${C
   SELECT $1, $2, ${COLUMNS.map(([f, k]) => (k === 'jsonb' ? `t.${column(f)}::jsonb` : `t.${column(f)}`)).join(', ')}
   FROM unnest(${COLUMNS.map(([, k], i) => `$${i + 3}::${k === 'jsonb' ? 'text' : k}[]`).join(', ')}) AS t(${COLUMNS.map(([f]) => column(f)).join(', ')})
   ON CONFLICT (organisation_id, id) DO NOTHING
-  RETURNING organisation_id, created_at, ${dims}, cost, total_units, req_units, res_units, total_ms, end_user`;
+  RETURNING 1`;
 
-const UPSERT_ROLLUP = `INSERT INTO ${hourly} (organisation_id, hour, ${dims}, ${ROLLUP_MEASURE_COLUMNS})
-  ${rollupSelectSql('ins', true)}
-  ON CONFLICT (organisation_id, hour, ${dims}) DO UPDATE SET
-    requests = ${hourly}.requests + EXCLUDED.requests,
-    cost = ${hourly}.cost + EXCLUDED.cost,
-    total_units = ${hourly}.total_units + EXCLUDED.total_units,
-    req_units = ${hourly}.req_units + EXCLUDED.req_units,
-    res_units = ${hourly}.res_units + EXCLUDED.res_units,
-    total_ms = ${hourly}.total_ms + EXCLUDED.total_ms,
-    min_ms = least(${hourly}.min_ms, EXCLUDED.min_ms),
-    max_ms = greatest(${hourly}.max_ms, EXCLUDED.max_ms),
-    latency_hist = ${histAddSql(`${hourly}.latency_hist`, 'EXCLUDED.latency_hist')},
-    first_at = least(${hourly}.first_at, EXCLUDED.first_at),
-    last_at = greatest(${hourly}.last_at, EXCLUDED.last_at)`;
-
-const INSERT_USERS = `INSERT INTO request_metrics_hourly_users (organisation_id, hour, workspace_id, end_user)
-  SELECT DISTINCT $1, date_trunc('hour', created_at, 'UTC'), workspace_id, end_user FROM ins WHERE end_user IS NOT NULL
-  ON CONFLICT DO NOTHING`;
-
-const INSERT_DAILY_USERS = `INSERT INTO request_metrics_daily_users (organisation_id, day, workspace_id, end_user)
-  SELECT DISTINCT $1, date_trunc('day', created_at, 'UTC'), workspace_id, end_user FROM ins WHERE end_user IS NOT NULL
-  ON CONFLICT DO NOTHING`;
-
-// Data-modifying CTEs run whether or not the outer query reads them.
-const INSERT_SQL = `WITH ins AS (${INSERT_RAW}), rollup AS (${UPSERT_ROLLUP}), users AS (${INSERT_USERS}), daily_users AS (${INSERT_DAILY_USERS})
-SELECT count(*)::int AS inserted FROM ins`;
+const INSERT_SQL = `WITH ins AS (${INSERT_RAW}) SELECT count(*)::int AS inserted FROM ins`;
 
 /** Inserts one organisation's records inside an already tenant-scoped transaction. */
 export async function insertMetrics(tx: SqlQueryable, organisationId: string, records: readonly MetricRecord[], sourceId: string | null): Promise<number> {

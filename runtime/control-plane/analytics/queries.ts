@@ -205,7 +205,7 @@ export const simpleGraphs: Record<string, (s: Series) => object> = {
 export async function errorsByStatus(db: SqlQueryable, filter: Filter) {
   const plan = rollupPlan(filter, 'hour');
   const { rows } = plan
-    ? { rows: await rollupErrors(db, filter, plan, 'hour', false) }
+    ? { rows: await rollupErrors(db, filter, plan, 'day', false) }
     : await db.query<{ status: number; count: number }>(
         `SELECT status, count(*)::int AS count FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY status ORDER BY count DESC, status`,
         filter.params,
@@ -271,7 +271,7 @@ export async function rescued(db: SqlQueryable, filter: Filter, requested: strin
 export async function cacheSummary(db: SqlQueryable, filter: Filter) {
   const plan = rollupPlan(filter, 'hour');
   const a = plan
-    ? fromRollup(await rollupBuckets(db, filter, plan, 'hour', false), 0, false)
+    ? fromRollup(await rollupBuckets(db, filter, plan, 'day', false), 0, false)
     : ((await db.query<Aggregates>(`SELECT ${AGGREGATES} FROM request_metrics WHERE ${filter.where}`, filter.params)).rows[0] ?? ZERO);
   return {
     object: 'analytics-summary',

@@ -6,6 +6,9 @@ import { addHist, histFromCountsSql, histIndexSql, histPercentile, histSumSql } 
  * Analytics from the hourly rollups (`request_metrics_hourly`, migration 63). A range is read as
  * three parts: whole hours from the rollups, and the partial hours at either end from raw rows,
  * aggregated into the same shape, so answers cover exactly [from, to] as the raw queries do.
+ * Raw rows the background roll-up has not folded in yet (`ingest_xid` at or past the watermark,
+ * migration 64) are read raw for the whole hours too, in the same statement as the rollups (one
+ * snapshot, so a row is counted from exactly one of the two).
  * Counts, sums and averages equal the raw answers; percentiles come from the latency histograms
  * (within one 20% bucket, see latency-hist.ts). Queries whose filters the rollups do not key on
  * (trace/span id, metadata, numeric ranges) and minute buckets stay on raw rows.
@@ -26,6 +29,21 @@ export function rollupPlan(filter: Filter, g: Granularity): RollupPlan | null {
   return hourTo > hourFrom ? { hourFrom: new Date(hourFrom), hourTo: new Date(hourTo) } : null;
 }
 
+/**
+ * Raw rows not in the rollups yet. The watermark is read in the statement (so it matches the
+ * rollups it sees) and also passed as a constant read just before (never later than the one in the
+ * statement, so the condition is the same) because the planner estimates a constant, not a subquery,
+ * and then walks the ingest_xid index over the few pending rows.
+ */
+const pendingSql = (param: string) =>
+  `ingest_xid >= ${param}::xid8 AND ingest_xid >= (SELECT rolled_to FROM metric_rollup_state WHERE id = 1)`;
+
+/** The watermark as this transaction sees it now. */
+export async function rolledTo(db: SqlQueryable): Promise<string> {
+  const { rows } = await db.query<{ w: string }>('SELECT rolled_to::text AS w FROM metric_rollup_state WHERE id = 1');
+  return rows[0]?.w ?? '0';
+}
+
 const bucketOf = (column: string, g: Granularity) => `(extract(epoch FROM date_trunc('${g}', ${column} AT TIME ZONE 'UTC')) * 1000)::float8`;
 
 interface Source {
@@ -35,17 +53,33 @@ interface Source {
 
 /**
  * Rows shaped like rollup rows (bucket, status, success, cache_status, rescued_by, retry_count,
- * requests, cost, total_units, total_ms, min_ms, max_ms, latency_hist) for the whole range.
+ * requests, cost, total_units, total_ms, min_ms, max_ms, latency_hist) for the whole range. Callers
+ * that sum the whole range (no buckets) pass `g = 'day'` so that whole days come from the daily rollups.
  */
-function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist: boolean): Source {
-  const params = [...filter.params, plan.hourFrom.toISOString(), plan.hourTo.toISOString()];
-  const h1 = `$${params.length - 1}::timestamptz`;
-  const h2 = `$${params.length}::timestamptz`;
+function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist: boolean, watermark: string): Source {
+  const params = [...filter.params, plan.hourFrom.toISOString(), plan.hourTo.toISOString(), watermark];
+  const h1 = `$${params.length - 2}::timestamptz`;
+  const h2 = `$${params.length - 1}::timestamptz`;
+  const pending = pendingSql(`$${params.length}`);
   const where = ['organisation_id = $1', ...filter.workspaceClauses, ...filter.requestClauses].join(' AND ');
   const keys = 'status, success, cache_status, rescued_by, retry_count';
-  const fromRollups = `SELECT ${bucketOf('hour', g)} AS bucket, ${keys}, requests, cost, total_units, total_ms, min_ms, max_ms,
+  const rollupRows = (table: string, time: string, range: string) => `SELECT ${bucketOf(time, g)} AS bucket, ${keys}, requests, cost, total_units, total_ms, min_ms, max_ms,
       ${withHist ? 'latency_hist' : 'NULL::bigint[] AS latency_hist'}
-    FROM request_metrics_hourly WHERE ${where} AND hour >= ${h1} AND hour < ${h2}`;
+    FROM ${table} WHERE ${where} AND ${range}`;
+  // Day and week buckets read whole days from the daily rollups and only the hours around them hourly.
+  const days = g === 'day' || g === 'week' ? dailyPlan(filter) : null;
+  let fromRollups: string;
+  if (days) {
+    params.push(days.hourFrom.toISOString(), days.hourTo.toISOString());
+    const [d1, d2] = [`$${params.length - 1}::timestamptz`, `$${params.length}::timestamptz`];
+    fromRollups = [
+      rollupRows('request_metrics_daily', 'day', `day >= ${d1} AND day < ${d2}`),
+      rollupRows('request_metrics_hourly', 'hour', `hour >= ${h1} AND hour < ${d1}`),
+      rollupRows('request_metrics_hourly', 'hour', `hour >= ${d2} AND hour < ${h2}`),
+    ].join(' UNION ALL ');
+  } else {
+    fromRollups = rollupRows('request_metrics_hourly', 'hour', `hour >= ${h1} AND hour < ${h2}`);
+  }
   // Each edge is its own index range: one `created_at < h1 OR created_at >= h2` condition made the
   // planner walk the whole [from, to] range of the time index and filter.
   const edge = (range: string) => `SELECT ${bucketOf('created_at', g)} AS bucket, ${keys}, ${histIndexSql('total_ms')} AS b, count(*) AS n, sum(cost) AS cost,
@@ -54,7 +88,8 @@ function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist
       GROUP BY 1, 2, 3, 4, 5, 6, 7`;
   const fromRaw = `SELECT bucket, ${keys}, sum(n) AS requests, sum(cost) AS cost, sum(total_units) AS total_units, sum(total_ms) AS total_ms,
       min(min_ms) AS min_ms, max(max_ms) AS max_ms, ${withHist ? histFromCountsSql('b', 'n') : 'NULL::bigint[]'} AS latency_hist
-    FROM (${edge(`created_at < ${h1}`)} UNION ALL ${edge(`created_at >= ${h2}`)}) edge GROUP BY 1, 2, 3, 4, 5, 6`;
+    FROM (${edge(`created_at < ${h1}`)} UNION ALL ${edge(`created_at >= ${h2}`)} UNION ALL ${edge(`created_at >= ${h1} AND created_at < ${h2} AND ${pending}`)}) edge
+    GROUP BY 1, 2, 3, 4, 5, 6`;
   return { sql: `(${fromRollups} UNION ALL ${fromRaw}) src`, params };
 }
 
@@ -82,7 +117,7 @@ export interface RollupBucket {
 
 /** Per-bucket sums (and histograms when `withHist`). */
 export async function rollupBuckets(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity, withHist: boolean): Promise<RollupBucket[]> {
-  const src = rollupSource(filter, plan, g, withHist);
+  const src = rollupSource(filter, plan, g, withHist, await rolledTo(db));
   const { rows } = await db.query<RollupBucket>(
     `SELECT bucket, sum(requests)::float8 AS requests, sum(cost)::float8 AS cost, sum(total_units)::float8 AS tokens, sum(total_ms)::float8 AS total_ms,
        coalesce(sum(requests) FILTER (WHERE NOT success), 0)::float8 AS errors,
@@ -105,7 +140,7 @@ export async function rollupBuckets(db: SqlQueryable, filter: Filter, plan: Roll
 
 /** Error counts by status (and bucket when `byBucket`). */
 export async function rollupErrors(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity, byBucket: boolean) {
-  const src = rollupSource(filter, plan, g, false);
+  const src = rollupSource(filter, plan, g, false, await rolledTo(db));
   const { rows } = await db.query<{ bucket: number; status: number; count: number }>(
     `SELECT ${byBucket ? 'bucket' : 'NULL::float8'} AS bucket, status, sum(requests)::int AS count FROM ${src.sql}
      WHERE NOT success GROUP BY 1, 2 ORDER BY count DESC, status`,
@@ -116,7 +151,7 @@ export async function rollupErrors(db: SqlQueryable, filter: Filter, plan: Rollu
 
 /** Rescued requests by bucket, how, and retry count. */
 export async function rollupRescued(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity) {
-  const src = rollupSource(filter, plan, g, false);
+  const src = rollupSource(filter, plan, g, false, await rolledTo(db));
   const { rows } = await db.query<{ bucket: number; rescued_by: string; retry_count: number; count: number }>(
     `SELECT bucket, rescued_by, retry_count, sum(requests)::int AS count FROM ${src.sql} WHERE rescued_by IS NOT NULL GROUP BY 1, 2, 3`,
     src.params,
@@ -137,10 +172,12 @@ export async function rollupUsers(db: SqlQueryable, filter: Filter, plan: Rollup
     return `$${params.length}::timestamptz`;
   };
   const [h1, h2] = [p(plan.hourFrom), p(plan.hourTo)];
+  params.push(await rolledTo(db));
+  const pending = pendingSql(`$${params.length}`);
   const where = ['organisation_id = $1', ...filter.workspaceClauses].join(' AND ');
   const hours = (range: string) => `SELECT ${bucketOf('hour', g)}, end_user FROM request_metrics_hourly_users WHERE ${where} AND ${range}`;
   const raw = (range: string) => `SELECT ${bucketOf('created_at', g)}, end_user FROM request_metrics WHERE ${filter.where} AND end_user IS NOT NULL AND ${range}`;
-  const parts = [raw(`created_at < ${h1}`), raw(`created_at >= ${h2}`)];
+  const parts = [raw(`created_at < ${h1}`), raw(`created_at >= ${h2}`), raw(`created_at >= ${h1} AND created_at < ${h2} AND ${pending}`)];
   if (daily) {
     const [d1, d2] = [p(daily.hourFrom), p(daily.hourTo)];
     parts.push(

@@ -2,6 +2,7 @@ import { ingestLogsBodySchema } from '../../core/metrics.js';
 import { checkIngestMetricsBody } from '../ingest/check-records.js';
 import { insertMetrics } from '../../adapters/postgres-metrics.js';
 import { dataPlaneCredential } from '../analytics/access.js';
+import { maybeRollUp } from '../analytics/rollup-job.js';
 import { setTenant, withAppRole } from '../db/tenant.js';
 import { controlPlaneHandler } from '../http/handler.js';
 import { forbidden } from '../http/problems.js';
@@ -33,6 +34,7 @@ export const handler = controlPlaneHandler('ingest', {
       }
       return { inserted: await insertMetrics(tx, org, input.records, credential.id), org };
     });
+    if (inserted) await maybeRollUp(ctx.db, ctx.logger);
     // The opt-in sink (Timestream) after Postgres committed: a failure here makes the gateway retry,
     // and the retry is a no-op in Postgres.
     if (ctx.metricsStore && input.records.length) await ctx.metricsStore.write(input.records);

@@ -1,0 +1,97 @@
+import type { SqlDatabase } from '../../core/db.js';
+import type { Logger } from '../../core/logger.js';
+import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS, rollupSelectSql } from '../db/schema/063-metric-rollups.js';
+import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
+import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
+import { histAddSql } from './latency-hist.js';
+
+/**
+ * The background roll-up (migrations 64, 65): folds raw rows inserted since the watermark into the
+ * hourly, daily and user rollups and moves the watermark, in one statement. Rows count once because the
+ * watermark and the rollups change in the same transaction and the xid range [rolled_to, xmin) is
+ * read from the statement's own snapshot: every transaction below its xmin has ended, and one that
+ * ends later has an xid at or above it. A retried ingest batch inserts no row, so adds nothing.
+ * Runs are serialised by an advisory lock (several control-plane processes may share a database).
+ */
+const dims = ROLLUP_DIMENSIONS.join(', ');
+
+/** Adds an upsert's new measures to the stored row. */
+const merge = (t: string) => `requests = ${t}.requests + EXCLUDED.requests,
+      cost = ${t}.cost + EXCLUDED.cost,
+      total_units = ${t}.total_units + EXCLUDED.total_units,
+      req_units = ${t}.req_units + EXCLUDED.req_units,
+      res_units = ${t}.res_units + EXCLUDED.res_units,
+      total_ms = ${t}.total_ms + EXCLUDED.total_ms,
+      min_ms = least(${t}.min_ms, EXCLUDED.min_ms),
+      max_ms = greatest(${t}.max_ms, EXCLUDED.max_ms),
+      latency_hist = ${histAddSql(`${t}.latency_hist`, 'EXCLUDED.latency_hist')},
+      first_at = least(${t}.first_at, EXCLUDED.first_at),
+      last_at = greatest(${t}.last_at, EXCLUDED.last_at)`;
+
+// The hourly aggregate is computed once and feeds both the hourly and the daily rollups.
+const ROLL_UP_SQL = `WITH bounds AS (
+    SELECT rolled_to AS lo, pg_snapshot_xmin(pg_current_snapshot()) AS hi FROM metric_rollup_state WHERE id = 1 FOR UPDATE
+  ),
+  src AS MATERIALIZED (
+    SELECT r.* FROM request_metrics r, bounds WHERE r.ingest_xid >= bounds.lo AND r.ingest_xid < bounds.hi
+  ),
+  agg (organisation_id, hour, ${dims}, ${ROLLUP_MEASURE_COLUMNS}) AS MATERIALIZED (${rollupSelectSql('src')}),
+  hourly AS (
+    INSERT INTO request_metrics_hourly (organisation_id, hour, ${dims}, ${ROLLUP_MEASURE_COLUMNS})
+    SELECT * FROM agg
+    ON CONFLICT (organisation_id, hour, ${dims}) DO UPDATE SET ${merge('request_metrics_hourly')}
+  ),
+  daily AS (
+    INSERT INTO request_metrics_daily (organisation_id, day, ${dims}, ${ROLLUP_MEASURE_COLUMNS})
+    ${dailyFromHourlySql('agg')}
+    ON CONFLICT (organisation_id, day, ${dims}) DO UPDATE SET ${merge('request_metrics_daily')}
+  ),
+  users AS (
+    INSERT INTO request_metrics_hourly_users (organisation_id, hour, workspace_id, end_user)
+    SELECT DISTINCT organisation_id, date_trunc('hour', created_at, 'UTC'), workspace_id, end_user FROM src WHERE end_user IS NOT NULL
+    ON CONFLICT DO NOTHING
+  ),
+  daily_users AS (
+    INSERT INTO request_metrics_daily_users (organisation_id, day, workspace_id, end_user)
+    SELECT DISTINCT organisation_id, date_trunc('day', created_at, 'UTC'), workspace_id, end_user FROM src WHERE end_user IS NOT NULL
+    ON CONFLICT DO NOTHING
+  ),
+  moved AS (
+    UPDATE metric_rollup_state s SET rolled_to = bounds.hi, rolled_at = now() FROM bounds WHERE s.id = 1 AND bounds.hi > bounds.lo
+  )
+SELECT count(*)::int AS rolled FROM src`;
+
+/** Rolls up what is pending; `null` when another run holds the lock (nothing was done). */
+export async function rollUpMetrics(db: SqlDatabase): Promise<number | null> {
+  return db.transaction(async (tx) => {
+    const { rows } = await tx.query<{ locked: boolean }>('SELECT pg_try_advisory_xact_lock($1) AS locked', [ROLLUP_LOCK_KEY]);
+    if (!rows[0]?.locked) return null;
+    await tx.query(`SET LOCAL ROLE ${ROLLUP_ROLE}`);
+    const done = await tx.query<{ rolled: number }>(ROLL_UP_SQL);
+    return Number(done.rows[0]?.rolled ?? 0);
+  });
+}
+
+/** How often each process rolls up (TOLLGATE_METRICS_ROLLUP_MS, default 2 s; 0 = on every ingest request). */
+const intervalMs = (): number => {
+  const v = Number(process.env.TOLLGATE_METRICS_ROLLUP_MS || 2000);
+  return Number.isFinite(v) && v >= 0 ? v : 2000;
+};
+const lastRun = new WeakMap<SqlDatabase, number>();
+
+/**
+ * Called by the ingest route after its batch committed: rolls up at most once per interval per
+ * process. Driven by ingest traffic rather than a timer so that it also runs on Lambda, where
+ * nothing runs between invocations; rows not rolled up yet are still counted by analytics.
+ * A failure is logged, not thrown: the batch is stored, and the next run picks its rows up.
+ */
+export async function maybeRollUp(db: SqlDatabase, logger: Logger): Promise<void> {
+  const now = Date.now();
+  if (now - (lastRun.get(db) ?? 0) < intervalMs()) return;
+  lastRun.set(db, now);
+  try {
+    await rollUpMetrics(db);
+  } catch (err) {
+    logger.error('metrics roll-up failed', { error: err instanceof Error ? err.message : String(err) });
+  }
+}
