@@ -1,5 +1,8 @@
 import { ingestMetricsBodySchema, type IngestMetricsBody } from '../../core/metrics.js';
+import { METRICS_FORMAT_COLUMNS, METRICS_FORMAT_ROWS, METRICS_FORMATS } from '../../core/metrics-wire.js';
+import { badRequest } from '../http/problems.js';
 import { validate } from '../http/validate.js';
+import { decodeColumnarRecords } from './columnar.js';
 
 /**
  * The ingest body's shape, checked by hand: the same rules as `metricRecordSchema`, at a fraction
@@ -51,7 +54,23 @@ function recordOk(r: unknown): boolean {
 
 const urlOk = (v: unknown) => typeof v === 'string' && v.length <= 2048 && /^https?:\/\//i.test(v) && URL.canParse(v);
 
+/**
+ * Any format this control plane reads (runtime/core/metrics-wire.ts) → format 1 rows, checked.
+ * An unknown `format` is a 400 naming the ones it reads: the gateway keeps the batch and retries.
+ */
 export function checkIngestMetricsBody(body: unknown): IngestMetricsBody {
+  const format = body && typeof body === 'object' ? (body as Record<string, unknown>).format : undefined;
+  if (format === undefined || format === METRICS_FORMAT_ROWS) return checkRows(body);
+  if (format === METRICS_FORMAT_COLUMNS) {
+    const b = body as Record<string, unknown>;
+    return checkRows({ gateway_url: b.gateway_url, gateway_version: b.gateway_version, records: decodeColumnarRecords(b) });
+  }
+  throw badRequest(
+    `format: unsupported metrics batch format ${JSON.stringify(format)}; this control plane reads formats ${METRICS_FORMATS.join(', ')} (${METRICS_FORMAT_ROWS}: rows, ${METRICS_FORMAT_COLUMNS}: columns)`,
+  );
+}
+
+function checkRows(body: unknown): IngestMetricsBody {
   const b = body as Record<string, unknown> | null;
   const fast =
     !!b && typeof b === 'object' && Array.isArray(b.records) && b.records.length <= 10_000 &&

@@ -42,3 +42,31 @@ export function clientInfo(headers: IncomingHttpHeaders): ClientInfo {
     sdkVersion,
   };
 }
+
+const CLIENT_HEADERS = [
+  'user-agent', 'x-portkey-package-version', 'x-stainless-lang', 'x-stainless-package-version',
+  'x-stainless-runtime', 'x-portkey-runtime', 'x-stainless-runtime-version', 'x-portkey-runtime-version',
+];
+const clientCache = new Map<string, ClientInfo>();
+
+/**
+ * `clientInfo`, once per distinct combination of the headers it reads: an SDK sends the same ones
+ * on every request, and the user-agent regex was a visible part of building each metric record.
+ * Results are shared and never mutated; the map is bounded.
+ */
+export function cachedClientInfo(headers: IncomingHttpHeaders): ClientInfo {
+  let key = '';
+  for (const name of CLIENT_HEADERS) {
+    const v = headers[name];
+    key += `${v === undefined ? '' : String(v)}\n`;
+  }
+  let info = clientCache.get(key);
+  if (!info) {
+    info = clientInfo(headers);
+    if (key.length <= 2048) {
+      if (clientCache.size >= 1000) clientCache.delete(clientCache.keys().next().value!);
+      clientCache.set(key, info);
+    }
+  }
+  return info;
+}

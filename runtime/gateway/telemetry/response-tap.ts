@@ -20,6 +20,8 @@ export interface ResponseTap {
   firstByteAt?: number;
   /** Headers passed to `writeHead` (lower-cased names, string values); `getHeader` does not see those. */
   readonly headers: Record<string, string>;
+  /** One header passed to `writeHead` (`name` lower-case), without normalising the others. */
+  header(name: string): string | undefined;
 }
 
 const HEAD_BYTES = 4 * 1024;
@@ -109,6 +111,17 @@ class Tap implements ResponseTap {
     return this.normalised;
   }
 
+  header(name: string): string | undefined {
+    const objs = this.headObjects;
+    if (!objs) return undefined;
+    // The gateway writes lower-case names: look those up as they are, normalise only on a miss.
+    for (let i = objs.length - 1; i >= 0; i--) {
+      const v = objs[i][name];
+      if (v !== undefined) return String(v);
+    }
+    return this.headers[name];
+  }
+
   head(): string {
     this.headText ??= this.headParts.length ? join(this.headParts).toString('utf8') : '';
     return this.headText;
@@ -133,6 +146,13 @@ const base = ServerResponse.prototype as unknown as Record<'writeHead' | 'write'
 export class TappedResponse<Request extends IncomingMessage = IncomingMessage> extends ServerResponse<Request> {
   /** @internal taps attached by tapResponse(); undefined on the (common) untapped response. */
   taps: Tap[] | undefined = undefined;
+  /**
+   * @internal Telemetry's tap and whether the pipeline recorded this response. Fields declared
+   * here keep every response one shape; a WeakMap/WeakSet entry per request cost ~3 µs each,
+   * mostly in the garbage collector (ephemeron tables).
+   */
+  telemetryTap: ResponseTap | undefined = undefined;
+  telemetryRecorded = false;
 }
 {
   const proto = TappedResponse.prototype as unknown as Record<'writeHead' | 'write' | 'end', AnyFn>;

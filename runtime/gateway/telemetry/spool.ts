@@ -67,6 +67,7 @@ export class Shipper<T> {
   private flushing: Promise<void> = Promise.resolve();
   private seq = 0;
   private closed = false;
+  private fullFlushQueued = false;
   private readonly prefix = `${Date.now().toString().padStart(15, '0')}-${randomBytes(3).toString('hex')}`;
   readonly stats: ShipperStats = { queued: 0, spooledBatches: 0, spooledItems: 0, sentItems: 0, sentBatches: 0, droppedItems: 0, failedSends: 0 };
   readonly ready: Promise<void>;
@@ -82,18 +83,28 @@ export class Shipper<T> {
     if (this.closed) return;
     this.queue.push(item);
     this.stats.queued = this.queue.length;
-    if (this.queue.length >= this.opts.batchSize) void this.flush();
+    // One full-batch flush in flight at a time: calling flush() on every add past batchSize chained
+    // a flush per record, and each took the few records queued by then (small batches, more posts).
+    if (this.queue.length >= this.opts.batchSize && !this.fullFlushQueued) {
+      this.fullFlushQueued = true;
+      void this.flush(true).finally(() => {
+        this.fullFlushQueued = false;
+      });
+    }
   }
 
-  /** Takes what is queued and ships it (or spools it). Serialised: one flush at a time. */
-  flush(): Promise<void> {
+  /**
+   * Takes what is queued and ships it (or spools it). Serialised: one flush at a time. `fullOnly`
+   * (the batch-size trigger) leaves a partial batch for the timer, so batches stay full under load.
+   */
+  flush(fullOnly = false): Promise<void> {
     this.flushing = this.flushing.then(async () => {
-      while (this.queue.length) {
+      while (this.queue.length && (!fullOnly || this.queue.length >= this.opts.batchSize)) {
         const batch = this.queue.splice(0, this.opts.batchSize);
         this.stats.queued = this.queue.length;
         await this.ship(batch);
       }
-    });
+    }).catch((err: Error) => this.opts.logger.warn('telemetry flush failed', { shipper: this.opts.name, reason: err.message }));
     return this.flushing;
   }
 

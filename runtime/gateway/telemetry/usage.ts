@@ -50,22 +50,48 @@ function read(obj: Record<string, unknown>): RawUsage {
   };
 }
 
-/** Every `"usage":{...}` object in `text`, in order (`"usage":null` is skipped). */
-function usageObjects(text: string, fromEnd: boolean): RawUsage[] {
-  const out: RawUsage[] = [];
-  const re = /"usage"\s*:\s*\{/g;
-  for (let m = re.exec(text); m; m = re.exec(text)) {
-    const obj = objectAt(text, m.index + m[0].length - 1);
-    if (obj) out.push(read(obj));
-  }
-  return fromEnd ? out.reverse() : out;
+const KEY = '"usage"';
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+
+/** The usage object of the `"usage"` key at `at`, when its value is an object (`"usage":null` is not). */
+function usageAt(text: string, at: number): RawUsage | undefined {
+  let i = at + KEY.length;
+  while (isSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 58) return undefined; // ':'
+  i++;
+  while (isSpace(text.charCodeAt(i))) i++;
+  if (text.charCodeAt(i) !== 123) return undefined; // '{'
+  const obj = objectAt(text, i);
+  return obj && read(obj);
 }
 
+const anyField = (u: RawUsage | undefined) => !!u && (u.input !== undefined || u.output !== undefined || u.total !== undefined);
+
+/**
+ * The last usage object in the tail that reports anything (OpenAI's body or final chunk,
+ * Anthropic's message_delta), completed from the first one in the head that reports input tokens
+ * (Anthropic's message_start) when the last lacks input or output. Occurrences are found from the
+ * end and from the start, so a body is scanned only as far as needed.
+ */
 export function usageFromResponse(head: string, tail: string): RawUsage | undefined {
-  // A small body is both the head and the tail: scan and parse it once.
-  const fromTail = usageObjects(tail, true);
-  const last = fromTail.find((u) => u.input !== undefined || u.output !== undefined || u.total !== undefined);
-  const first = (head === tail ? fromTail.reverse() : usageObjects(head, false)).find((u) => u.input !== undefined);
+  let last: RawUsage | undefined;
+  for (let at = tail.lastIndexOf(KEY); at >= 0; at = at > 0 ? tail.lastIndexOf(KEY, at - 1) : -1) {
+    const u = usageAt(tail, at);
+    if (anyField(u)) {
+      last = u;
+      break;
+    }
+  }
+  let first: RawUsage | undefined;
+  if (last?.input === undefined || last.output === undefined) {
+    for (let at = head.indexOf(KEY); at >= 0; at = head.indexOf(KEY, at + 1)) {
+      const u = usageAt(head, at);
+      if (u?.input !== undefined) {
+        first = u;
+        break;
+      }
+    }
+  }
   if (!last && !first) return undefined;
   return {
     input: last?.input ?? first?.input,
