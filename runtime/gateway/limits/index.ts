@@ -1,22 +1,21 @@
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { GatewayConfig } from '../../core/config-schema.js';
 import { HttpProblem, openAIError } from '../../core/errors.js';
 import { silentLogger, type Logger } from '../../core/logger.js';
-import type { SyncApiKey } from '../../core/sync-contract.js';
 import type { LeafPlan } from '../pipeline/plan.js';
 import type { UpstreamResult } from '../pipeline/upstream.js';
-import type { Endpoint } from '../providers/index.js';
 import type { GatewayState } from '../sync/gateway-state.js';
 import { costCents, priceFor } from '../telemetry/pricing.js';
 import { tapResponse, type ResponseTap } from '../telemetry/response-tap.js';
 import { estimateTokens, promptChars, resolveUsage, usageFromResponse } from '../telemetry/usage.js';
-import { budgetPeriod, formatAmount, parseUsageLimits, type UsageLimits } from './budgets.js';
-import { memoryBudgetStore, type BudgetStore } from './budget-store.js';
-import type { ReconciledUsage } from './reconciled-usage.js';
-import type { BudgetClaims } from './budget-claims.js';
-import { memoryRateLimiter, type RateDecision, type RateLimiter, type RuleState } from './rate-limiter.js';
-import { describeSpec, parseRateLimits, rulesFor, type RateLimitSpec, type ScopedRule } from './rules.js';
+import { budgetLedger, type BudgetCheck } from './budget-ledger.js';
+import { parseUsageLimits } from './budgets.js';
+import { memoryBudgetStore } from './budget-store.js';
+import { memoryRateLimiter, type RateDecision } from './rate-limiter.js';
+import { limitedMessage, setRateHeaders } from './rate-headers.js';
+import { parseRateLimits, rulesFor, type ScopedRule } from './rules.js';
+import type { AdmitArgs, Admission, EntityLimits, Limits, LimitSource, LimitsOptions, LimitsStats, Send } from './types.js';
 
 export type { RateLimiter, RateRule, RateDecision } from './rate-limiter.js';
 export { memoryRateLimiter } from './rate-limiter.js';
@@ -25,115 +24,9 @@ export { memoryBudgetStore, redisBudgetStore, type BudgetStore } from './budget-
 export { reconciledUsage, type ReconciledUsage } from './reconciled-usage.js';
 export { budgetClaims, type BudgetClaims } from './budget-claims.js';
 
-/** The limits an entity carries: Portkey's `rate_limits` array and `usage_limits` object. */
-export interface EntityLimits {
-  rate_limits?: unknown;
-  usage_limits?: unknown;
-}
+export type { AdmitArgs, Admission, BudgetEvent, EntityLimits, LimitSource, Limits, LimitsOptions, LimitsStats, SettleArgs, UsageReportEntry } from './types.js';
+export { duration } from './rate-headers.js';
 
-/**
- * Where limits come from. The default reads `rate_limits` / `usage_limits` from the synced API key,
- * virtual key and workspace entries (once the sync contract carries them), then the static maps in
- * the options (by API key id, virtual key slug, workspace id).
- */
-export interface LimitSource {
-  apiKey(key: SyncApiKey, state: GatewayState): EntityLimits | undefined;
-  virtualKey(slug: string, state: GatewayState): EntityLimits | undefined;
-  workspace(id: string, state: GatewayState): EntityLimits | undefined;
-}
-
-export interface BudgetEvent {
-  kind: 'alert' | 'exhausted';
-  scope: 'api_key' | 'virtual_key';
-  id: string;
-  type: UsageLimits['type'];
-  period: string;
-  used: number;
-  limit: number;
-  threshold?: number;
-  at: string;
-}
-
-export interface UsageReportEntry {
-  scope: 'api_key' | 'virtual_key';
-  id: string;
-  type: UsageLimits['type'];
-  period: string;
-  /** Added since the previous report (dollars or tokens). */
-  delta: number;
-  /** This gateway fleet's shared counter for the period. */
-  total: number;
-}
-
-export interface LimitsOptions {
-  /** Default: in-process (one task). Use `redisRateLimiter` to share limits across tasks. */
-  limiter?: RateLimiter;
-  /** Default: in-process. Use `redisBudgetStore` to share budgets across tasks. */
-  budgets?: BudgetStore;
-  source?: LimitSource;
-  /** Static limits (tests, or operators without control-plane limits): by API key id, virtual key slug, workspace id. */
-  apiKeys?: Record<string, EntityLimits>;
-  virtualKeys?: Record<string, EntityLimits>;
-  workspaces?: Record<string, EntityLimits>;
-  /** Budget alerts and exhaustion events go here, and are POSTed to `alertWebhook` when set. */
-  onBudgetEvent?: (event: BudgetEvent) => void;
-  alertWebhook?: string;
-  /** The control plane's per-period figures from the heartbeat (startGateway wires it): enforced as max(counter, figure). */
-  reconciled?: ReconciledUsage;
-  /** Events are claimed from the control plane before they fire, so they fire once fleet-wide (startGateway wires it). */
-  claims?: BudgetClaims;
-  now?: () => number;
-  logger?: Logger;
-}
-
-export interface AdmitArgs {
-  res: ServerResponse;
-  state: GatewayState;
-  apiKey: SyncApiKey;
-  config: GatewayConfig;
-  body: Record<string, unknown> | undefined;
-  endpoint: Endpoint;
-  headers: IncomingHttpHeaders;
-}
-
-export interface SettleArgs {
-  /** The status the client saw. */
-  status: number;
-  provider?: string;
-  model?: string;
-  /** The leaf that answered (`config.targets[1]`): names the virtual key that was used. */
-  leafPath?: string;
-}
-
-type Send = (leaf: LeafPlan, ...rest: never[]) => Promise<UpstreamResult>;
-
-export interface Admission {
-  /** Wraps the pipeline's send: each leaf's virtual key limits and budget are checked before its call. */
-  wrap<F extends Send>(send: F): F;
-  /** After the answer: counts tokens (tokens-per-minute) and spend (budgets). Never rejects; callers need not wait. */
-  settle(args: SettleArgs): Promise<void>;
-}
-
-export interface LimitsStats {
-  admitted: number;
-  limited: number;
-  budget_exhausted: number;
-  degraded: number;
-}
-
-export interface Limits {
-  /**
-   * undefined, synchronously, when nothing limits this request (the fast path: no promise, no
-   * await for the caller). Otherwise a promise of the admission; it rejects with 429 / 412 / 503.
-   */
-  admit(args: AdmitArgs): Promise<Admission | undefined> | undefined;
-  /** Usage added since the last call, per entity and period: for the heartbeat / ingest report. */
-  usageReport(): UsageReportEntry[];
-  /** The last budget events (alerts, exhaustion), newest last. */
-  events(): BudgetEvent[];
-  stats(): LimitsStats;
-  close(): Promise<void>;
-}
 
 function readLimits(entry: unknown): EntityLimits | undefined {
   if (!entry || typeof entry !== 'object') return undefined;
@@ -167,56 +60,12 @@ export function virtualKeyAt(config: GatewayConfig, path: string | undefined): s
   return vk;
 }
 
-/** OpenAI's reset format: `1s`, `6m0s`, `20ms`. */
-export function duration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
-  let s = Math.ceil(ms / 1000);
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  return `${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${s}s`;
-}
-
-function tightest(states: RuleState[], rules: ScopedRule[], type: RateLimitSpec['type']): RuleState | undefined {
-  let best: RuleState | undefined;
-  states.forEach((s, i) => {
-    if (rules[i].spec.type !== type) return;
-    if (!best || s.remaining < best.remaining || (!s.allowed && best.allowed)) best = s;
-  });
-  return best;
-}
-
-function setRateHeaders(res: ServerResponse, decision: RateDecision, rules: ScopedRule[]): void {
-  if (res.headersSent) return;
-  for (const type of ['requests', 'tokens'] as const) {
-    const s = tightest(decision.rules, rules, type);
-    if (!s) continue;
-    const current = Number(res.getHeader(`x-ratelimit-remaining-${type}`));
-    if (Number.isFinite(current) && current < s.remaining) continue; // an earlier, tighter scope already reported
-    res.setHeader(`x-ratelimit-limit-${type}`, String(s.limit));
-    res.setHeader(`x-ratelimit-remaining-${type}`, String(s.remaining));
-    res.setHeader(`x-ratelimit-reset-${type}`, duration(s.resetMs));
-  }
-}
-
-function limitedMessage(decision: RateDecision, rules: ScopedRule[]): string {
-  const i = decision.rules.findIndex((s, k) => !s.allowed && !rules[k].force);
-  const rule = rules[i];
-  const wait = Math.ceil(decision.retryAfterMs / 1000);
-  return rule ? `rate limit reached for ${rule.scope}: ${describeSpec(rule.spec)}; retry in ${wait} s` : `rate limit reached; retry in ${wait} s`;
-}
 
 function syntheticResponse(status: number, body: unknown, headers: Record<string, string>): UpstreamResult {
   const stream = Object.assign(Readable.from([Buffer.from(JSON.stringify(body))]), { dump: async () => {} });
   return { kind: 'response', status, headers: { 'content-type': 'application/json', ...headers }, body: stream } as unknown as UpstreamResult;
 }
 
-interface BudgetCheck {
-  scope: 'api_key' | 'virtual_key';
-  id: string;
-  limits: UsageLimits;
-}
 
 export function createLimits(opts: LimitsOptions = {}): Limits {
   const limiter = opts.limiter ?? memoryRateLimiter();
@@ -225,8 +74,6 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
   const now = opts.now ?? Date.now;
   const logger = opts.logger ?? silentLogger;
   const stats: LimitsStats = { admitted: 0, limited: 0, budget_exhausted: 0, degraded: 0 };
-  const recent: BudgetEvent[] = [];
-  const pendingReport = new Map<string, UsageReportEntry>();
   // Whether any virtual key in a state carries limits: when none does, leaves are not wrapped.
   const vkLimited = new WeakMap<GatewayState, boolean>();
   const anyVirtualKeyLimits = (state: GatewayState) => {
@@ -238,94 +85,8 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
     return v;
   };
 
-  const budgetKey = (b: BudgetCheck, period: string) => `${b.scope}:${b.id}:${b.limits.type}:${period}`;
-  const ttlFor = (resetsAt: number | undefined) => Math.ceil(((resetsAt ?? now() + 400 * 86_400_000) - now()) / 1000) + 7 * 86_400;
-
-  async function used(b: BudgetCheck): Promise<{ used: number; period: ReturnType<typeof budgetPeriod> }> {
-    const period = budgetPeriod(b.limits.periodic_reset, now());
-    let local = 0;
-    try {
-      local = await store.get(budgetKey(b, period.id));
-    } catch (err) {
-      logger.warn('budget store unreachable; using the control plane figure only', { reason: (err as Error).message });
-    }
-    return { used: Math.max(local, controlPlaneUsed(b, period.id)), period };
-  }
-
-  /** What the control plane knows: `current_usage` in the synced entity, or the heartbeat's figure. */
-  function controlPlaneUsed(b: BudgetCheck, period: string): number {
-    const synced = b.limits.current_usage !== undefined && (!b.limits.usage_period || b.limits.usage_period === period) ? b.limits.current_usage : 0;
-    return Math.max(synced, opts.reconciled?.get(b.scope, b.id, b.limits.type, period) ?? 0);
-  }
-
-  /** A 412 problem when the budget is spent, else undefined. */
-  async function exhausted(b: BudgetCheck): Promise<{ message: string; resetsAt?: number } | undefined> {
-    const { used: u, period } = await used(b);
-    // The control plane's figure can show a line crossed that no request of this store charged
-    // across (traffic elsewhere): with claims the event still fires, once across the fleet.
-    if (opts.claims) void figureEvents(b, u, period);
-    if (u < b.limits.credit_limit) return undefined;
-    const who = b.scope === 'api_key' ? `API key "${b.id}"` : `virtual key "${b.id}"`;
-    const when = period.resetsAt ? `it resets at ${new Date(period.resetsAt).toISOString()}` : 'it does not reset';
-    return {
-      message: `${who} has used its ${b.limits.type} budget of ${formatAmount(b.limits, b.limits.credit_limit)}${period.id === 'all' ? '' : ` for ${period.id}`}; ${when}`,
-      resetsAt: period.resetsAt,
-    };
-  }
-
-  function emit(event: BudgetEvent): void {
-    recent.push(event);
-    if (recent.length > 200) recent.shift();
-    logger.warn(event.kind === 'alert' ? 'budget alert threshold reached' : 'budget exhausted', { ...event });
-    opts.onBudgetEvent?.(event);
-    if (opts.alertWebhook) {
-      fetch(opts.alertWebhook, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(event), signal: AbortSignal.timeout(5000) })
-        .then((r) => r.body?.cancel())
-        .catch((err: Error) => logger.warn('budget alert webhook failed', { reason: err.message }));
-    }
-  }
-
-  async function spend(b: BudgetCheck, amount: number): Promise<void> {
-    if (amount <= 0) return;
-    const period = budgetPeriod(b.limits.periodic_reset, now());
-    const key = budgetKey(b, period.id);
-    const ttl = ttlFor(period.resetsAt);
-    const total = await store.add(key, amount, ttl);
-    const report = pendingReport.get(key) ?? { scope: b.scope, id: b.id, type: b.limits.type, period: period.id, delta: 0, total: 0 };
-    report.delta += amount;
-    report.total = total;
-    pendingReport.set(key, report);
-    // Events follow the usage the gateway enforces: a request that takes the fleet-wide figure
-    // over the threshold alerts even when this task's own counter is still below it.
-    const known = controlPlaneUsed(b, period.id);
-    const before = Math.max(total - amount, known);
-    const after = Math.max(total, known + amount);
-    const base = { scope: b.scope, id: b.id, type: b.limits.type, period: period.id, used: after, limit: b.limits.credit_limit, at: new Date(now()).toISOString() };
-    const th = b.limits.alert_threshold;
-    if (th !== undefined && before < th && after >= th && (await store.once(`alert:${key}`, ttl))) announce({ kind: 'alert', ...base, threshold: th });
-    if (before < b.limits.credit_limit && after >= b.limits.credit_limit && (await store.once(`exhausted:${key}`, ttl))) announce({ kind: 'exhausted', ...base });
-  }
-
-  async function figureEvents(b: BudgetCheck, u: number, period: ReturnType<typeof budgetPeriod>): Promise<void> {
-    const th = b.limits.alert_threshold;
-    const crossed = [...(th !== undefined && u >= th ? (['alert'] as const) : []), ...(u >= b.limits.credit_limit ? (['exhausted'] as const) : [])];
-    if (!crossed.length) return;
-    const key = budgetKey(b, period.id);
-    const ttl = ttlFor(period.resetsAt);
-    const base = { scope: b.scope, id: b.id, type: b.limits.type, period: period.id, used: u, limit: b.limits.credit_limit, at: new Date(now()).toISOString() };
-    try {
-      for (const kind of crossed) {
-        if (await store.once(`${kind}:${key}`, ttl)) announce(kind === 'alert' ? { kind, ...base, threshold: th } : { kind, ...base });
-      }
-    } catch (err) {
-      logger.warn('budget event bookkeeping failed', { reason: (err as Error).message });
-    }
-  }
-
-  function announce(event: BudgetEvent): void {
-    if (!opts.claims) return emit(event);
-    opts.claims.claim({ scope: event.scope, id: event.id, type: event.type, period: event.period, kind: event.kind }, () => emit(event));
-  }
+  const ledger = budgetLedger({ store, now, logger, reconciled: opts.reconciled, claims: opts.claims, onBudgetEvent: opts.onBudgetEvent, alertWebhook: opts.alertWebhook });
+  const { exhausted, spend } = ledger;
 
   function problem429(res: ServerResponse, decision: RateDecision, rules: ScopedRule[]): HttpProblem {
     stats.limited++;
@@ -348,12 +109,8 @@ export function createLimits(opts: LimitsOptions = {}): Limits {
 
   return {
     stats: () => ({ ...stats }),
-    events: () => [...recent],
-    usageReport() {
-      const out = [...pendingReport.values()];
-      pendingReport.clear();
-      return out;
-    },
+    events: ledger.events,
+    usageReport: ledger.usageReport,
     close: async () => {
       await Promise.all([limiter.close(), store.close()]);
     },
