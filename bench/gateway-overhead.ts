@@ -65,11 +65,16 @@ async function sequentialLatency(origin: string, path: string, headers: Record<s
   return { p50: percentile(samples, 50), p99: percentile(samples, 99) };
 }
 
-/** utime + stime of a process in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
+/** utime + stime of a process and its direct children (gateway workers) in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
 async function cpuMicros(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').then((t) => t.trim().split(/\s+/).filter(Boolean).map(Number), () => []);
+  let total = 0;
+  for (const p of [pid, ...children]) {
+    const stat = await readFile(`/proc/${p}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+  }
+  return total;
 }
 
 /** req/s at concurrency 50, and the CPU time the measured server spent per request (steady even when other work shares the cores). */
@@ -78,6 +83,29 @@ async function throughput(url: string, headers: Record<string, string>, pid: num
   const result = await autocannon({ url, method: 'POST', headers, body: requestBody, connections: 50, duration: DURATION_S });
   if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx, ${result.errors} errors`);
   return { rps: result.requests.average, cpu: ((await cpuMicros(pid)) - before) / result.requests.total };
+}
+
+/** A throwaway redis-server for the workers row (more than one worker needs the shared Redis cache), if one is installed. */
+async function startRedis(processes: ChildProcess[]): Promise<string | undefined> {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return undefined;
+  }
+  const port = await freePort();
+  const redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  processes.push(redis);
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((resolve) => {
+      import('node:net').then(({ connect }) => {
+        const s = connect(port, '127.0.0.1', () => s.end(() => resolve(true)));
+        s.on('error', () => resolve(false));
+      });
+    });
+    if (up) return `redis://127.0.0.1:${port}`;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('redis-server did not start');
 }
 
 /** The gateway as the DataPlane image runs it: the esbuild bundle of runtime/gateway/main.ts, configured by env. */
@@ -149,8 +177,15 @@ async function main() {
     // The first row is the request path alone. The others add what runs beside it: a metric record
     // per request shipped in batches to the control plane (which, on this one machine, also ingests
     // them on the same cores), then a full request/response log per request.
+    // The workers row: the same request path in 2 processes behind one port (`--workers`), which
+    // needs the Redis cache; for this config (no rate limits, no response cache) no request touches it.
+    const redisUrl = await startRedis(processes);
+    if (!redisUrl) process.stderr.write('redis-server not installed: skipping the 2-worker row\n');
     const variants: { name: string; env: Record<string, string> }[] = [
       { name: 'gateway, telemetry off', env: { TOLLGATE_TELEMETRY: 'off' } },
+      ...(redisUrl
+        ? [{ name: 'gateway, telemetry off, 2 workers (Redis cache)', env: { TOLLGATE_TELEMETRY: 'off', TOLLGATE_GATEWAY_WORKERS: '2', TOLLGATE_CACHE: 'redis', TOLLGATE_REDIS_URL: redisUrl } }]
+        : []),
       { name: 'gateway + metrics to the control plane', env: {} },
       { name: 'gateway + metrics + full logs (file store)', env: { TOLLGATE_LOG_DIR: join(dataDir, 'logs') } },
     ];
@@ -175,7 +210,7 @@ async function main() {
       const latency = await sequentialLatency(gateway.url, '/v1/chat/completions', gatewayHeaders);
       const { rps, cpu } = await throughput(`${gateway.url}/v1/chat/completions`, gatewayHeaders, gateway.proc.pid!);
       rows.push(
-        `| ${variant.name} | ${fmt(latency.p50)} | ${fmt(latency.p99)} | +${fmt(latency.p50 - direct.latency.p50)} ms | +${fmt(latency.p99 - direct.latency.p99)} ms | ${rps.toFixed(0)} | ${((rps / direct.rps) * 100).toFixed(1)}% | ${cpu.toFixed(1)} (gateway) |`,
+        `| ${variant.name} | ${fmt(latency.p50)} | ${fmt(latency.p99)} | +${fmt(latency.p50 - direct.latency.p50)} ms | +${fmt(latency.p99 - direct.latency.p99)} ms | ${rps.toFixed(0)} | ${((rps / direct.rps) * 100).toFixed(1)}% | ${cpu.toFixed(1)} (${variant.env.TOLLGATE_GATEWAY_WORKERS ? 'primary + workers' : 'gateway'}) |`,
       );
       gateway.proc.kill('SIGTERM');
     }

@@ -101,6 +101,8 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       TOLLGATE_SYNC_INTERVAL: String(syncInterval.toSeconds()),
       TOLLGATE_CACHE: 'redis',
       ...cache.environment,
+      // One gateway process per whole vCPU (a Node process uses one core); the Redis cache keeps limits shared.
+      TOLLGATE_GATEWAY_WORKERS: String(Math.max(1, Math.floor((props.cpu ?? 1024) / 1024))),
       TOLLGATE_LOG_MODE: this.logMode,
       TOLLGATE_DATA_PLANE_NAME: name,
       ...(this.logBucket ? { TOLLGATE_LOG_STORE: 's3', TOLLGATE_LOG_BUCKET: this.logBucket.bucketName } : {}),
