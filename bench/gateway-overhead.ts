@@ -208,6 +208,10 @@ async function main() {
       await waitUntilServing(gateway.url, gatewayHeaders);
       process.stderr.write(`${variant.name}: latency, then throughput...\n`);
       const latency = await sequentialLatency(gateway.url, '/v1/chat/completions', gatewayHeaders);
+      if (variant.env.TOLLGATE_GATEWAY_WORKERS) {
+        // The latency run's one connection warmed one worker; give the others as many requests before the throughput run.
+        await autocannon({ url: `${gateway.url}/v1/chat/completions`, method: 'POST', headers: gatewayHeaders, body: requestBody, connections: 50, amount: (LATENCY_REQUESTS + 200) * Number(variant.env.TOLLGATE_GATEWAY_WORKERS) });
+      }
       const { rps, cpu } = await throughput(`${gateway.url}/v1/chat/completions`, gatewayHeaders, gateway.proc.pid!);
       rows.push(
         `| ${variant.name} | ${fmt(latency.p50)} | ${fmt(latency.p99)} | +${fmt(latency.p50 - direct.latency.p50)} ms | +${fmt(latency.p99 - direct.latency.p99)} ms | ${rps.toFixed(0)} | ${((rps / direct.rps) * 100).toFixed(1)}% | ${cpu.toFixed(1)} (${variant.env.TOLLGATE_GATEWAY_WORKERS ? 'primary + workers' : 'gateway'}) |`,
