@@ -49,6 +49,12 @@ const call = async (config: string) => {
 await call(env('BENCH_CONFIG'));
 const served = performance.now();
 const cpuServed = process.cpuUsage(cpu0);
+if (process.env.BENCH_SERVE_ONLY === '1') {
+  // Scenario runs of bench/sync-full.ts: only the path to serving.
+  process.stdout.write(`${JSON.stringify({ toAppliedMs: applied - t0, toServingMs: served - t0, cpuToAppliedMs: (cpuApplied.user + cpuApplied.system) / 1000, cpuToServingMs: (cpuServed.user + cpuServed.system) / 1000 })}\n`);
+  await gw.close();
+  process.exit(0);
+}
 // Requests while the background decryption runs: routes whose keys are already open, and not.
 const during: number[] = [];
 for (let i = 0; i < 20; i++) {

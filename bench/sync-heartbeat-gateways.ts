@@ -1,7 +1,8 @@
 /**
  * The simulated gateways of bench/sync-heartbeat-load.ts, in their own process. Each speaks the
  * gateway's sync protocol (docs/sync.md) with the real headers and heartbeat report: a first full
- * pull, then a long-poll `GET /v1/sync/wait` kept open, a delta pull whenever it answers, and a
+ * pull, then a long-poll `GET /v1/sync/wait` kept open, the delta it answers a change with (or a
+ * delta pull when it answers only the new version), and a
  * heartbeat pull every BENCH_HEARTBEAT_MS, all started together and de-phased as SyncClient does. Payloads are read and their version
  * taken, but no gateway state is built: on this shared 2-core machine that CPU would compete with
  * the control plane being measured, which a real fleet (on its own hosts) does not.
@@ -25,7 +26,7 @@ const intervalMs = Number(process.env.BENCH_HEARTBEAT_MS ?? 30_000);
 const base = process.env.BENCH_CP_URL!;
 const token = process.env.BENCH_TOKEN!;
 const agent = new Agent({ keepAliveTimeout: 60_000, headersTimeout: 40_000, bodyTimeout: 40_000, connections: 4 * count });
-const totals = { full: 0, delta: 0, notModified: 0, failures: 0, pushWakeups: 0 };
+const totals = { full: 0, delta: 0, notModified: 0, failures: 0, pushWakeups: 0, pushDeltas: 0 };
 let closed = false;
 const started = Date.now();
 
@@ -38,7 +39,8 @@ class Gateway {
       authorization: `Bearer ${token}`,
       [SYNC_PROTOCOL_HEADER]: String(SYNC_PROTOCOL_VERSION),
       [GATEWAY_VERSION_HEADER]: TOLLGATE_VERSION,
-      [SYNC_FEATURES_HEADER]: SYNC_FEATURES.join(','),
+      // BENCH_WAIT_DELTA=0: a gateway from before `wait-delta` (each wake-up is a pull).
+      [SYNC_FEATURES_HEADER]: SYNC_FEATURES.filter((f) => process.env.BENCH_WAIT_DELTA !== '0' || f !== 'wait-delta').join(','),
       [HEARTBEAT_HEADER]: JSON.stringify({ instance_id: this.id, gateway_version: TOLLGATE_VERSION, synced_version: this.version, uptime_seconds: Math.round((Date.now() - started) / 1000), cache: 'ok', sync_lag_seconds: 0, push: this.push }),
     };
   }
@@ -67,7 +69,17 @@ class Gateway {
         const res = await request(`${base}${SYNC_WAIT_PATH}?since=${this.version}&timeout=25`, { dispatcher: agent, headers: this.headers() });
         this.push = true;
         if (res.statusCode === 200) {
-          const { version } = (await res.body.json()) as { version: number };
+          const body = (await res.body.json()) as { version: number; kind?: string; base_version?: number };
+          if (body.kind === 'delta') {
+            // The change itself on the wait channel (feature wait-delta), as SyncClient applies it.
+            totals.pushWakeups++;
+            totals.pushDeltas++;
+            if (body.base_version === this.version) this.version = body.version;
+            else await this.pull();
+            await new Promise((r) => setTimeout(r, Math.random() * 200)); // as SyncClient spreads its next waits
+            continue;
+          }
+          const { version } = body;
           if (version !== this.version) {
             totals.pushWakeups++;
             await new Promise((r) => setTimeout(r, Math.random() * 200)); // as SyncClient spreads its wake-up pulls

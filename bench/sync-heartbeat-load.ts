@@ -1,18 +1,21 @@
 /**
  * Issue 5: fifty gateways heartbeating at once must not slow the control-plane API's p95 by more
  * than 20%. Run: `node bin/run-ts.mjs bench/sync-heartbeat-load.ts` (BENCH_WRITE=1 updates
- * bench/README.md between SYNC-HEARTBEAT markers).
+ * bench/README.md between SYNC-HEARTBEAT markers; BENCH_PROFILE=stress runs the 15× stress
+ * configuration instead and writes between SYNC-HEARTBEAT-STRESS markers).
  *
- * A control plane (PGlite, this process, as `tollgate control-plane`) with an org of
- * BENCH_CONFIGS configs. The measured call is `GET /v1/configs` (a page of 50), BENCH_REQUESTS per
- * phase, two at a time. Phases alternate, BENCH_ROUNDS times: alone, then with BENCH_GATEWAYS
+ * A control plane (PGlite, this process, as `tollgate control-plane`) with an org of BENCH_CONFIGS
+ * configs. The measured call is `GET /v1/configs` (a page of 50), sent at a steady BENCH_API_RATE
+ * per second (open loop: a slow answer does not slow the senders, so a stall shows in the tail);
+ * BENCH_API_RATE=0 sends back to back from two workers instead (the control plane saturated).
+ * Phases of BENCH_PHASE_SECONDS alternate, BENCH_ROUNDS times: alone, then with BENCH_GATEWAYS
  * simulated gateways in another process (bench/sync-heartbeat-gateways.ts: the sync protocol with
- * the real headers and heartbeat report, long-poll push open, heartbeat pulls every
- * BENCH_HEARTBEAT_MS, started together; no gateway state built). In both phases a
- * config changes every BENCH_CHANGE_MS, so under load every change wakes all gateways at once and
- * each pulls a delta.
+ * the real headers and heartbeat report, long-poll push open for all, heartbeat pulls every
+ * BENCH_HEARTBEAT_MS, started together). In both phases a config changes every BENCH_CHANGE_MS, so
+ * under load every change wakes all gateways at once. Progress goes to stderr after every phase.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,12 +24,19 @@ import { silentLogger } from '../runtime/core/logger.js';
 import { startControlPlane } from '../runtime/control-plane/server.js';
 import { seedScale } from './sync-seed.js';
 
-const GATEWAYS = Number(process.env.BENCH_GATEWAYS ?? 50);
-const HEARTBEAT_MS = Number(process.env.BENCH_HEARTBEAT_MS ?? 2_000);
-const CHANGE_MS = Number(process.env.BENCH_CHANGE_MS ?? 3_000);
-const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 300);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
-const CONFIGS = Number(process.env.BENCH_CONFIGS ?? 1_000);
+const stress = process.env.BENCH_PROFILE === 'stress';
+const num = (name: string, real: number, stressed: number) => Number(process.env[name] ?? (stress ? stressed : real));
+const GATEWAYS = num('BENCH_GATEWAYS', 50, 50);
+const HEARTBEAT_MS = num('BENCH_HEARTBEAT_MS', 30_000, 2_000);
+const CHANGE_MS = num('BENCH_CHANGE_MS', 10_000, 3_000);
+const PHASE_S = num('BENCH_PHASE_SECONDS', 60, 30);
+const ROUNDS = num('BENCH_ROUNDS', 3, 2);
+const API_RATE = num('BENCH_API_RATE', 20, 20);
+const CONFIGS = num('BENCH_CONFIGS', 1_000, 1_000);
+const MARKER = stress ? 'SYNC-HEARTBEAT-STRESS' : 'SYNC-HEARTBEAT';
+/** BENCH_COMPARE_PULL=1 adds a third phase per round: gateways without `wait-delta` (each wake-up is a pull, as before). */
+const COMPARE_PULL = process.env.BENCH_COMPARE_PULL === '1';
+type Kind = 'alone' | 'gateways' | 'gateways-pull';
 
 const dir = await mkdtemp(join(tmpdir(), 'tollgate-bench-hb-'));
 const keyringPath = join(dir, 'keyring.json');
@@ -36,53 +46,67 @@ await seedScale(cp, keyring, { apiKeys: 1_000, virtualKeys: 200, configs: CONFIG
 const headers = { 'x-portkey-api-key': cp.adminApiKey, 'content-type': 'application/json' };
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const loadAvg = () => readFileSync('/proc/loadavg', 'utf8').split(' ')[0]!;
+const benchStart = performance.now();
 
-async function listLatencies(): Promise<number[]> {
+async function listOnce(): Promise<number> {
+  const started = performance.now();
+  const res = await fetch(`${cp.url}/v1/configs?page_size=50`, { headers });
+  await res.arrayBuffer();
+  if (res.status !== 200) throw new Error(`list answered ${res.status}`);
+  return performance.now() - started;
+}
+
+/** List calls for `seconds`: at API_RATE a second (open loop), or back to back from two workers. */
+async function apiLoad(seconds: number): Promise<number[]> {
   const out: number[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < REQUESTS) {
-      next++;
-      const started = performance.now();
-      const res = await fetch(`${cp.url}/v1/configs?page_size=50`, { headers });
-      await res.arrayBuffer();
-      if (res.status !== 200) throw new Error(`list answered ${res.status}`);
-      out.push(performance.now() - started);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+  const end = performance.now() + seconds * 1000;
+  if (API_RATE <= 0) {
+    const worker = async () => {
+      while (performance.now() < end) out.push(await listOnce());
+    };
+    await Promise.all([worker(), worker()]);
+    return out;
+  }
+  const inflight = new Set<Promise<void>>();
+  let next = performance.now();
+  while (performance.now() < end) {
+    const p: Promise<void> = listOnce().then((ms) => void out.push(ms)).finally(() => inflight.delete(p));
+    inflight.add(p);
+    next += 1000 / API_RATE;
+    const wait = next - performance.now();
+    if (wait > 0) await sleep(wait);
+  }
+  await Promise.all(inflight);
   return out;
 }
 
 let changes = 0;
-async function phase(load: boolean) {
+async function phase(kind: Kind, round: number) {
+  const load = kind !== 'alone';
   let child: ChildProcess | undefined;
   let output = '';
   if (load) {
     child = spawn(process.execPath, ['bin/run-ts.mjs', 'bench/sync-heartbeat-gateways.ts'], {
-      env: { ...process.env, BENCH_CP_URL: cp.url, BENCH_TOKEN: cp.dataPlaneToken, BENCH_KEYRING: keyringPath, BENCH_GATEWAYS: String(GATEWAYS), BENCH_HEARTBEAT_MS: String(HEARTBEAT_MS) },
+      env: { ...process.env, BENCH_CP_URL: cp.url, BENCH_TOKEN: cp.dataPlaneToken, BENCH_KEYRING: keyringPath, BENCH_GATEWAYS: String(GATEWAYS), BENCH_HEARTBEAT_MS: String(HEARTBEAT_MS), BENCH_WAIT_DELTA: kind === 'gateways-pull' ? '0' : '1' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     child.stdout!.on('data', (d) => (output += d));
     while (!output.includes('ready')) {
       if (child.exitCode !== null) throw new Error('the simulated gateways exited');
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
-    await new Promise((r) => setTimeout(r, HEARTBEAT_MS)); // past the start-up full syncs, into steady heartbeats
+    // Past the start-up full pulls; heartbeats are de-phased over the interval from the start.
+    await sleep(2_000);
   }
   const changer = setInterval(() => {
     changes++;
     void fetch(`${cp.url}/v1/configs/cfg-${1 + (changes % CONFIGS)}`, { method: 'PUT', headers, body: JSON.stringify({ config: { virtual_key: `vk-${1 + (changes % 200)}` } }) }).then((r) => r.arrayBuffer());
   }, CHANGE_MS);
-  // The control plane's CPU with no API traffic: what the gateways (and the change stream) cost it.
-  const idle0 = process.cpuUsage();
-  const idleStarted = performance.now();
-  await new Promise((r) => setTimeout(r, 3 * HEARTBEAT_MS));
-  const idleCpu = process.cpuUsage(idle0);
-  const idleShare = (idleCpu.user + idleCpu.system) / 1000 / (performance.now() - idleStarted);
   const cpu0 = process.cpuUsage();
   const started = performance.now();
-  const latencies = await listLatencies();
+  const latencies = await apiLoad(PHASE_S);
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpu0);
   clearInterval(changer);
@@ -93,39 +117,51 @@ async function phase(load: boolean) {
     await new Promise((r) => child!.once('exit', r));
     counters = JSON.parse(output.slice(before).trim().split('\n').at(-1)!) as Record<string, number>;
   }
-  return { load, latencies, seconds, cpuPerSecond: (cpu.user + cpu.system) / 1000 / seconds, idleShare, counters };
+  const result = { kind, load, latencies, cpuShare: (cpu.user + cpu.system) / 1000 / (seconds * 1000), counters, loadAvg: loadAvg() };
+  process.stderr.write(
+    `[bench] ${Math.round((performance.now() - benchStart) / 1000)} s: round ${round + 1}/${ROUNDS} ${label(kind)}: ${latencies.length} calls, p50 ${pct(latencies, 50).toFixed(1)} ms, p95 ${pct(latencies, 95).toFixed(1)} ms, control plane ${Math.round(result.cpuShare * 100)}% of a core, load average ${result.loadAvg}${counters ? `, ${JSON.stringify(counters)}` : ''}\n`,
+  );
+  return result;
 }
 
-await listLatencies(); // warm-up (JIT, PGlite caches): without it the first "alone" phase is the slowest
-await listLatencies();
-const phases: Awaited<ReturnType<typeof phase>>[] = [];
-for (let r = 0; r < ROUNDS; r++) {
-  phases.push(await phase(false));
-  phases.push(await phase(true));
+function label(kind: Kind): string {
+  return kind === 'alone' ? 'alone' : kind === 'gateways' ? `with ${GATEWAYS} gateways` : `with ${GATEWAYS} gateways, pull on wake-up (before)`;
 }
+const kinds: Kind[] = COMPARE_PULL ? ['alone', 'gateways', 'gateways-pull'] : ['alone', 'gateways'];
+process.stderr.write(`[bench] ${stress ? 'STRESS profile' : 'real profile'}: ${ROUNDS} rounds of ${PHASE_S} s phases: ${kinds.map(label).join(' / ')} (about ${Math.round((ROUNDS * kinds.length * (PHASE_S + 3) + 10) / 60)} min)\n`);
+await apiLoad(10); // warm-up (JIT, PGlite caches): without it the first "alone" phase is the slowest
+const phases: Awaited<ReturnType<typeof phase>>[] = [];
+for (let r = 0; r < ROUNDS; r++) for (const kind of kinds) phases.push(await phase(kind, r));
 await cp.close();
 await rm(dir, { recursive: true, force: true });
 
-const all = (load: boolean) => phases.filter((p) => p.load === load).flatMap((p) => p.latencies);
-const p95Alone = pct(all(false), 95);
-const p95Load = pct(all(true), 95);
+const all = (kind: Kind) => phases.filter((p) => p.kind === kind).flatMap((p) => p.latencies);
+const of = (kind: Kind, r: number) => phases.filter((p) => p.kind === kind)[r]!;
+const p95Alone = pct(all('alone'), 95);
 const f = (x: number) => `${x.toFixed(1)} ms`;
-const loadPhases = phases.filter((p) => p.load);
-const sum = (k: string) => loadPhases.reduce((s, p) => s + (p.counters?.[k] ?? 0), 0);
+const meanShare = (kind: Kind) => phases.filter((p) => p.kind === kind).reduce((s, p) => s + p.cpuShare, 0) / ROUNDS;
+const rate = API_RATE > 0 ? `${API_RATE} calls/s (paced)` : 'back to back from 2 workers (saturated)';
+const summary = (kind: Kind) => {
+  const p95 = pct(all(kind), 95);
+  const ps = phases.filter((p) => p.kind === kind);
+  const sum = (k: string) => ps.reduce((s, p) => s + (p.counters?.[k] ?? 0), 0);
+  return `**p95 ${label(kind)} / alone: ${(p95 / p95Alone).toFixed(2)}** (${f(p95)} / ${f(p95Alone)}, all rounds pooled; target ≤ 1.20; per round: ${Array.from({ length: ROUNDS }, (_, r) => (pct(of(kind, r).latencies, 95) / pct(of('alone', r).latencies, 95)).toFixed(2)).join(', ')}). The gateways cost the control plane ${((meanShare(kind) - meanShare('alone')) * 100).toFixed(1)}% of a core (CPU with them minus alone, same API load); they made ${sum('notModified')} 304 pulls, ${sum('delta')} delta pulls, ${sum('full')} full pulls, ${sum('pushDeltas')} deltas received on the wait channel, ${sum('pushWakeups')} push wake-ups; ${sum('failures')} failures.`;
+};
 const section = [
-  `Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}; \`GET /v1/configs\` (page of 50, ${CONFIGS} configs), ${REQUESTS} calls per phase, 2 at a time, ${ROUNDS} rounds of alone / with ${GATEWAYS} gateways; heartbeat every ${HEARTBEAT_MS / 1000} s (15× the real 30 s), 50 started at once, long-poll push open; a config change every ${CHANGE_MS / 1000} s in both phases (under load each wakes all ${GATEWAYS}).`,
+  `${stress ? '**Stress (15× the real heartbeat rate, not the target configuration).** ' : ''}Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${Math.round((performance.now() - benchStart) / 60_000)} min; \`GET /v1/configs\` (page of 50, ${CONFIGS} configs) at ${rate}, ${ROUNDS} rounds of ${PHASE_S} s phases (${kinds.map(label).join(' / ')}); heartbeat every ${HEARTBEAT_MS / 1000} s${stress ? ` (${Math.round(30_000 / HEARTBEAT_MS)}× the real 30 s)` : ' (the real rate)'}, ${GATEWAYS} started at once, long-poll push open for all; a config change every ${CHANGE_MS / 1000} s in every phase (under load each wakes all ${GATEWAYS}).`,
   '',
-  '| phase | p50 | p95 | p99 | control-plane CPU while listing | control-plane CPU without API calls |',
-  '|---|---|---|---|---|---|',
-  ...phases.map((p, i) => `| ${i + 1}. ${p.load ? `with ${GATEWAYS} gateways` : 'alone'} | ${f(pct(p.latencies, 50))} | ${f(pct(p.latencies, 95))} | ${f(pct(p.latencies, 99))} | ${Math.round(p.cpuPerSecond / 10)}% of a core | ${(p.idleShare * 100).toFixed(1)}% of a core |`),
+  '| phase | calls | p50 | p95 | p99 | control-plane CPU | load average (1 min) at the end |',
+  '|---|---|---|---|---|---|---|',
+  ...phases.map((p, i) => `| ${Math.floor(i / kinds.length) + 1}. ${label(p.kind)} | ${p.latencies.length} | ${f(pct(p.latencies, 50))} | ${f(pct(p.latencies, 95))} | ${f(pct(p.latencies, 99))} | ${Math.round(p.cpuShare * 100)}% of a core | ${p.loadAvg} |`),
   '',
-  `**p95 with ${GATEWAYS} gateways / alone: ${(p95Load / p95Alone).toFixed(2)}** (${f(p95Load)} / ${f(p95Alone)}; target ≤ 1.20; per round: ${Array.from({ length: ROUNDS }, (_, r) => (pct(phases[2 * r + 1]!.latencies, 95) / pct(phases[2 * r]!.latencies, 95)).toFixed(2)).join(', ')}). During the load phases the gateways made ${sum('notModified')} 304 pulls, ${sum('delta')} delta pulls, ${sum('full')} full pulls and ${sum('pushWakeups')} push wake-ups; ${sum('failures')} failures.`,
+  ...kinds.filter((k) => k !== 'alone').map(summary),
 ].join('\n');
 process.stdout.write(section + '\n');
 if (process.env.BENCH_WRITE === '1') {
   const file = new URL('./README.md', import.meta.url);
   const readme = await readFile(file, 'utf8');
-  if (!readme.includes('<!-- SYNC-HEARTBEAT:START -->')) throw new Error('bench/README.md has no SYNC-HEARTBEAT markers');
-  await writeFile(file, readme.replace(/<!-- SYNC-HEARTBEAT:START -->[\s\S]*<!-- SYNC-HEARTBEAT:END -->/, `<!-- SYNC-HEARTBEAT:START -->\n${section}\n<!-- SYNC-HEARTBEAT:END -->`));
+  const re = new RegExp(`<!-- ${MARKER}:START -->[\\s\\S]*<!-- ${MARKER}:END -->`);
+  if (!re.test(readme)) throw new Error(`bench/README.md has no ${MARKER} markers`);
+  await writeFile(file, readme.replace(re, `<!-- ${MARKER}:START -->\n${section}\n<!-- ${MARKER}:END -->`));
 }
 process.exit(0);

@@ -27,10 +27,12 @@ export const HEARTBEAT_HEADER = 'x-tollgate-heartbeat';
 /**
  * What a gateway's delta merge understands beyond protocol 2 (comma list). `keyed-pricing`: it merges
  * `pricing` entries by `provider/model` (they have no `id`); a gateway without it gets a full
- * snapshot when prices changed.
+ * snapshot when prices changed. `wait-delta`: the long-poll (`/v1/sync/wait`) may answer a change with
+ * the delta itself (the same signed body a pull would get) instead of `{ version }`, saving the pull.
  */
 export const SYNC_FEATURES_HEADER = 'x-tollgate-sync-features';
-export const SYNC_FEATURES = ['keyed-pricing'] as const;
+export const SYNC_FEATURES = ['keyed-pricing', 'wait-delta'] as const;
+export const WAIT_DELTA_FEATURE = 'wait-delta';
 
 /**
  * The key a delta upserts and deletes entries of a snapshot array by: `id`, except `pricing`

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashSecret } from '../../runtime/core/secrets.js';
 import {
   GATEWAY_VERSION_HEADER,
+  SYNC_FEATURES_HEADER,
   SYNC_PATH,
   SYNC_PROTOCOL_HEADER,
   SYNC_SIGNATURE_HEADER,
@@ -154,5 +155,26 @@ describe('sync protocol 2: deltas, tombstones, integrity, versions, long-poll', 
     expect(((await woke.json()) as { version: number }).version).toBeGreaterThan(version);
     expect(waited).toBeLessThan(2_000);
     expect((await fetch(`${t.cp.url}${SYNC_WAIT_PATH}?since=0`)).status).toBe(401);
+  });
+
+  it('long-poll with wait-delta: a change is answered with the signed delta itself, the same one a pull gets', async () => {
+    const headers = { authorization: `Bearer ${t.cp.dataPlaneToken}`, [SYNC_PROTOCOL_HEADER]: '2', [SYNC_FEATURES_HEADER]: 'keyed-pricing,wait-delta' };
+    const base = syncSnapshotSchema.parse((await pull(0)).body);
+    const waiting = fetch(`${t.cp.url}${SYNC_WAIT_PATH}?since=${base.version}&timeout=20`, { headers });
+    await new Promise((r) => setTimeout(r, 200));
+    const cfg = await t.sdk.configs.create({ name: 'pushed', config: { provider: 'openai' } });
+    const woke = await waiting;
+    expect(woke.status).toBe(200);
+    expect(woke.headers.get('x-tollgate-sync-kind')).toBe('delta');
+    const raw = await woke.text();
+    expect(verifyBody(key(), raw, woke.headers.get(SYNC_SIGNATURE_HEADER))).toBe(true);
+    const pushed = syncDeltaSchema.parse(JSON.parse(raw));
+    expect(pushed.base_version).toBe(base.version);
+    expect(pushed.upserts.configs!.map((c) => c.slug)).toEqual([cfg.slug]);
+    const pulled = syncDeltaSchema.parse((await pull(base.version, { [SYNC_FEATURES_HEADER]: 'keyed-pricing,wait-delta' })).body);
+    expect({ ...pushed, generated_at: '' }).toEqual({ ...pulled, generated_at: '' });
+    // Without the feature, the channel answers only the version (older gateways).
+    const old = await fetch(`${t.cp.url}${SYNC_WAIT_PATH}?since=${base.version}`, { headers: { authorization: headers.authorization, [SYNC_PROTOCOL_HEADER]: '2' } });
+    expect(await old.json()).toEqual({ version: pushed.version });
   });
 });

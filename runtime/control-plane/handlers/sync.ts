@@ -12,6 +12,7 @@ import {
   SYNC_PROTOCOL_HEADER,
   SYNC_PROTOCOL_VERSION,
   SYNC_SIGNATURE_HEADER,
+  WAIT_DELTA_FEATURE,
 } from '../../core/sync-contract.js';
 import { deriveSyncKey, signBody } from '../../core/sync-integrity.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
@@ -23,7 +24,7 @@ import { badRequest, unauthorized } from '../http/problems.js';
 import { empty, type HandlerResult } from '../http/response.js';
 import { validate } from '../http/validate.js';
 import { dataPlaneRegistry } from '../registry/index.js';
-import { buildDelta } from '../sync/delta.js';
+import { buildDelta, deltaBody } from '../sync/delta.js';
 import { buildSnapshot, snapshotBody } from '../sync/materialised.js';
 import { budgetUsageHeaders } from '../usage/budget-usage.js';
 import { BUDGET_CLAIMS_HEADER, budgetClaimHeaders } from '../usage/budget-claims.js';
@@ -181,7 +182,7 @@ export const handler = controlPlaneHandler('sync', {
       const answer = since === undefined || since === 0 ? ({ kind: 'full', reason: 'first sync' } as const) : await buildDelta(req.ctx.db, org, since, syncFeatures(req.headers), revision);
       if (!answer) throw unauthorized('invalid data-plane credential');
       if (answer.kind === 'unchanged') result = empty(304, baseHeaders(protocol));
-      else if (answer.kind === 'delta') result = signed(2, credential, answer.delta, { 'x-tollgate-sync-kind': 'delta' });
+      else if (answer.kind === 'delta') result = signed(2, credential, deltaBody(answer.delta), { 'x-tollgate-sync-kind': 'delta' });
       else {
         // Materialised: at `revision` or later, never older (sync/materialised.ts).
         const snapshot = await buildSnapshot(req.ctx.db, org, revision);
@@ -209,6 +210,13 @@ export const handler = controlPlaneHandler('sync', {
     if (current === undefined) throw unauthorized('invalid data-plane credential');
     const revision = current !== since ? current : await waitForRevision(req.ctx.db, credential.organisation_id, since, limitMs);
     if (revision === undefined) return empty(304, baseHeaders(protocol));
+    // Every gateway of the org wakes on this change with the same `since`: one shared delta build
+    // answers them all here, and saves each its pull (request, authentication, revision read).
+    const features = syncFeatures(req.headers);
+    if (features.has(WAIT_DELTA_FEATURE) && since > 0) {
+      const answer = await buildDelta(req.ctx.db, credential.organisation_id, since, features, revision);
+      if (answer?.kind === 'delta') return signed(2, credential, deltaBody(answer.delta), { 'x-tollgate-sync-kind': 'delta' });
+    }
     return signed(protocol, credential, { version: revision });
   },
 });

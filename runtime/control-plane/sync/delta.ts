@@ -149,6 +149,14 @@ export function buildDelta(
   return entry.answer;
 }
 
+/** A delta's serialised body: every gateway of the org woken by a change gets the same one, serialised once. */
+const deltaBodies = new WeakMap<SyncDelta, string>();
+export function deltaBody(delta: SyncDelta): string {
+  let body = deltaBodies.get(delta);
+  if (body === undefined) deltaBodies.set(delta, (body = JSON.stringify(delta)));
+  return body;
+}
+
 /** Recent delta answers per database, by org, base revision and features; their revision tells whether they are still current. */
 const sharedDeltas = new WeakMap<SqlDatabase, Map<string, { revision: number | undefined; answer: Promise<DeltaAnswer | undefined> }>>();
 const SHARED_DELTAS = 256;

@@ -377,6 +377,30 @@ export class SyncClient {
     }
   }
 
+  /** A delta the push channel delivered, applied in turn with pulls. False when it does not apply (then the caller pulls). */
+  private applyPushedDelta(json: unknown): Promise<boolean> {
+    const applied = this.queue.then(async () => {
+      if (this.closed) return true;
+      try {
+        if ((json as { protocol?: unknown }).protocol !== 2) throw new RefusedPayload('a pushed delta must use sync protocol 2');
+        const delta = this.parseDelta(json);
+        if (this.base && delta.version === this.current.version) return true; // a pull got there first
+        if (!this.base || delta.base_version !== this.current.version || delta.organisation_id !== this.base.organisation_id) return false;
+        await this.apply(mergeDelta(this.base, delta));
+        this.status.counters.delta++;
+        this.schedulePersist();
+        this.status = { ...this.status, syncedVersion: this.current.version, lastSyncAt: new Date().toISOString(), lastSyncError: null, state: 'ok', source: 'control-plane' };
+        return true;
+      } catch (err) {
+        if (err instanceof RefusedPayload) this.status.counters.refused++;
+        this.opts.logger.warn('refused a pushed delta; pulling instead', { version: this.current.version, reason: (err as Error).message });
+        return false;
+      }
+    });
+    this.queue = applied.then(() => undefined);
+    return applied;
+  }
+
   private parseJson(raw: string): unknown {
     let json: unknown;
     try {
@@ -516,7 +540,19 @@ export class SyncClient {
           const raw = await res.body.text();
           const signature = res.headers[SYNC_SIGNATURE_HEADER];
           if (!verifyBody(this.payloadKey, raw, typeof signature === 'string' ? signature : undefined)) throw new Error('unsigned push answer');
-          const { version } = syncWaitSchema.parse(JSON.parse(raw));
+          const json = JSON.parse(raw) as { kind?: unknown };
+          if (json.kind === 'delta') {
+            // The change itself (`wait-delta`): applied like a pulled delta, or a pull when it does not fit.
+            this.status.push = true;
+            this.status.counters.pushWakeups++;
+            if (!(await this.applyPushedDelta(json))) await this.syncNow();
+            backoff = 500;
+            // Every gateway of the org got its answer at the same moment: a short random spread keeps
+            // their next waits from arriving as one burst. A change meanwhile is answered at once.
+            await sleep(Math.random() * PUSH_SPREAD_MS, this.abort.signal);
+            continue;
+          }
+          const { version } = syncWaitSchema.parse(json);
           this.status.push = true;
           if (version !== this.current.version) {
             this.status.counters.pushWakeups++;
