@@ -48,6 +48,8 @@ const CLIENT_HEADERS = [
   'x-stainless-runtime', 'x-portkey-runtime', 'x-stainless-runtime-version', 'x-portkey-runtime-version',
 ];
 const clientCache = new Map<string, ClientInfo>();
+const lastValues: unknown[] = [];
+let lastInfo: ClientInfo | undefined;
 
 /**
  * `clientInfo`, once per distinct combination of the headers it reads: an SDK sends the same ones
@@ -55,9 +57,14 @@ const clientCache = new Map<string, ClientInfo>();
  * Results are shared and never mutated; the map is bounded.
  */
 export function cachedClientInfo(headers: IncomingHttpHeaders): ClientInfo {
+  // The previous caller first: the same SDK sends the same headers, and comparing them allocates nothing.
+  let same = lastInfo !== undefined;
+  for (let i = 0; same && i < CLIENT_HEADERS.length; i++) same = headers[CLIENT_HEADERS[i]] === lastValues[i];
+  if (same) return lastInfo!;
   let key = '';
-  for (const name of CLIENT_HEADERS) {
-    const v = headers[name];
+  for (let i = 0; i < CLIENT_HEADERS.length; i++) {
+    const v = headers[CLIENT_HEADERS[i]];
+    lastValues[i] = v;
     key += `${v === undefined ? '' : String(v)}\n`;
   }
   let info = clientCache.get(key);
@@ -68,5 +75,6 @@ export function cachedClientInfo(headers: IncomingHttpHeaders): ClientInfo {
       clientCache.set(key, info);
     }
   }
+  lastInfo = info;
   return info;
 }

@@ -129,6 +129,23 @@ function priceOf(pricing: unknown, provider: string, model: string): ModelPrice 
   return price;
 }
 
+let idBase = '';
+let idSeq = 4096;
+/**
+ * Record ids: a fresh random UUID every 4,096 records, its last three hex digits replaced by a
+ * counter. Still UUID-shaped and unique (110 random bits per base), at a string concatenation
+ * per record instead of a randomUUID() call, which was a visible share of building one.
+ */
+function recordId(): string {
+  if (idSeq === 4096) {
+    idBase = randomUUID().slice(0, 33);
+    idSeq = 0;
+  }
+  const n = idSeq++;
+  return idBase + HEX3[n];
+}
+const HEX3 = Array.from({ length: 4096 }, (_, n) => n.toString(16).padStart(3, '0'));
+
 const NO_CLIENT = { runtime: null, runtimeVersion: null, sdk: null, sdkVersion: null };
 
 export interface BuiltRecord {
@@ -150,7 +167,7 @@ export function buildMetricRecord(
 ): BuiltRecord {
   const headers = entry.headers;
   const res = entry.res;
-  const id = randomUUID();
+  const id = recordId();
   const byEndpoint = entry.routeFromEndpoint === true;
   const configHeader = byEndpoint ? undefined : header(headers, 'x-portkey-config');
   const saved = configHeader ? state.configs.get(configHeader) : undefined;

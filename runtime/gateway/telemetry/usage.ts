@@ -11,29 +11,7 @@ export interface Usage {
   estimated: boolean;
 }
 
-/** The JSON object that starts at `start` (a `{`), or undefined; strings and escapes respected. */
-function objectAt(text: string, start: number): Record<string, unknown> | undefined {
-  let depth = 0;
-  let inString = false;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++; // backslash
-      else if (c === 34) inString = false;
-      continue;
-    }
-    if (c === 34) inString = true;
-    else if (c === 123) depth++;
-    else if (c === 125 && --depth === 0) {
-      try {
-        return JSON.parse(text.slice(start, i + 1)) as Record<string, unknown>;
-      } catch {
-        return undefined;
-      }
-    }
-  }
-  return undefined;
-}
+const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
 interface RawUsage {
   input?: number;
@@ -41,17 +19,62 @@ interface RawUsage {
   total?: number;
 }
 
-function read(obj: Record<string, unknown>): RawUsage {
-  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined);
-  return {
-    input: num(obj.prompt_tokens) ?? num(obj.input_tokens),
-    output: num(obj.completion_tokens) ?? num(obj.output_tokens),
-    total: num(obj.total_tokens),
-  };
+const num = (v: number) => (Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined);
+const isNumberStart = (c: number) => (c >= 48 && c <= 57) || c === 45; // 0-9, '-'
+const isNumberChar = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69; // 0-9 - + . e E
+
+const keyIs = (text: string, start: number, end: number, name: string) => end - start === name.length && text.startsWith(name, start);
+
+/**
+ * The token counts of the usage object that starts at `start` (a `{`), or undefined when it does
+ * not close. One pass over the object's characters, reading the numbers of its own (depth 1)
+ * `prompt_tokens`/`input_tokens`, `completion_tokens`/`output_tokens` and `total_tokens` keys; nested
+ * objects (`prompt_tokens_details`, ...) and strings are stepped over. This replaced slicing the
+ * object out and `JSON.parse`-ing it, per record.
+ */
+function usageObjectAt(text: string, start: number): RawUsage | undefined {
+  let depth = 0;
+  let inString = false;
+  let stringStart = 0;
+  let keyStart = -1;
+  let keyEnd = -1;
+  let prompt: number | undefined, input: number | undefined, completion: number | undefined, output: number | undefined, total: number | undefined;
+  for (let i = start; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash
+      else if (c === 34) {
+        inString = false;
+        keyStart = stringStart;
+        keyEnd = i;
+      }
+      continue;
+    }
+    if (c === 34) {
+      inString = true;
+      stringStart = i + 1;
+    } else if (c === 123 || c === 91) depth++;
+    else if (c === 125 || c === 93) {
+      if (--depth === 0) return { input: prompt ?? input, output: completion ?? output, total };
+    } else if (c === 58 && depth === 1) {
+      let j = i + 1;
+      while (isSpace(text.charCodeAt(j))) j++;
+      if (!isNumberStart(text.charCodeAt(j))) continue;
+      let k = j + 1;
+      while (isNumberChar(text.charCodeAt(k))) k++;
+      const v = num(Number(text.slice(j, k)));
+      if (keyIs(text, keyStart, keyEnd, 'prompt_tokens')) prompt = v;
+      else if (keyIs(text, keyStart, keyEnd, 'input_tokens')) input = v;
+      else if (keyIs(text, keyStart, keyEnd, 'completion_tokens')) completion = v;
+      else if (keyIs(text, keyStart, keyEnd, 'output_tokens')) output = v;
+      else if (keyIs(text, keyStart, keyEnd, 'total_tokens')) total = v;
+      i = k - 1;
+    }
+  }
+  return undefined;
 }
 
 const KEY = '"usage"';
-const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
 
 /** The usage object of the `"usage"` key at `at`, when its value is an object (`"usage":null` is not). */
 function usageAt(text: string, at: number): RawUsage | undefined {
@@ -61,8 +84,7 @@ function usageAt(text: string, at: number): RawUsage | undefined {
   i++;
   while (isSpace(text.charCodeAt(i))) i++;
   if (text.charCodeAt(i) !== 123) return undefined; // '{'
-  const obj = objectAt(text, i);
-  return obj && read(obj);
+  return usageObjectAt(text, i);
 }
 
 const anyField = (u: RawUsage | undefined) => !!u && (u.input !== undefined || u.output !== undefined || u.total !== undefined);
