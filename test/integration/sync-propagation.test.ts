@@ -97,6 +97,8 @@ describe.skipIf(!REDIS)('propagation through the push channel', () => {
     expect(Math.max(...revokes)).toBeLessThan(2_000);
     // Deltas, not full snapshots, carried the changes.
     for (const gw of gateways) expect(gw.status().counters.delta).toBeGreaterThan(0);
+    // Carried by the push channel itself (wait-delta), without a pull per change.
+    for (const gw of gateways) expect(gw.status().counters.pushedDeltas).toBeGreaterThan(0);
   });
 
   it('lists both gateways in GET /v1/data-planes with their versions, lag and cache health', async () => {

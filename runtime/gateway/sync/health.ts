@@ -68,7 +68,8 @@ export function syncMetrics(sync: SyncClient): string {
       `tollgate_sync_pulls_total{result="not_modified"} ${s.counters.notModified}\n` +
       `tollgate_sync_pulls_total{result="failed"} ${s.counters.failures}\n`,
     line('tollgate_sync_refused_payloads_total', 'Payloads refused (bad signature, unknown protocol, invalid).', 'counter', s.counters.refused),
-    line('tollgate_sync_push_wakeups_total', 'Pulls triggered by the push channel.', 'counter', s.counters.pushWakeups),
+    line('tollgate_sync_push_wakeups_total', 'Changes announced by the push channel.', 'counter', s.counters.pushWakeups),
+    line('tollgate_sync_pushed_deltas_total', 'Deltas received and applied from the push channel (no pull needed).', 'counter', s.counters.pushedDeltas),
     line('tollgate_sync_last_apply_seconds', 'Time to build the state from the last payload.', 'gauge', s.lastApplyMs === null ? null : s.lastApplyMs / 1000),
     line('tollgate_uptime_seconds', 'Seconds since the gateway started.', 'gauge', Math.round(sync.uptimeSeconds())),
   ].join('');

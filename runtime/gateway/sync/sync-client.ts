@@ -64,7 +64,7 @@ export interface SyncStatus {
   persistedVersion: number;
   controlPlaneVersion: string | null;
   instanceId: string;
-  counters: { full: number; delta: number; notModified: number; failures: number; pushWakeups: number; refused: number };
+  counters: { full: number; delta: number; notModified: number; failures: number; pushWakeups: number; refused: number; pushedDeltas: number };
   lastApplyMs: number | null;
 }
 
@@ -181,7 +181,7 @@ export class SyncClient {
       persistedVersion: 0,
       controlPlaneVersion: null,
       instanceId,
-      counters: { full: 0, delta: 0, notModified: 0, failures: 0, pushWakeups: 0, refused: 0 },
+      counters: { full: 0, delta: 0, notModified: 0, failures: 0, pushWakeups: 0, refused: 0, pushedDeltas: 0 },
       lastApplyMs: null,
     };
   }
@@ -388,6 +388,7 @@ export class SyncClient {
         if (!this.base || delta.base_version !== this.current.version || delta.organisation_id !== this.base.organisation_id) return false;
         await this.apply(mergeDelta(this.base, delta));
         this.status.counters.delta++;
+        this.status.counters.pushedDeltas++;
         this.schedulePersist();
         this.status = { ...this.status, syncedVersion: this.current.version, lastSyncAt: new Date().toISOString(), lastSyncError: null, state: 'ok', source: 'control-plane' };
         return true;
