@@ -113,6 +113,27 @@ describe.each(engines)('materialised sync snapshot (%s)', (engine) => {
     }
   });
 
+  it('concurrent full syncs share one materialisation, and in Lambda a rebuild is stored before answering', async () => {
+    await t.cp.db.query(`UPDATE workspaces SET rate_limits = NULL WHERE organisation_id = $1`, [org]);
+    const revision = await orgRevision(t.cp.db, org);
+    const all = await Promise.all(Array.from({ length: 5 }, () => materialise(t.cp.db, org, revision)));
+    expect(new Set(all.map((b) => b!.snapshot)).size).toBe(1);
+    expect(all[0]!.snapshot.version).toBe(revision);
+
+    await flushMaterialised(t.cp.db, org);
+    forgetMaterialised(t.cp.db);
+    await t.cp.db.query('DELETE FROM sync_snapshots WHERE organisation_id = $1', [org]);
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'tollgate-sync-test';
+    try {
+      const built = await materialise(t.cp.db, org);
+      expect(built?.source).toBe('rebuilt');
+      const stored = await t.cp.db.query<{ revision: string | number }>('SELECT revision FROM sync_snapshots WHERE organisation_id = $1', [org]);
+      expect(Number(stored.rows[0]?.revision)).toBe(built!.snapshot.version);
+    } finally {
+      delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    }
+  });
+
   it('a stored snapshot the log no longer covers, or from a later revision, is never served: rebuilt from the tables', async () => {
     await fullSync();
     await flushMaterialised(t.cp.db, org);

@@ -115,28 +115,34 @@ export async function materialise(db: SqlDatabase, organisationId: string, revis
     // A materialisation that finished after the caller read `revision` holds it or a later one.
     if (built && revision !== undefined && built.snapshot.version >= revision) return built;
   }
-  const building = rollForward(db, organisationId, entry);
+  // The entry is updated (and `building` cleared) as the build settles, before any awaiting caller
+  // resumes: waiters re-check it, they never spin on a settled build.
+  const building: Promise<Built | undefined> = rollForward(db, organisationId, entry)
+    .then((built) => {
+      if (built) {
+        entry.snapshot = built.snapshot;
+        if (built.storedRevision !== undefined) {
+          entry.persistedRevision = built.storedRevision;
+          entry.persistedAt = Date.now();
+        }
+      }
+      return built;
+    })
+    .finally(() => {
+      if (entry.building === building) entry.building = undefined;
+    });
   entry.building = building;
-  try {
-    const built = await building;
-    if (!built) return undefined;
-    entry.snapshot = built.snapshot;
-    if (built.storedRevision !== undefined) {
-      entry.persistedRevision = built.storedRevision;
-      entry.persistedAt = Date.now();
-    }
-    if (built.source === 'rebuilt') {
-      // In Lambda, work after the answer may never run (the container is frozen): store it now so the
-      // next cold container reads one row instead of rebuilding.
-      if (process.env.AWS_LAMBDA_FUNCTION_NAME) await persist(db, organisationId, entry);
-      else schedulePersist(db, organisationId, entry, 0);
-    } else if (built.source !== 'current' && built.source !== 'stored') {
-      schedulePersist(db, organisationId, entry, Math.max(0, entry.persistedAt + PERSIST_INTERVAL_MS - Date.now()));
-    }
-    return built;
-  } finally {
-    if (entry.building === building) entry.building = undefined;
+  const built = await building;
+  if (!built) return undefined;
+  if (built.source === 'rebuilt') {
+    // In Lambda, work after the answer may never run (the container is frozen): store it now so the
+    // next cold container reads one row instead of rebuilding.
+    if (process.env.AWS_LAMBDA_FUNCTION_NAME) await persist(db, organisationId, entry);
+    else schedulePersist(db, organisationId, entry, 0);
+  } else if (built.source !== 'current' && built.source !== 'stored') {
+    schedulePersist(db, organisationId, entry, Math.max(0, entry.persistedAt + PERSIST_INTERVAL_MS - Date.now()));
   }
+  return built;
 }
 
 async function rollForward(db: SqlDatabase, organisationId: string, entry: OrgSnapshot): Promise<Built | undefined> {
