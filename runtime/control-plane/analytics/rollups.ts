@@ -175,13 +175,16 @@ export async function rollupUsers(db: SqlQueryable, filter: Filter, plan: Rollup
   params.push(await rolledTo(db));
   const pending = pendingSql(`$${params.length}`);
   const where = ['organisation_id = $1', ...filter.workspaceClauses].join(' AND ');
-  const hours = (range: string) => `SELECT ${bucketOf('hour', g)}, end_user FROM request_metrics_hourly_users WHERE ${where} AND ${range}`;
-  const raw = (range: string) => `SELECT ${bucketOf('created_at', g)}, end_user FROM request_metrics WHERE ${filter.where} AND end_user IS NOT NULL AND ${range}`;
+  // Buckets stay timestamps until the end: the epoch-ms conversion is numeric arithmetic, a third of
+  // this query's time when done for each of ~100,000 rows instead of for each bucket.
+  const trunc = (column: string) => `date_trunc('${g}', ${column} AT TIME ZONE 'UTC')`;
+  const hours = (range: string) => `SELECT ${trunc('hour')}, end_user FROM request_metrics_hourly_users WHERE ${where} AND ${range}`;
+  const raw = (range: string) => `SELECT ${trunc('created_at')}, end_user FROM request_metrics WHERE ${filter.where} AND end_user IS NOT NULL AND ${range}`;
   const parts = [raw(`created_at < ${h1}`), raw(`created_at >= ${h2}`), raw(`created_at >= ${h1} AND created_at < ${h2} AND ${pending}`)];
   if (daily) {
     const [d1, d2] = [p(daily.hourFrom), p(daily.hourTo)];
     parts.push(
-      `SELECT ${bucketOf('day', g)}, end_user FROM request_metrics_daily_users WHERE ${where} AND day >= ${d1} AND day < ${d2}`,
+      `SELECT ${trunc('day')}, end_user FROM request_metrics_daily_users WHERE ${where} AND day >= ${d1} AND day < ${d2}`,
       hours(`hour >= ${h1} AND hour < ${d1}`),
       hours(`hour >= ${d2} AND hour < ${h2}`),
     );
@@ -193,7 +196,7 @@ export async function rollupUsers(db: SqlQueryable, filter: Filter, plan: Rollup
     // count(DISTINCT) under GROUPING SETS sorted every part's rows once per grouping set. Byte order
     // ("C") gives the same distinct values under any deterministic collation and compares faster.
     `WITH per AS MATERIALIZED (SELECT DISTINCT bucket, end_user COLLATE "C" AS end_user FROM (${parts.join(' UNION ALL ')}) u(bucket, end_user))
-     SELECT bucket, count(*)::int AS users FROM per GROUP BY bucket
+     SELECT (extract(epoch FROM bucket) * 1000)::float8 AS bucket, count(*)::int AS users FROM per GROUP BY per.bucket
      UNION ALL SELECT NULL, count(*)::int FROM (SELECT DISTINCT end_user FROM per) everyone`,
     params,
   );
