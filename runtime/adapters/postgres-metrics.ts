@@ -63,16 +63,25 @@ const COLUMNS: [field: keyof MetricRecord, kind: Kind][] = [
 
 const column = (field: string) => (field === 'user' ? 'end_user' : field);
 
-const quote = (s: string) => `"${s.replace(/[\\"]/g, '\\$&')}"`;
+const special = /[\\"]/;
+const quote = (s: string) => (special.test(s) ? `"${s.replace(/[\\"]/g, '\\$&')}"` : `"${s}"`);
 
-/** One column of the batch as a Postgres array literal (`{"a",NULL,"b"}`). */
+/**
+ * One column of the batch as a parameter: a Postgres array literal (`{"a",NULL,"b"}`), or for the
+ * jsonb column one JSON array (escaping every quote of every metadata object into an array literal
+ * was the largest part of building the parameters).
+ */
+function columnParam(records: readonly MetricRecord[], field: keyof MetricRecord, kind: Kind): string {
+  if (kind === 'jsonb') return JSON.stringify(records.map((r) => r[field] ?? {}));
+  return arrayLiteral(records, field, kind);
+}
+
 function arrayLiteral(records: readonly MetricRecord[], field: keyof MetricRecord, kind: Kind): string {
   let out = '{';
   for (let i = 0; i < records.length; i++) {
     const v = records[i][field];
     if (i) out += ',';
-    if (kind === 'jsonb') out += quote(JSON.stringify(v ?? {}));
-    else if (v === null || v === undefined) out += 'NULL';
+    if (v === null || v === undefined) out += 'NULL';
     else if (kind === 'text' || kind === 'timestamptz') out += quote(String(v));
     else if (kind === 'boolean') out += v ? 't' : 'f';
     else out += String(v);
@@ -81,8 +90,10 @@ function arrayLiteral(records: readonly MetricRecord[], field: keyof MetricRecor
 }
 
 const INSERT_RAW = `INSERT INTO request_metrics (organisation_id, source_id, ${COLUMNS.map(([f]) => column(f)).join(', ')})
-  SELECT $1, $2, ${COLUMNS.map(([f, k]) => (k === 'jsonb' ? `t.${column(f)}::jsonb` : `t.${column(f)}`)).join(', ')}
-  FROM unnest(${COLUMNS.map(([, k], i) => `$${i + 3}::${k === 'jsonb' ? 'text' : k}[]`).join(', ')}) AS t(${COLUMNS.map(([f]) => column(f)).join(', ')})
+  SELECT $1, $2, ${COLUMNS.map(([f]) => `t.${column(f)}`).join(', ')}
+  FROM unnest(${COLUMNS.map(([, k], i) =>
+    k === 'jsonb' ? `ARRAY(SELECT e FROM jsonb_array_elements($${i + 3}::jsonb) WITH ORDINALITY AS x(e, n) ORDER BY n)` : `$${i + 3}::${k}[]`,
+  ).join(', ')}) AS t(${COLUMNS.map(([f]) => column(f)).join(', ')})
   ON CONFLICT (organisation_id, id) DO NOTHING
   RETURNING 1`;
 
@@ -92,7 +103,7 @@ const INSERT_SQL = `WITH ins AS (${INSERT_RAW}) SELECT count(*)::int AS inserted
 export async function insertMetrics(tx: SqlQueryable, organisationId: string, records: readonly MetricRecord[], sourceId: string | null): Promise<number> {
   if (!records.length) return 0;
   const params: unknown[] = [organisationId, sourceId];
-  for (const [field, kind] of COLUMNS) params.push(arrayLiteral(records, field, kind));
+  for (const [field, kind] of COLUMNS) params.push(columnParam(records, field, kind));
   const { rows } = await tx.query<{ inserted: number }>(INSERT_SQL, params);
   return Number(rows[0]?.inserted ?? 0);
 }
