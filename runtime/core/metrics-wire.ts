@@ -11,6 +11,7 @@ import type { MetricRecord } from './metrics.js';
  *     - an array of `count` values (record i's value at index i);
  *     - `{ "c": value }`: every record has this value;
  *     - `{ "d": [values], "i": [indexes] }`: a dictionary, record i's value is `d[i[i]]`.
+ *   `created_at` is sent as epoch milliseconds (a number), every other field as in format 1.
  *   Field names are written once per batch instead of once per record, and the fields that repeat
  *   (organisation, key, provider, model, metadata, client, ...) once per distinct value: a record
  *   costs ~150 bytes on the wire instead of ~950. Records decode to exactly the format 1 rows and

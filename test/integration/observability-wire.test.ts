@@ -1,5 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
+import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../runtime/core/logger.js';
 import type { MetricRecord } from '../../runtime/core/metrics.js';
@@ -156,5 +159,26 @@ describe('observability: what the gateway puts on the wire', () => {
     });
     const wire = JSON.stringify(bodies.map((b) => b.body));
     for (const secret of [providerKey, callerKey, 'dp-token-wire']) expect(wire).not.toContain(secret);
+  });
+
+  it('replays a spool file written before format 2 (format 1 rows) after an upgrade, and counts its records', async () => {
+    bodies.length = 0;
+    const dir = await mkdtemp(join(tmpdir(), 'tollgate-wire-spool-'));
+    try {
+      await mkdir(join(dir, 'metrics'), { recursive: true });
+      const rows = [0, 1, 2].map((i) => ({ id: `legacy-row-${i}`, created_at: new Date().toISOString(), organisation_id: 'org-wire', trace_id: `legacy-${i}` }));
+      await writeFile(join(dir, 'metrics', '000001795790000000-abcdef-000000000.batch.json'), JSON.stringify(rows));
+      const state = { organisationId: 'org-wire', configs: new Map(), apiKeysByHash: new Map(), virtualKeys: new Map() } as never;
+      const telemetry = createTelemetry({ controlPlaneUrl: url, dataPlaneToken: 'dp-token-wire-0123456789', keyring: {} as never, state: () => state, logger: silentLogger, options: { logMode: 'off', spoolDir: dir, retryBaseMs: 10 } });
+      for (let i = 0; i < 50 && telemetry.stats().metrics.sentItems < 3; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(telemetry.stats().metrics).toMatchObject({ sentItems: 3, spooledItems: 0 });
+      expect(bodies).toHaveLength(1);
+      expect(bodies[0].body.format).toBeUndefined();
+      expect(bodies[0].body.records).toEqual(rows);
+      expect((await readdir(join(dir, 'metrics'))).filter((f) => f.endsWith('.batch.json'))).toEqual([]);
+      await telemetry.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -26,7 +26,7 @@ function expand(name: MetricColumn, col: unknown, count: number): (i: number) =>
 }
 
 /**
- * Format 2 (columnar) → the format 1 rows it stands for. Only the shape of the columns is checked
+ * Format 2 (columnar) → the format 1 rows it stands for (`created_at` back from epoch ms to ISO 8601). Only the shape of the columns is checked
  * here; the rows then go through the same record checks as format 1.
  */
 export function decodeColumnarRecords(body: Record<string, unknown>): MetricRecord[] {
@@ -46,6 +46,10 @@ export function decodeColumnarRecords(body: Record<string, unknown>): MetricReco
   for (let i = 0; i < n; i++) {
     const r: Record<string, unknown> = {};
     for (let c = 0; c < METRIC_COLUMNS.length; c++) r[METRIC_COLUMNS[c]] = getters[c](i);
+    // Format 2 sends created_at as epoch milliseconds; the stored record has it in ISO 8601.
+    const ms = r.created_at;
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || Math.abs(ms) > 8.64e15) throw badRequest(`columns.created_at: value ${i} is not epoch milliseconds`);
+    r.created_at = new Date(ms).toISOString();
     records[i] = r as MetricRecord;
   }
   return records;

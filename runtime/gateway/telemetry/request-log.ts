@@ -10,7 +10,7 @@ import { TappedResponse, tapResponse, type ResponseTap } from './response-tap.js
 import { Shipper, type SpoolBudget } from './spool.js';
 import { liveTelemetry } from './stats.js';
 import type { RequestLogEntry, RequestLogger, TelemetryDeps } from './types.js';
-import { encodeMetricsBatch } from './wire.js';
+import { MetricColumnsBatch, type PackedBatch } from './wire.js';
 
 export { logFetchToken } from './full-log.js';
 export { telemetryPrometheus, telemetryStats } from './stats.js';
@@ -52,11 +52,30 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
   };
   const spoolDir = (sub: string) => (opts.spoolDir ? `${opts.spoolDir}/${sub}` : undefined);
 
-  const metrics = new Shipper<MetricRecord>({
+  // Records go into a columnar batch as they are built; a full batch (or the timer) seals it into
+  // its format 2 body, which the shipper sends, or spools if it cannot. Spool files written before
+  // format 2 hold format 1 rows: those are still read and sent as format 1.
+  const batchSize = common.batchSize;
+  let open = new MetricColumnsBatch(batchSize);
+  const head = () => ({ gateway_url: publicUrl, gateway_version: TOLLGATE_VERSION });
+  const seal = (): PackedBatch | undefined => {
+    if (!open.count) return undefined;
+    const packed = { body: open.encode(head()), count: open.count };
+    open = new MetricColumnsBatch(batchSize);
+    return packed;
+  };
+  const metrics = new Shipper<PackedBatch | MetricRecord>({
     ...common,
+    batchSize: 1,
     name: 'metrics',
     spoolDir: spoolDir('metrics'),
-    send: (records) => poster.post(INGEST_METRICS_PATH, encodeMetricsBatch(records, { gateway_url: publicUrl, gateway_version: TOLLGATE_VERSION })),
+    weight: (item) => ('body' in item ? item.count : 1),
+    seal,
+    send: async (items) => {
+      const rows = items.filter((item): item is MetricRecord => !('body' in item));
+      if (rows.length) await poster.post(INGEST_METRICS_PATH, JSON.stringify({ ...head(), records: rows }));
+      for (const item of items) if ('body' in item) await poster.post(INGEST_METRICS_PATH, item.body);
+    },
   });
   const logs =
     logMode === 'customer'
@@ -86,7 +105,8 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
 
   const build = ({ entry, tap }: Pending) => {
     const { record, resHeader } = buildMetricRecord(entry, tap, deps.state(), logMode, fetchKey);
-    metrics.add(record);
+    open.add(record, entry.startedAt);
+    if (open.count >= batchSize) metrics.add(seal()!);
     const key = record.log_key;
     if (logMode === 'off' || !key) return;
     const text = buildFullLog(entry, tap, record, resHeader, captureBytes);
@@ -201,7 +221,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
         enabled,
         rejected: { ...rejected },
         log_mode: logMode,
-        metrics: { ...metrics.stats },
+        metrics: { ...metrics.stats, queued: metrics.stats.queued + open.count },
         logs: { ...logs.stats },
         spool: { dir: opts.spoolDir ?? null, used_bytes: budget.usedBytes, max_bytes: budget.maxBytes },
         dropped_total: metrics.stats.droppedItems + logs.stats.droppedItems,

@@ -24,6 +24,10 @@ export interface SpoolBudget {
 export interface ShipperOptions<T> {
   name: string;
   send(items: T[]): Promise<void>;
+  /** How many records an item stands for (a packed batch is many): what the counters count. @default 1 */
+  weight?(item: T): number;
+  /** Called before each flush: hands over what the caller still holds (an open packed batch), if anything. */
+  seal?(): T | undefined;
   /** No directory: failed batches are kept in memory (bounded by the same budget) and lost on restart. */
   spoolDir?: string;
   budget: SpoolBudget;
@@ -82,7 +86,7 @@ export class Shipper<T> {
   add(item: T): void {
     if (this.closed) return;
     this.queue.push(item);
-    this.stats.queued = this.queue.length;
+    this.stats.queued += this.weigh([item]);
     // One full-batch flush in flight at a time: calling flush() on every add past batchSize chained
     // a flush per record, and each took the few records queued by then (small batches, more posts).
     if (this.queue.length >= this.opts.batchSize && !this.fullFlushQueued) {
@@ -98,10 +102,14 @@ export class Shipper<T> {
    * (the batch-size trigger) leaves a partial batch for the timer, so batches stay full under load.
    */
   flush(fullOnly = false): Promise<void> {
+    if (!fullOnly) {
+      const sealed = this.opts.seal?.();
+      if (sealed !== undefined) this.add(sealed);
+    }
     this.flushing = this.flushing.then(async () => {
       while (this.queue.length && (!fullOnly || this.queue.length >= this.opts.batchSize)) {
         const batch = this.queue.splice(0, this.opts.batchSize);
-        this.stats.queued = this.queue.length;
+        this.stats.queued -= this.weigh(batch);
         await this.ship(batch);
       }
     }).catch((err: Error) => this.opts.logger.warn('telemetry flush failed', { shipper: this.opts.name, reason: err.message }));
@@ -114,7 +122,7 @@ export class Shipper<T> {
     if (!this.spooled.length) {
       try {
         await this.opts.send(batch);
-        this.sent(batch.length);
+        this.sent(this.weigh(batch));
         return;
       } catch (err) {
         this.failed(err);
@@ -122,6 +130,14 @@ export class Shipper<T> {
     }
     await this.spool(batch);
     this.scheduleDrain();
+  }
+
+  private weigh(items: T[]): number {
+    const weight = this.opts.weight;
+    if (!weight) return items.length;
+    let n = 0;
+    for (const item of items) n += weight(item);
+    return n;
   }
 
   private sent(count: number): void {
@@ -144,12 +160,13 @@ export class Shipper<T> {
     const bytes = Buffer.byteLength(text);
     const budget = this.opts.budget;
     if (budget.usedBytes + bytes > budget.maxBytes) {
-      this.stats.droppedItems += batch.length;
-      this.opts.logger.warn('telemetry spool full; dropping a batch', { shipper: this.opts.name, items: batch.length, dropped: this.stats.droppedItems });
+      const count = this.weigh(batch);
+      this.stats.droppedItems += count;
+      this.opts.logger.warn('telemetry spool full; dropping a batch', { shipper: this.opts.name, items: count, dropped: this.stats.droppedItems });
       return;
     }
     budget.usedBytes += bytes;
-    const entry: SpooledBatch = { bytes, count: batch.length };
+    const entry: SpooledBatch = { bytes, count: this.weigh(batch) };
     if (this.opts.spoolDir) {
       const name = `${this.prefix}-${String(this.seq++).padStart(9, '0')}${SUFFIX}`;
       const file = join(this.opts.spoolDir, name);
@@ -185,7 +202,7 @@ export class Shipper<T> {
         const { size } = await stat(file);
         const items = JSON.parse(await readFile(file, 'utf8')) as unknown[];
         this.opts.budget.usedBytes += size;
-        this.spooled.push({ file, bytes: size, count: Array.isArray(items) ? items.length : 0 });
+        this.spooled.push({ file, bytes: size, count: Array.isArray(items) ? this.weigh(items as T[]) : 0 });
       } catch {
         // A file that is not a batch (or was damaged) is set aside, not retried forever.
         await rename(file, `${file}.bad`).catch(() => undefined);
@@ -233,7 +250,7 @@ export class Shipper<T> {
             this.attempt++;
             return;
           }
-          this.sent(items.length);
+          this.sent(this.weigh(items));
           this.spooled.shift();
           this.opts.budget.usedBytes -= head.bytes;
           if (head.file) await unlink(head.file).catch(() => undefined);
