@@ -70,11 +70,13 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     process.env.TOLLGATE_METRICS_ROLLUP_MS = '3600000';
     t = await startOn(engine);
     batch = Array.from({ length: 1800 }, (_, i) => record(i));
-    // Three batches, the middle one twice: a retried batch must not count twice in the rollups either.
+    // Three batches, the middle one twice and the last overlapping it: a retried record must not
+    // count twice in the rollups either.
     await ingest(batch.slice(0, 600));
     await ingest(batch.slice(600, 1200));
     expect((await ingest(batch.slice(600, 1200))).inserted).toBe(0);
-    await ingest(batch.slice(1200));
+    // Half old, half new: the new rows go in, the old ones are skipped.
+    expect((await ingest(batch.slice(1100))).inserted).toBe(600);
   }, 120_000);
   afterAll(async () => {
     await t?.stop();
