@@ -42,10 +42,11 @@ try {
   const end = prior?.end ?? Date.now();
   const spanMs = DAYS * 86_400_000;
   if (!prior) {
-    // Secondary indexes are built once after the load (as a bulk import would), not row by row.
-    const secondary = ['request_metrics_time', 'request_metrics_trace', 'request_metrics_metadata'];
+    // Indexes (the primary key too) are built once after the load, as a bulk import would, not row by row.
+    const secondary = ['request_metrics_time', 'request_metrics_trace', 'request_metrics_metadata', 'request_metrics_ingest_xid'];
     const { rows: defs } = await cp.db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE indexname = ANY($1::text[])`, [secondary]);
     for (const name of secondary) await cp.db.query(`DROP INDEX IF EXISTS ${name}`);
+    await cp.db.query('ALTER TABLE request_metrics DROP CONSTRAINT request_metrics_pkey');
     const chunk = 1_000_000;
     for (let from = 1; from <= ROWS; from += chunk) {
       const to = Math.min(ROWS, from + chunk - 1);
@@ -78,8 +79,9 @@ try {
       );
       log(`loaded ${to.toLocaleString()} rows`);
     }
+    await cp.db.query('ALTER TABLE request_metrics ADD PRIMARY KEY (organisation_id, id)');
     for (const def of defs) await cp.db.query(def.indexdef);
-    log('secondary indexes rebuilt');
+    log('indexes rebuilt');
     for (const sql of rollupBackfillStatements(`organisation_id = '${cp.organisationId}'`)) await cp.db.query(sql);
     // Everything loaded is in the rollups now: move the watermark past it.
     await cp.db.query('UPDATE metric_rollup_state SET rolled_to = pg_snapshot_xmin(pg_current_snapshot())');
