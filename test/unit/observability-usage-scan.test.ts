@@ -14,6 +14,11 @@ describe('telemetry: usage scanner', () => {
     expect(usageFromResponse('', '{"usage" : { "prompt_tokens" : 2 , "completion_tokens" : 3e0 }}')).toEqual({ input: 2, output: 3, total: undefined });
   });
 
+  it('scans the bytes as sent: multi-byte characters and escaped quotes before the usage do not confuse it', () => {
+    const body = Buffer.from(JSON.stringify({ choices: [{ message: { content: 'héllo 日本語 "usage": {"prompt_tokens": 1} 🙂' } }], usage: { prompt_tokens: 21, completion_tokens: 4, total_tokens: 25 } }));
+    expect(usageFromResponse(body, body)).toEqual({ input: 21, output: 4, total: 25 });
+  });
+
   it('ignores a usage object cut off by the tail window or never closed', () => {
     expect(usageFromResponse('', '{"usage":{"prompt_tokens":5,"completion_tok')).toBeUndefined();
     const tail = 'data: {"usage":{"prompt_tokens":4,"completion_tokens":2}}\n\ndata: {"usage":{"prompt_tokens":9';

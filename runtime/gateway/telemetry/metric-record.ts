@@ -186,10 +186,10 @@ export function buildMetricRecord(
   const success = entry.status >= 200 && entry.status < 300;
   const rescuedBy = !success ? null : walked.fellBack ? 'fallback' : entry.retries > 0 ? 'retry' : null;
 
-  const tail = tap?.tail() ?? '';
-  const usage = resolveUsage(success ? usageFromResponse(tap?.head() ?? '', tail) : undefined, () => ({
+  // Usage is read from the bytes as written; only an estimate (no usage reported) decodes text.
+  const usage = resolveUsage(success && tap ? usageFromResponse(tap.headBytes(), tap.tailBytes()) : undefined, () => ({
     req: success ? estimateTokens(promptChars(entry.request)) : 0,
-    res: success ? estimateTokens(completionChars(tap?.body()?.text ?? tail)) : 0,
+    res: success ? estimateTokens(completionChars(tap?.body()?.text ?? tap?.tail() ?? '')) : 0,
   }));
   const provider = entry.provider ?? null;
   const model = entry.model || null;

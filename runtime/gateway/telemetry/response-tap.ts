@@ -15,6 +15,9 @@ export interface ResponseTap {
   bytes: number;
   head(): string;
   tail(): string;
+  /** The same as bytes, without decoding: a single written chunk comes back as it was written. */
+  headBytes(): Buffer;
+  tailBytes(): Buffer;
   /** The captured body (only when `captureBytes` > 0); `truncated` when it went past the cap. */
   body(): { text: string; truncated: boolean } | undefined;
   firstByteAt?: number;
@@ -34,6 +37,7 @@ function toBuffer(chunk: Chunk, encoding?: unknown): Buffer {
   return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
 }
 
+const EMPTY = Buffer.alloc(0);
 const join = (parts: Buffer[], size?: number): Buffer => (parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
 
 /** One tap's state. Headers are kept as the objects writeHead got and normalised only when read. */
@@ -43,6 +47,7 @@ class Tap implements ResponseTap {
   private headParts: Buffer[] = [];
   private headSize = 0;
   private headText: string | undefined = undefined;
+  private headBuf: Buffer | undefined = undefined;
   private tailParts: Buffer[] = [];
   private tailSize = 0;
   private trimmed = false;
@@ -80,6 +85,7 @@ class Tap implements ResponseTap {
       this.headParts.push(buf);
       this.headSize += buf.length;
       this.headText = undefined;
+      this.headBuf = undefined;
     }
     this.tailParts.push(buf);
     this.tailSize += buf.length;
@@ -122,8 +128,19 @@ class Tap implements ResponseTap {
     return this.headers[name];
   }
 
+  headBytes(): Buffer {
+    this.headBuf ??= this.headParts.length ? join(this.headParts) : EMPTY;
+    return this.headBuf;
+  }
+
+  tailBytes(): Buffer {
+    if (!this.tailParts.length) return EMPTY;
+    if (!this.trimmed && this.tailSize <= TAIL_BYTES && this.tailSize === this.headSize) return this.headBytes();
+    return join(this.tailParts).subarray(-TAIL_BYTES);
+  }
+
   head(): string {
-    this.headText ??= this.headParts.length ? join(this.headParts).toString('utf8') : '';
+    this.headText ??= this.headBytes().toString('utf8');
     return this.headText;
   }
 

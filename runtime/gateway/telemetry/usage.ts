@@ -11,7 +11,7 @@ export interface Usage {
   estimated: boolean;
 }
 
-const isSpace = (c: number) => c === 32 || c === 10 || c === 13 || c === 9;
+const isSpace = (c: number | undefined) => c === 32 || c === 10 || c === 13 || c === 9;
 
 interface RawUsage {
   input?: number;
@@ -20,27 +20,37 @@ interface RawUsage {
 }
 
 const num = (v: number) => (Number.isFinite(v) && v >= 0 ? Math.round(v) : undefined);
-const isNumberStart = (c: number) => (c >= 48 && c <= 57) || c === 45; // 0-9, '-'
-const isNumberChar = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69; // 0-9 - + . e E
+const isNumberStart = (c: number | undefined) => c !== undefined && ((c >= 48 && c <= 57) || c === 45); // 0-9, '-'
+const isNumberChar = (c: number | undefined) => c !== undefined && ((c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69); // 0-9 - + . e E
 
-const keyIs = (text: string, start: number, end: number, name: string) => end - start === name.length && text.startsWith(name, start);
+const keyIs = (b: Uint8Array, start: number, end: number, name: Uint8Array) => {
+  if (end - start !== name.length) return false;
+  for (let i = 0; i < name.length; i++) if (b[start + i] !== name[i]) return false;
+  return true;
+};
+const PROMPT = Buffer.from('prompt_tokens');
+const INPUT = Buffer.from('input_tokens');
+const COMPLETION = Buffer.from('completion_tokens');
+const OUTPUT = Buffer.from('output_tokens');
+const TOTAL = Buffer.from('total_tokens');
 
 /**
  * The token counts of the usage object that starts at `start` (a `{`), or undefined when it does
- * not close. One pass over the object's characters, reading the numbers of its own (depth 1)
+ * not close. One pass over the object's bytes, reading the numbers of its own (depth 1)
  * `prompt_tokens`/`input_tokens`, `completion_tokens`/`output_tokens` and `total_tokens` keys; nested
- * objects (`prompt_tokens_details`, ...) and strings are stepped over. This replaced slicing the
- * object out and `JSON.parse`-ing it, per record.
+ * objects (`prompt_tokens_details`, ...) and strings are stepped over. It works on the bytes the
+ * client was sent (JSON's structural characters are ASCII, and no byte of a multi-byte UTF-8
+ * character is), so the response is never decoded to a string to find its usage.
  */
-function usageObjectAt(text: string, start: number): RawUsage | undefined {
+function usageObjectAt(b: Buffer, start: number): RawUsage | undefined {
   let depth = 0;
   let inString = false;
   let stringStart = 0;
   let keyStart = -1;
   let keyEnd = -1;
   let prompt: number | undefined, input: number | undefined, completion: number | undefined, output: number | undefined, total: number | undefined;
-  for (let i = start; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = start; i < b.length; i++) {
+    const c = b[i];
     if (inString) {
       if (c === 92) i++; // backslash
       else if (c === 34) {
@@ -58,36 +68,48 @@ function usageObjectAt(text: string, start: number): RawUsage | undefined {
       if (--depth === 0) return { input: prompt ?? input, output: completion ?? output, total };
     } else if (c === 58 && depth === 1) {
       let j = i + 1;
-      while (isSpace(text.charCodeAt(j))) j++;
-      if (!isNumberStart(text.charCodeAt(j))) continue;
+      while (isSpace(b[j])) j++;
+      if (!isNumberStart(b[j])) continue;
       let k = j + 1;
-      while (isNumberChar(text.charCodeAt(k))) k++;
-      const v = num(Number(text.slice(j, k)));
-      if (keyIs(text, keyStart, keyEnd, 'prompt_tokens')) prompt = v;
-      else if (keyIs(text, keyStart, keyEnd, 'input_tokens')) input = v;
-      else if (keyIs(text, keyStart, keyEnd, 'completion_tokens')) completion = v;
-      else if (keyIs(text, keyStart, keyEnd, 'output_tokens')) output = v;
-      else if (keyIs(text, keyStart, keyEnd, 'total_tokens')) total = v;
+      while (isNumberChar(b[k])) k++;
+      const v = num(numberAt(b, j, k));
+      if (keyIs(b, keyStart, keyEnd, PROMPT)) prompt = v;
+      else if (keyIs(b, keyStart, keyEnd, INPUT)) input = v;
+      else if (keyIs(b, keyStart, keyEnd, COMPLETION)) completion = v;
+      else if (keyIs(b, keyStart, keyEnd, OUTPUT)) output = v;
+      else if (keyIs(b, keyStart, keyEnd, TOTAL)) total = v;
       i = k - 1;
     }
   }
   return undefined;
 }
 
-const KEY = '"usage"';
+/** A JSON number's bytes: plain digits (token counts) without making a string, anything else through Number(). */
+function numberAt(b: Buffer, from: number, to: number): number {
+  let v = 0;
+  for (let i = from; i < to; i++) {
+    const c = b[i];
+    if (c < 48 || c > 57) return Number(b.toString('latin1', from, to));
+    v = v * 10 + (c - 48);
+  }
+  return v;
+}
+
+const KEY = Buffer.from('"usage"');
 
 /** The usage object of the `"usage"` key at `at`, when its value is an object (`"usage":null` is not). */
-function usageAt(text: string, at: number): RawUsage | undefined {
+function usageAt(b: Buffer, at: number): RawUsage | undefined {
   let i = at + KEY.length;
-  while (isSpace(text.charCodeAt(i))) i++;
-  if (text.charCodeAt(i) !== 58) return undefined; // ':'
+  while (isSpace(b[i])) i++;
+  if (b[i] !== 58) return undefined; // ':'
   i++;
-  while (isSpace(text.charCodeAt(i))) i++;
-  if (text.charCodeAt(i) !== 123) return undefined; // '{'
-  return usageObjectAt(text, i);
+  while (isSpace(b[i])) i++;
+  if (b[i] !== 123) return undefined; // '{'
+  return usageObjectAt(b, i);
 }
 
 const anyField = (u: RawUsage | undefined) => !!u && (u.input !== undefined || u.output !== undefined || u.total !== undefined);
+const bytes = (v: string | Buffer) => (typeof v === 'string' ? Buffer.from(v) : v);
 
 /**
  * The last usage object in the tail that reports anything (OpenAI's body or final chunk,
@@ -95,7 +117,8 @@ const anyField = (u: RawUsage | undefined) => !!u && (u.input !== undefined || u
  * (Anthropic's message_start) when the last lacks input or output. Occurrences are found from the
  * end and from the start, so a body is scanned only as far as needed.
  */
-export function usageFromResponse(head: string, tail: string): RawUsage | undefined {
+export function usageFromResponse(headText: string | Buffer, tailText: string | Buffer): RawUsage | undefined {
+  const tail = bytes(tailText);
   let last: RawUsage | undefined;
   for (let at = tail.lastIndexOf(KEY); at >= 0; at = at > 0 ? tail.lastIndexOf(KEY, at - 1) : -1) {
     const u = usageAt(tail, at);
@@ -106,6 +129,7 @@ export function usageFromResponse(head: string, tail: string): RawUsage | undefi
   }
   let first: RawUsage | undefined;
   if (last?.input === undefined || last.output === undefined) {
+    const head = headText === tailText ? tail : bytes(headText);
     for (let at = head.indexOf(KEY); at >= 0; at = head.indexOf(KEY, at + 1)) {
       const u = usageAt(head, at);
       if (u?.input !== undefined) {
