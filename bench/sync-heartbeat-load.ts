@@ -5,9 +5,8 @@
  * configuration instead and writes between SYNC-HEARTBEAT-STRESS markers).
  *
  * A control plane (PGlite, this process, as `tollgate control-plane`) with an org of BENCH_CONFIGS
- * configs. The measured call is `GET /v1/configs` (a page of 50), sent at a steady BENCH_API_RATE
- * per second (open loop: a slow answer does not slow the senders, so a stall shows in the tail);
- * BENCH_API_RATE=0 sends back to back from two workers instead (the control plane saturated).
+ * configs. The measured call is `GET /v1/configs` (a page of 50), from two workers pausing
+ * BENCH_API_THINK_MS (50) between calls (0: back to back, the control plane saturated).
  * Phases of BENCH_PHASE_SECONDS alternate, BENCH_ROUNDS times: alone, then with BENCH_GATEWAYS
  * simulated gateways in another process (bench/sync-heartbeat-gateways.ts: the sync protocol with
  * the real headers and heartbeat report, long-poll push open for all, heartbeat pulls every
@@ -31,7 +30,7 @@ const HEARTBEAT_MS = num('BENCH_HEARTBEAT_MS', 30_000, 2_000);
 const CHANGE_MS = num('BENCH_CHANGE_MS', 10_000, 3_000);
 const PHASE_S = num('BENCH_PHASE_SECONDS', 60, 30);
 const ROUNDS = num('BENCH_ROUNDS', 3, 2);
-const API_RATE = num('BENCH_API_RATE', 20, 20);
+const API_THINK_MS = num('BENCH_API_THINK_MS', 50, 50);
 const CONFIGS = num('BENCH_CONFIGS', 1_000, 1_000);
 const MARKER = stress ? 'SYNC-HEARTBEAT-STRESS' : 'SYNC-HEARTBEAT';
 /** BENCH_COMPARE_PULL=1 adds a third phase per round: gateways without `wait-delta` (each wake-up is a pull, as before). */
@@ -58,27 +57,21 @@ async function listOnce(): Promise<number> {
   return performance.now() - started;
 }
 
-/** List calls for `seconds`: at API_RATE a second (open loop), or back to back from two workers. */
+/**
+ * List calls for `seconds` from two workers, each pausing API_THINK_MS between its calls: bounded
+ * concurrency, so a starved machine (other agents' load) slows the senders instead of queueing
+ * without bound, and the control plane is not saturated on a quiet one. API_THINK_MS=0: back to back.
+ */
 async function apiLoad(seconds: number): Promise<number[]> {
   const out: number[] = [];
   const end = performance.now() + seconds * 1000;
-  if (API_RATE <= 0) {
-    const worker = async () => {
-      while (performance.now() < end) out.push(await listOnce());
-    };
-    await Promise.all([worker(), worker()]);
-    return out;
-  }
-  const inflight = new Set<Promise<void>>();
-  let next = performance.now();
-  while (performance.now() < end) {
-    const p: Promise<void> = listOnce().then((ms) => void out.push(ms)).finally(() => inflight.delete(p));
-    inflight.add(p);
-    next += 1000 / API_RATE;
-    const wait = next - performance.now();
-    if (wait > 0) await sleep(wait);
-  }
-  await Promise.all(inflight);
+  const worker = async () => {
+    while (performance.now() < end) {
+      out.push(await listOnce());
+      if (API_THINK_MS > 0) await sleep(API_THINK_MS);
+    }
+  };
+  await Promise.all([worker(), worker()]);
   return out;
 }
 
@@ -140,12 +133,23 @@ const of = (kind: Kind, r: number) => phases.filter((p) => p.kind === kind)[r]!;
 const p95Alone = pct(all('alone'), 95);
 const f = (x: number) => `${x.toFixed(1)} ms`;
 const meanShare = (kind: Kind) => phases.filter((p) => p.kind === kind).reduce((s, p) => s + p.cpuShare, 0) / ROUNDS;
-const rate = API_RATE > 0 ? `${API_RATE} calls/s (paced)` : 'back to back from 2 workers (saturated)';
+/**
+ * What the gateways cost the control plane, as a share of a core: the phase's CPU minus what its
+ * list calls cost at the same round's alone rate (closed-loop phases do not make the same number of calls).
+ */
+const gatewayShare = (kind: Kind) =>
+  Array.from({ length: ROUNDS }, (_, r) => {
+    const alone = of('alone', r);
+    const p = of(kind, r);
+    const perCall = (alone.cpuShare * PHASE_S) / alone.latencies.length;
+    return (p.cpuShare * PHASE_S - perCall * p.latencies.length) / PHASE_S;
+  }).reduce((a, b) => a + b, 0) / ROUNDS;
+const rate = API_THINK_MS > 0 ? `2 workers, ${API_THINK_MS} ms between a worker's calls` : 'back to back from 2 workers (saturated)';
 const summary = (kind: Kind) => {
   const p95 = pct(all(kind), 95);
   const ps = phases.filter((p) => p.kind === kind);
   const sum = (k: string) => ps.reduce((s, p) => s + (p.counters?.[k] ?? 0), 0);
-  return `**p95 ${label(kind)} / alone: ${(p95 / p95Alone).toFixed(2)}** (${f(p95)} / ${f(p95Alone)}, all rounds pooled; target ≤ 1.20; per round: ${Array.from({ length: ROUNDS }, (_, r) => (pct(of(kind, r).latencies, 95) / pct(of('alone', r).latencies, 95)).toFixed(2)).join(', ')}). The gateways cost the control plane ${((meanShare(kind) - meanShare('alone')) * 100).toFixed(1)}% of a core (CPU with them minus alone, same API load); they made ${sum('notModified')} 304 pulls, ${sum('delta')} delta pulls, ${sum('full')} full pulls, ${sum('pushDeltas')} deltas received on the wait channel, ${sum('pushWakeups')} push wake-ups; ${sum('failures')} failures.`;
+  return `**p95 ${label(kind)} / alone: ${(p95 / p95Alone).toFixed(2)}** (${f(p95)} / ${f(p95Alone)}, all rounds pooled; target ≤ 1.20; per round: ${Array.from({ length: ROUNDS }, (_, r) => (pct(of(kind, r).latencies, 95) / pct(of('alone', r).latencies, 95)).toFixed(2)).join(', ')}). The gateways cost the control plane ${(gatewayShare(kind) * 100).toFixed(1)}% of a core (the phase's CPU minus its list calls at the alone phase's CPU per call; mean CPU ${(meanShare(kind) * 100).toFixed(0)}% vs ${(meanShare('alone') * 100).toFixed(0)}% alone); they made ${sum('notModified')} 304 pulls, ${sum('delta')} delta pulls, ${sum('full')} full pulls, ${sum('pushDeltas')} deltas received on the wait channel, ${sum('pushWakeups')} push wake-ups; ${sum('failures')} failures.`;
 };
 const section = [
   `${stress ? '**Stress (15× the real heartbeat rate, not the target configuration).** ' : ''}Run ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC, Node ${process.version}, ${Math.round((performance.now() - benchStart) / 60_000)} min; \`GET /v1/configs\` (page of 50, ${CONFIGS} configs) at ${rate}, ${ROUNDS} rounds of ${PHASE_S} s phases (${kinds.map(label).join(' / ')}); heartbeat every ${HEARTBEAT_MS / 1000} s${stress ? ` (${Math.round(30_000 / HEARTBEAT_MS)}× the real 30 s)` : ' (the real rate)'}, ${GATEWAYS} started at once, long-poll push open for all; a config change every ${CHANGE_MS / 1000} s in every phase (under load each wakes all ${GATEWAYS}).`,

@@ -16,8 +16,7 @@ import {
 } from '../../core/sync-contract.js';
 import { deriveSyncKey, signBody } from '../../core/sync-integrity.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
-import { findCredentialByHash, touchCredential, type DataPlaneCredentialRow } from '../db/credentials-repo.js';
-import { orgRevision } from '../db/revision.js';
+import { touchCredential, type DataPlaneCredentialRow } from '../db/credentials-repo.js';
 import type { RouteRequest } from '../http/handler.js';
 import { controlPlaneHandler } from '../http/handler.js';
 import { badRequest, unauthorized } from '../http/problems.js';
@@ -54,12 +53,21 @@ export function olderThan(version: string, minimum: string): boolean {
   return false;
 }
 
-async function authenticateDataPlane(req: RouteRequest): Promise<DataPlaneCredentialRow> {
+/**
+ * The credential and its org's current revision, in one statement: every heartbeat and every wait
+ * needs both, and on the 304 path the round trips are most of the control plane's cost.
+ */
+async function authenticateDataPlane(req: RouteRequest): Promise<{ credential: DataPlaneCredentialRow; revision: number }> {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
   if (!bearer) throw unauthorized('missing data-plane credential: send Authorization: Bearer <token>');
-  const credential = await findCredentialByHash(req.ctx.db, hashSecret(bearer));
-  if (!credential || credential.status !== 'active') throw unauthorized('invalid data-plane credential');
-  return credential;
+  const { rows } = await req.ctx.db.query<DataPlaneCredentialRow & { org_revision: string | number | null }>(
+    'SELECT c.*, tollgate_org_revision(c.organisation_id) AS org_revision FROM tollgate_credential_by_hash($1) c',
+    [hashSecret(bearer)],
+  );
+  const row = rows[0];
+  if (!row || row.status !== 'active' || row.org_revision === null || row.org_revision === undefined) throw unauthorized('invalid data-plane credential');
+  const { org_revision, ...credential } = row;
+  return { credential, revision: Number(org_revision) };
 }
 
 /**
@@ -157,12 +165,10 @@ function waitSeconds(): number {
  */
 export const handler = controlPlaneHandler('sync', {
   'GET /v1/sync/snapshot': async (req) => {
-    const credential = await authenticateDataPlane(req);
+    const { credential, revision } = await authenticateDataPlane(req);
     const protocol = negotiate(req.headers);
     const { since } = validate(query, req.query);
     const org = credential.organisation_id;
-    const revision = await orgRevision(req.ctx.db, org);
-    if (revision === undefined) throw unauthorized('invalid data-plane credential');
     const bookkeeping = Promise.all([
       touchSometimes(req, credential.id),
       recordHeartbeat(req, credential, protocol, revision),
@@ -201,13 +207,11 @@ export const handler = controlPlaneHandler('sync', {
    * control plane never connects into the data plane.
    */
   'GET /v1/sync/wait': async (req) => {
-    const credential = await authenticateDataPlane(req);
+    const { credential, revision: current } = await authenticateDataPlane(req);
     const protocol = negotiate(req.headers);
     if (protocol < 2) throw badRequest('the wait channel needs sync protocol 2');
     const { since, timeout } = validate(waitQuery, req.query);
     const limitMs = Math.min(timeout ?? Infinity, waitSeconds()) * 1000;
-    const current = await orgRevision(req.ctx.db, credential.organisation_id);
-    if (current === undefined) throw unauthorized('invalid data-plane credential');
     const revision = current !== since ? current : await waitForRevision(req.ctx.db, credential.organisation_id, since, limitMs);
     if (revision === undefined) return empty(304, baseHeaders(protocol));
     // Every gateway of the org wakes on this change with the same `since`: one shared delta build
