@@ -82,10 +82,15 @@ function orgSnapshot(db: SqlDatabase, organisationId: string): OrgSnapshot {
  */
 const bodies = new WeakMap<SyncSnapshot, string>();
 const chunks = new WeakMap<object, string>();
+/** Where each array's chunk sits in the body, stored with it: a reader re-serialises only what its roll-forward changed. */
+type ChunkOffsets = Record<string, [number, number]>;
+const offsets = new WeakMap<SyncSnapshot, ChunkOffsets>();
 export function snapshotBody(snapshot: SyncSnapshot): string {
   let body = bodies.get(snapshot);
   if (body !== undefined) return body;
   const parts: string[] = [];
+  const at: ChunkOffsets = {};
+  let length = 1; // the opening brace
   for (const [field, value] of Object.entries({ ...snapshot, protocol: 2, kind: 'full' })) {
     if (value === undefined) continue;
     let chunk = typeof value === 'object' && value !== null ? chunks.get(value) : undefined;
@@ -93,10 +98,25 @@ export function snapshotBody(snapshot: SyncSnapshot): string {
       chunk = JSON.stringify(value);
       if (typeof value === 'object' && value !== null) chunks.set(value, chunk);
     }
-    parts.push(`${JSON.stringify(field)}:${chunk}`);
+    const key = `${parts.length ? ',' : ''}${JSON.stringify(field)}:`;
+    if (Array.isArray(value)) at[field] = [length + key.length, length + key.length + chunk.length];
+    length += key.length + chunk.length;
+    parts.push(key, chunk);
   }
-  bodies.set(snapshot, (body = `{${parts.join(',')}}`));
+  bodies.set(snapshot, (body = `{${parts.join('')}}`));
+  offsets.set(snapshot, at);
   return body;
+}
+
+/** Seeds the chunk cache of a snapshot parsed from a stored body, checking each offset frames an array. */
+function adoptChunks(snapshot: SyncSnapshot, body: string, at: ChunkOffsets | null): void {
+  if (!at) return;
+  offsets.set(snapshot, at);
+  for (const [field, [start, end]] of Object.entries(at)) {
+    const value = (snapshot as Record<string, unknown>)[field];
+    if (!Array.isArray(value) || end > body.length || body[start] !== '[' || body[end - 1] !== ']') continue;
+    chunks.set(value, body.slice(start, end));
+  }
 }
 
 /**
@@ -177,8 +197,8 @@ async function rollForward(db: SqlDatabase, organisationId: string, entry: OrgSn
 }
 
 async function readStored(tx: SqlQueryable, organisationId: string, floor: number, revision: number): Promise<SyncSnapshot | undefined> {
-  const { rows } = await tx.query<{ revision: string | number; snapshot: string }>(
-    'SELECT revision, snapshot FROM sync_snapshots WHERE organisation_id = $1 AND revision BETWEEN $2 AND $3',
+  const { rows } = await tx.query<{ revision: string | number; snapshot: string; parts: ChunkOffsets | string | null }>(
+    'SELECT revision, snapshot, parts FROM sync_snapshots WHERE organisation_id = $1 AND revision BETWEEN $2 AND $3',
     [organisationId, floor, revision],
   );
   const row = rows[0];
@@ -187,6 +207,7 @@ async function readStored(tx: SqlQueryable, organisationId: string, floor: numbe
   // The row's revision column is what the range check trusted; a body that disagrees is not used.
   if (snapshot.organisation_id !== organisationId || snapshot.version !== Number(row.revision)) return undefined;
   bodies.set(snapshot, row.snapshot);
+  adoptChunks(snapshot, row.snapshot, typeof row.parts === 'string' ? (JSON.parse(row.parts) as ChunkOffsets) : row.parts);
   return snapshot;
 }
 
@@ -212,11 +233,11 @@ async function persist(db: SqlDatabase, organisationId: string, entry: OrgSnapsh
       await asApp(tx);
       await setTenant(tx, organisationId);
       await tx.query(
-        `INSERT INTO sync_snapshots (organisation_id, revision, snapshot) VALUES ($1, $2, $3)
-         ON CONFLICT (organisation_id) DO UPDATE SET revision = EXCLUDED.revision, snapshot = EXCLUDED.snapshot, built_at = now()
+        `INSERT INTO sync_snapshots (organisation_id, revision, snapshot, parts) VALUES ($1, $2, $3, $4::jsonb)
+         ON CONFLICT (organisation_id) DO UPDATE SET revision = EXCLUDED.revision, snapshot = EXCLUDED.snapshot, parts = EXCLUDED.parts, built_at = now()
          WHERE sync_snapshots.revision < EXCLUDED.revision
             OR sync_snapshots.revision > (SELECT o.revision FROM organisations o WHERE o.id = EXCLUDED.organisation_id)`,
-        [organisationId, snapshot.version, snapshotBody(snapshot)],
+        [organisationId, snapshot.version, snapshotBody(snapshot), JSON.stringify(offsets.get(snapshot) ?? {})],
       );
     })
     .then(() => {

@@ -20,3 +20,10 @@ export const m041: Migration = {
     ...tenantTable('sync_snapshots'),
   ],
 };
+
+/** Where each array sits in the stored body (materialised.ts): a reader re-serialises only the arrays it rolls forward. */
+export const m042: Migration = {
+  id: 42,
+  name: 'sync materialised snapshot chunk offsets',
+  statements: ['ALTER TABLE sync_snapshots ADD COLUMN parts jsonb'],
+};
