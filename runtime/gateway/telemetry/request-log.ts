@@ -221,7 +221,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
         enabled,
         rejected: { ...rejected },
         log_mode: logMode,
-        metrics: { ...metrics.stats, queued: metrics.stats.queued + open.count },
+        metrics: { ...metrics.stats, queued: metrics.stats.queued + open.count + pending.length },
         logs: { ...logs.stats },
         spool: { dir: opts.spoolDir ?? null, used_bytes: budget.usedBytes, max_bytes: budget.maxBytes },
         dropped_total: metrics.stats.droppedItems + logs.stats.droppedItems,
