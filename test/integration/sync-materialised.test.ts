@@ -7,7 +7,7 @@ import { deriveSyncKey, verifyBody } from '../../runtime/core/sync-integrity.js'
 import { mutateOrg, orgRevision } from '../../runtime/control-plane/db/revision.js';
 import { asApp, setTenant } from '../../runtime/control-plane/db/tenant.js';
 import { pruneChangeLog } from '../../runtime/control-plane/sync/change-log.js';
-import { flushMaterialised, forgetMaterialised, materialise, snapshotBody } from '../../runtime/control-plane/sync/materialised.js';
+import { flushMaterialised, forgetMaterialised, materialise, snapshotBody, snapshotBuild } from '../../runtime/control-plane/sync/materialised.js';
 import { readSnapshot } from '../../runtime/control-plane/sync/snapshot.js';
 import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 
@@ -159,6 +159,15 @@ describe.each(engines)('materialised sync snapshot (%s)', (engine) => {
     await flushMaterialised(t.cp.db, org);
     const stored = await t.cp.db.query<{ revision: string | number }>('SELECT revision FROM sync_snapshots WHERE organisation_id = $1', [org]);
     expect(Number(stored.rows[0]!.revision)).toBe(current);
+
+    // A row another control-plane build wrote (other entry mappers, other shipped prices): rebuilt, then replaced.
+    await t.cp.db.query(`UPDATE sync_snapshots SET built_by = 'an-older-build' WHERE organisation_id = $1`, [org]);
+    forgetMaterialised(t.cp.db);
+    built = await materialise(t.cp.db, org);
+    expect(built?.source).toBe('rebuilt');
+    await flushMaterialised(t.cp.db, org);
+    const rewritten = await t.cp.db.query<{ built_by: string }>('SELECT built_by FROM sync_snapshots WHERE organisation_id = $1', [org]);
+    expect(rewritten.rows[0]!.built_by).toBe(snapshotBuild());
 
     // A change the log records only as opaque (no tracked table): a full rebuild, not a roll-forward.
     await mutateOrg(t.cp.db, org, async () => undefined);

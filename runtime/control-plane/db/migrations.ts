@@ -2,7 +2,7 @@ import type { SqlDatabase } from '../../core/db.js';
 import { m001 } from './schema/001-initial.js';
 import { m002 } from './schema/002-rls.js';
 import { m040, m061 } from '../sync/migration.js';
-import { m041, m042 } from '../sync/snapshot-migration.js';
+import { m041, m042, m043 } from '../sync/snapshot-migration.js';
 import { m008 } from './schema/008-auth.js';
 import { m070 } from './schema/070-workspace-lists.js';
 import { m071 } from './schema/071-sessions.js';
@@ -33,7 +33,7 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m041, m042, m060, m061, m062, m063, m064, m065, m066, m070, m071, m090, m091, m092, m093];
+export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m041, m042, m043, m060, m061, m062, m063, m064, m065, m066, m070, m071, m090, m091, m092, m093];
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_302_026;

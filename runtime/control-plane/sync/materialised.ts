@@ -1,6 +1,9 @@
 import type { SqlDatabase, SqlQueryable } from '../../core/db.js';
 import type { SyncSnapshot } from '../../core/sync-contract.js';
+import { createHash } from 'node:crypto';
 import { mergeDelta } from '../../core/sync-merge.js';
+import { TOLLGATE_VERSION } from '../../core/version.js';
+import { defaultPrices } from '../pricing/catalogue.js';
 import { asApp, setTenant } from '../db/tenant.js';
 import { changesSince, DELTA_LOADERS } from './delta.js';
 import { readSnapshot } from './snapshot.js';
@@ -29,6 +32,19 @@ const REMEMBERED_ORGS = Math.max(1, Number(process.env.TOLLGATE_SYNC_SNAPSHOT_OR
 export const REFRESH_DEBOUNCE_MS = 150;
 /** At most one stored-snapshot write per org and interval, after roll-forwards (a rebuild is stored at once). */
 export const PERSIST_INTERVAL_MS = 30_000;
+
+/**
+ * The build that serialises snapshots: a stored snapshot is rolled forward only by the build that
+ * wrote it. Another build may map rows to entries differently or ship other default prices, and
+ * the change log would not list those entries as changed. Bump SNAPSHOT_FORMAT when the entry
+ * mappers change within a version.
+ */
+const SNAPSHOT_FORMAT = 1;
+let build: string | undefined;
+export function snapshotBuild(): string {
+  build ??= `${TOLLGATE_VERSION}/${SNAPSHOT_FORMAT}/${createHash('sha256').update(JSON.stringify(defaultPrices())).digest('base64url').slice(0, 16)}`;
+  return build;
+}
 
 /** Every delta kind the control plane can merge itself (gateway features only gate what is sent). */
 const ALL_FEATURES: ReadonlySet<string> = new Set(Object.values(DELTA_LOADERS).flatMap((l) => (l.requires ? [l.requires] : [])));
@@ -198,8 +214,8 @@ async function rollForward(db: SqlDatabase, organisationId: string, entry: OrgSn
 
 async function readStored(tx: SqlQueryable, organisationId: string, floor: number, revision: number): Promise<SyncSnapshot | undefined> {
   const { rows } = await tx.query<{ revision: string | number; snapshot: string; parts: ChunkOffsets | string | null }>(
-    'SELECT revision, snapshot, parts FROM sync_snapshots WHERE organisation_id = $1 AND revision BETWEEN $2 AND $3',
-    [organisationId, floor, revision],
+    'SELECT revision, snapshot, parts FROM sync_snapshots WHERE organisation_id = $1 AND revision BETWEEN $2 AND $3 AND built_by = $4',
+    [organisationId, floor, revision, snapshotBuild()],
   );
   const row = rows[0];
   if (!row) return undefined;
@@ -233,11 +249,12 @@ async function persist(db: SqlDatabase, organisationId: string, entry: OrgSnapsh
       await asApp(tx);
       await setTenant(tx, organisationId);
       await tx.query(
-        `INSERT INTO sync_snapshots (organisation_id, revision, snapshot, parts) VALUES ($1, $2, $3, $4::jsonb)
-         ON CONFLICT (organisation_id) DO UPDATE SET revision = EXCLUDED.revision, snapshot = EXCLUDED.snapshot, parts = EXCLUDED.parts, built_at = now()
+        `INSERT INTO sync_snapshots (organisation_id, revision, snapshot, parts, built_by) VALUES ($1, $2, $3, $4::jsonb, $5)
+         ON CONFLICT (organisation_id) DO UPDATE SET revision = EXCLUDED.revision, snapshot = EXCLUDED.snapshot, parts = EXCLUDED.parts, built_by = EXCLUDED.built_by, built_at = now()
          WHERE sync_snapshots.revision < EXCLUDED.revision
+            OR sync_snapshots.built_by IS DISTINCT FROM EXCLUDED.built_by
             OR sync_snapshots.revision > (SELECT o.revision FROM organisations o WHERE o.id = EXCLUDED.organisation_id)`,
-        [organisationId, snapshot.version, snapshotBody(snapshot), JSON.stringify(offsets.get(snapshot) ?? {})],
+        [organisationId, snapshot.version, snapshotBody(snapshot), JSON.stringify(offsets.get(snapshot) ?? {}), snapshotBuild()],
       );
     })
     .then(() => {

@@ -27,3 +27,14 @@ export const m042: Migration = {
   name: 'sync materialised snapshot chunk offsets',
   statements: ['ALTER TABLE sync_snapshots ADD COLUMN parts jsonb'],
 };
+
+/**
+ * Which control-plane build wrote the stored snapshot (materialised.ts): a new build (new entry
+ * mappers, a new shipped price catalogue) does not roll forward an older build's snapshot, whose
+ * rows the change log would not describe as changed.
+ */
+export const m043: Migration = {
+  id: 43,
+  name: 'sync materialised snapshot build',
+  statements: ['ALTER TABLE sync_snapshots ADD COLUMN built_by text'],
+};
