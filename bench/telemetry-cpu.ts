@@ -9,8 +9,11 @@
  * Load is open-loop at a fixed RATE, the same for both modes: at saturation the mode with less
  * CPU left (telemetry on, with the control plane ingesting on the same cores) serves fewer
  * requests per event-loop turn and pays more syscalls per request, which is not telemetry's work.
+ * PAIRED=1 runs an `on` and an `off` gateway side by side in each round, each driven at RATE with
+ * the same load at the same time: on a machine shared with other work, load swings between rounds
+ * move alternating rounds by ±20%, while both gateways of a pair see the same machine.
  *   env: REQUESTS per round (default 15000), RATE req/s (default 1000; 0 = closed loop at CONCURRENCY),
- *        ROUNDS (default 3), CONCURRENCY (default 16),
+ *        ROUNDS (default 3), CONCURRENCY (default 16), PAIRED (1: side by side, see above),
  *        CPU_PROF_DIR (write a V8 CPU profile of each gateway there), GATEWAY_BUNDLE (use this bundle)
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -140,6 +143,29 @@ async function round(bundle: string, cpUrl: string, dataDir: string, token: stri
   }
 }
 
+/** One PAIRED round: both gateways at once, the same load, CPU over the same window. */
+async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token: string, headers: Record<string, string>) {
+  const [on, off] = await Promise.all([startGateway(bundle, cpUrl, dataDir, token, true), startGateway(bundle, cpUrl, dataDir, token, false)]);
+  try {
+    const pools = [new Pool(on.url, { connections: CONCURRENCY }), new Pool(off.url, { connections: CONCURRENCY })];
+    await Promise.all(pools.map((p) => sendAll(p, headers, 2000)));
+    await sleep(3500);
+    const sentBefore = await sent(on.url);
+    const before = await Promise.all([cpuMicros(on.proc.pid!), cpuMicros(off.proc.pid!)]);
+    await Promise.all(pools.map((p) => sendAtRate(p, headers, REQUESTS)));
+    const deadline = Date.now() + 15_000;
+    while ((await sent(on.url)) - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
+    const after = await Promise.all([cpuMicros(on.proc.pid!), cpuMicros(off.proc.pid!)]);
+    const delivered = (await sent(on.url)) - sentBefore;
+    await Promise.all(pools.map((p) => p.close()));
+    return { on: (after[0] - before[0]) / REQUESTS, off: (after[1] - before[1]) / REQUESTS, delivered };
+  } finally {
+    on.proc.kill('SIGTERM');
+    off.proc.kill('SIGTERM');
+    await sleep(300);
+  }
+}
+
 async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-telemetry-'));
   const processes: ChildProcess[] = [];
@@ -169,6 +195,24 @@ async function main() {
     const bundle = process.env.GATEWAY_BUNDLE || join(dataDir, 'gateway.mjs');
     if (!process.env.GATEWAY_BUNDLE) execFileSync(process.execPath, [join(root, 'scripts/bundle-gateway.mjs'), bundle, `node${process.versions.node.split('.')[0]}`], { stdio: 'inherit' });
 
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    if (process.env.PAIRED === '1') {
+      const pairs: { on: number; off: number; delivered: number }[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        const res = await pairedRound(bundle, creds.controlPlaneUrl, dataDir, creds.dataPlaneToken, headers);
+        if (res.delivered < REQUESTS) throw new Error(`only ${res.delivered} of ${REQUESTS} records were delivered`);
+        pairs.push(res);
+        process.stderr.write(`pair ${r + 1}: on ${res.on.toFixed(1)}, off ${res.off.toFixed(1)} µs CPU/request (+${((res.on / res.off - 1) * 100).toFixed(1)}%)\n`);
+      }
+      const round1 = (x: number) => Math.round(x * 10) / 10;
+      console.log(JSON.stringify({
+        paired: true, requests_per_round: REQUESTS, rate_per_gateway: RATE || 'closed loop', rounds: ROUNDS,
+        cpu_us_per_request: { off: round1(median(pairs.map((p) => p.off))), on: round1(median(pairs.map((p) => p.on))) },
+        telemetry_overhead_percent_median_of_pairs: round1(median(pairs.map((p) => (p.on / p.off - 1) * 100))),
+        pairs,
+      }));
+      return;
+    }
     const results: Record<'off' | 'on', { cpu_us_per_request: number; rps: number; delivered: number }[]> = { off: [], on: [] };
     for (let r = 0; r < ROUNDS; r++) {
       for (const mode of r % 2 ? (['on', 'off'] as const) : (['off', 'on'] as const)) {
@@ -178,7 +222,6 @@ async function main() {
         process.stderr.write(`round ${r + 1} telemetry ${mode}: ${res.cpu_us_per_request.toFixed(1)} µs CPU/request, ${res.rps.toFixed(0)} req/s\n`);
       }
     }
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     const off = median(results.off.map((x) => x.cpu_us_per_request));
     const on = median(results.on.map((x) => x.cpu_us_per_request));
     console.log(JSON.stringify({
