@@ -76,8 +76,24 @@ function metadataOf(headers: IncomingHttpHeaders | undefined, defaults: Record<s
   return out;
 }
 
+interface Walked {
+  virtualKey?: string;
+  fellBack: boolean;
+}
+
+/** The last walk: a route's config object and leaf path repeat request after request, and the regex walk was ~0.7 µs a record. */
+let lastWalk: { config: GatewayConfig | undefined; path: string | undefined; walked: Walked } | undefined;
+
+function walkPath(config: GatewayConfig | undefined, path: string | undefined): Walked {
+  const last = lastWalk;
+  if (last && last.config === config && last.path === path) return last.walked;
+  const walked = walkPathUncached(config, path);
+  lastWalk = { config, path, walked };
+  return walked;
+}
+
 /** Walks `config.targets[1].targets[0]` through the config: the leaf's virtual key, and whether a fallback moved past a first target. */
-function walkPath(config: GatewayConfig | undefined, path: string | undefined): { virtualKey?: string; fellBack: boolean } {
+function walkPathUncached(config: GatewayConfig | undefined, path: string | undefined): Walked {
   if (!config || !path || !path.includes('[')) return { virtualKey: config?.virtual_key, fellBack: false };
   let node: GatewayConfig | undefined = config;
   let virtualKey = config.virtual_key;
