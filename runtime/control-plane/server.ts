@@ -6,6 +6,7 @@ import { jsonLogger, type Logger } from '../core/logger.js';
 import { bootstrapDefaultOrganisation } from './bootstrap.js';
 import type { ControlPlaneContext } from './context.js';
 import { runMigrations } from './db/migrations.js';
+import { refreshStaleSnapshots } from './sync/materialised.js';
 import { startLocalAdapter } from './local-adapter.js';
 import type { MetricsStore } from '../core/metrics.js';
 import type { LogStore } from '../core/ports.js';
@@ -73,6 +74,11 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
     const creds = await bootstrapDefaultOrganisation(db, { adminApiKey: opts.adminApiKey, dataPlaneToken: opts.dataPlaneToken });
     const context: ControlPlaneContext = { db, keyring: opts.keyring, devMode: opts.devMode ?? false, logger, logStore: opts.logStore, metricsStore: opts.metricsStore };
     const { server, port } = await startLocalAdapter({ host, port: opts.port, context, maxBodyBytes: opts.maxBodyBytes });
+    // A new build cannot roll the stored sync snapshots forward: rebuild them now, off the request path.
+    const stopRefresh = new AbortController();
+    const refreshing = refreshStaleSnapshots(db, { signal: stopRefresh.signal })
+      .then((r) => r.refreshed.length && logger.info('sync snapshots rebuilt for this build', { orgs: r.refreshed.length, remaining: r.remaining }))
+      .catch((err: Error) => logger.warn('sync snapshots not rebuilt at start-up; each org rebuilds on its next full sync', { reason: err.message }));
     const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
     let closed: Promise<void> | undefined;
     return {
@@ -88,6 +94,8 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
             server.close(() => resolve());
             server.closeAllConnections();
           });
+          stopRefresh.abort();
+          await refreshing;
           await db.close();
         })();
         return closed;

@@ -7,7 +7,7 @@ import { deriveSyncKey, verifyBody } from '../../runtime/core/sync-integrity.js'
 import { mutateOrg, orgRevision } from '../../runtime/control-plane/db/revision.js';
 import { asApp, setTenant } from '../../runtime/control-plane/db/tenant.js';
 import { pruneChangeLog } from '../../runtime/control-plane/sync/change-log.js';
-import { flushMaterialised, forgetMaterialised, materialise, snapshotBody, snapshotBuild } from '../../runtime/control-plane/sync/materialised.js';
+import { flushMaterialised, forgetMaterialised, materialise, refreshStaleSnapshots, snapshotBody, snapshotBuild } from '../../runtime/control-plane/sync/materialised.js';
 import { readSnapshot } from '../../runtime/control-plane/sync/snapshot.js';
 import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 
@@ -174,6 +174,29 @@ describe.each(engines)('materialised sync snapshot (%s)', (engine) => {
     built = await materialise(t.cp.db, org);
     expect(built?.source).toBe('rebuilt');
     expect(built!.snapshot.version).toBe(current + 1);
+  });
+
+  it('after a deploy, stored snapshots of the previous build are rebuilt up front, not by the first gateway', async () => {
+    await fullSync();
+    await flushMaterialised(t.cp.db, org);
+    await mutateOrg(t.cp.db, org, async () => undefined); // a change the previous build never saw
+    await t.cp.db.query(`UPDATE sync_snapshots SET built_by = 'the-previous-build' WHERE organisation_id = $1`, [org]);
+    // A new control-plane process (nothing in memory), as after a deploy.
+    forgetMaterialised(t.cp.db);
+    const progress: string[] = [];
+    const result = await refreshStaleSnapshots(t.cp.db, { onProgress: (_done, _total, id) => progress.push(id) });
+    expect(result).toEqual({ refreshed: [org], remaining: 0 });
+    expect(progress).toEqual([org]);
+    const { rows } = await t.cp.db.query<{ built_by: string; revision: string | number }>('SELECT built_by, revision FROM sync_snapshots WHERE organisation_id = $1', [org]);
+    expect(rows[0]!.built_by).toBe(snapshotBuild());
+    expect(Number(rows[0]!.revision)).toBe(await orgRevision(t.cp.db, org));
+    // The next process serves the stored row as is (no rebuild), and it equals the tables.
+    forgetMaterialised(t.cp.db);
+    const built = await materialise(t.cp.db, org);
+    expect(built!.source).toBe('stored');
+    expect(normalised(built!.snapshot)).toEqual(normalised(await fromTables(t.cp.db, org)));
+    // Nothing stale is left: a second pass does nothing.
+    expect(await refreshStaleSnapshots(t.cp.db)).toEqual({ refreshed: [], remaining: 0 });
   });
 });
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { mergeDelta } from '../../core/sync-merge.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
 import { defaultPrices } from '../pricing/catalogue.js';
-import { asApp, setTenant } from '../db/tenant.js';
+import { asApp, asPlatform, setTenant } from '../db/tenant.js';
 import { changesSince, DELTA_LOADERS } from './delta.js';
 import { readSnapshot } from './snapshot.js';
 
@@ -310,4 +310,38 @@ export async function flushMaterialised(db: SqlDatabase, organisationId: string)
     entry.persistTimer = undefined;
   }
   await persist(db, organisationId, entry);
+}
+
+/**
+ * After a deploy, every stored snapshot was written by the previous build and cannot be rolled
+ * forward (snapshotBuild): the first full sync of each org would rebuild it from the tables (about
+ * 2 s at the issue-5 scale). This rebuilds and stores them up front — at the deploy-time migration
+ * in AWS, in the background at start-up locally — within `budgetMs`; orgs left over rebuild on
+ * their next full sync as before. Only orgs with a stored snapshot (gateways sync from them) count.
+ */
+export async function refreshStaleSnapshots(
+  db: SqlDatabase,
+  opts: { budgetMs?: number; signal?: AbortSignal; onProgress?: (done: number, total: number, organisationId: string) => void } = {},
+): Promise<{ refreshed: string[]; remaining: number }> {
+  const deadline = Date.now() + (opts.budgetMs ?? 60_000);
+  const orgs = await asPlatform(db, async (tx) => (await tx.query<{ id: string }>('SELECT id FROM organisations ORDER BY updated_at DESC, id')).rows.map((r) => r.id));
+  const stale: string[] = [];
+  for (const id of orgs) {
+    if (opts.signal?.aborted) break;
+    const { rows } = await db.transaction(async (tx) => {
+      await asApp(tx);
+      await setTenant(tx, id);
+      return tx.query<{ built_by: string | null }>('SELECT built_by FROM sync_snapshots WHERE organisation_id = $1', [id]);
+    });
+    if (rows[0] && rows[0].built_by !== snapshotBuild()) stale.push(id);
+  }
+  const refreshed: string[] = [];
+  for (const id of stale) {
+    if (Date.now() > deadline || opts.signal?.aborted) break;
+    await materialise(db, id);
+    await flushMaterialised(db, id);
+    refreshed.push(id);
+    opts.onProgress?.(refreshed.length, stale.length, id);
+  }
+  return { refreshed, remaining: stale.length - refreshed.length };
 }
