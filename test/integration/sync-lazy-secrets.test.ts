@@ -6,6 +6,7 @@ import { localKeyring } from '../../runtime/adapters/local-keyring.js';
 import { HttpProblem } from '../../runtime/core/errors.js';
 import { virtualKeyContext, type Keyring } from '../../runtime/core/keyring.js';
 import { jsonLogger } from '../../runtime/core/logger.js';
+import { mergeDelta } from '../../runtime/core/sync-merge.js';
 import { buildGatewayState } from '../../runtime/gateway/sync/gateway-state.js';
 import { openSecrets, prewarmSecrets } from '../../runtime/gateway/sync/open-secrets.js';
 import { CHAT_BODY, defaultSpec, gatewayHeaders, OPENAI_SECRET, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
@@ -40,6 +41,34 @@ const spec = (secretA = 'sk-lazy-a-0123456789abcdef'): FixtureSpec => ({
 });
 
 describe('sealed virtual-key secrets', () => {
+  it('a delta reuses the maps of the arrays it left untouched and rebuilds the ones it changed', async () => {
+    const snapshot = await buildSnapshot(spec(), real, 1);
+    const first = await buildGatewayState(snapshot, counting, logger);
+    const at = new Date().toISOString();
+    const config = { id: 'cfg_reuse', slug: 'pc-reuse', workspace_id: FIXTURE_WORKSPACE, version: 1, config: { virtual_key: 'a' } };
+    const next = mergeDelta(snapshot, { version: 2, generated_at: at, upserts: { configs: [config] }, deletes: {} });
+    const second = await buildGatewayState(next, counting, logger, first.decrypted, first.parsedConfigs, { snapshot, state: first.state });
+    expect(second.state.version).toBe(2);
+    expect(second.state.configs).not.toBe(first.state.configs);
+    expect(second.state.configs.get('pc-reuse')?.config).toMatchObject({ virtual_key: 'a' });
+    expect(second.state.apiKeysByHash).toBe(first.state.apiKeysByHash);
+    expect(second.state.virtualKeys).toBe(first.state.virtualKeys);
+    expect(second.decrypted).toBe(first.decrypted);
+
+    const b = snapshot.virtual_keys.find((v) => v.slug === 'b')!;
+    const third = mergeDelta(next, { version: 3, generated_at: at, upserts: {}, deletes: { virtual_keys: [b.id] } });
+    const after = await buildGatewayState(third, counting, logger, second.decrypted, second.parsedConfigs, { snapshot: next, state: second.state });
+    expect(after.state.virtualKeys.has('b')).toBe(false);
+    expect(after.state.virtualKeys.has('a')).toBe(true);
+    expect(after.state.configs).toBe(second.state.configs);
+    expect(after.state.apiKeysByHash).toBe(first.state.apiKeysByHash);
+
+    // Same arrays but another organisation: nothing is reused.
+    const other = await buildGatewayState({ ...third, organisation_id: 'org_other' }, counting, logger, after.decrypted, after.parsedConfigs, { snapshot: third, state: after.state });
+    expect(other.state.apiKeysByHash).not.toBe(after.state.apiKeysByHash);
+    expect(other.state.virtualKeys).not.toBe(after.state.virtualKeys);
+  });
+
   it('building a state decrypts nothing; first uses share one decrypt; an unchanged key is never decrypted again', async () => {
     calls = 0;
     const snapshot = await buildSnapshot(spec(), real, 1);

@@ -443,13 +443,15 @@ export class SyncClient {
 
   private async apply(snapshot: SyncSnapshot): Promise<void> {
     const started = performance.now();
-    const { state, decrypted, parsedConfigs } = await buildGatewayState(snapshot, this.opts.keyring, this.opts.logger, this.decrypted, this.parsedConfigs);
+    const previousSecrets = this.decrypted;
+    const { state, decrypted, parsedConfigs } = await buildGatewayState(snapshot, this.opts.keyring, this.opts.logger, this.decrypted, this.parsedConfigs, this.base ? { snapshot: this.base, state: this.current } : undefined);
     this.current = state;
     this.base = snapshot;
     this.decrypted = decrypted;
     this.parsedConfigs = parsedConfigs;
     this.status = { ...this.status, syncedVersion: state.version, lastApplyMs: Math.round((performance.now() - started) * 100) / 100 };
-    if (this.opts.prewarmSecrets !== false) {
+    // The same secrets (a delta without virtual keys): the background decryption under way carries on.
+    if (this.opts.prewarmSecrets !== false && decrypted !== previousSecrets) {
       const secrets = decrypted;
       const cancelled = () => this.closed || this.decrypted !== secrets;
       // A moment's head start for the calls that arrive right after a (re)start: they open their own keys first.
