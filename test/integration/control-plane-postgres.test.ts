@@ -48,11 +48,11 @@ describe.skipIf(!adminUrl)('control plane on real Postgres', () => {
     }
   });
 
-  it('the deploy-time migrate handler reads DATABASE_URL and finds nothing left to do', async () => {
+  it('the deploy-time migrate handler reads DATABASE_URL and finds nothing left to do (no schema change, no stale sync snapshot)', async () => {
     const previous = process.env.DATABASE_URL;
     process.env.DATABASE_URL = url;
     try {
-      expect(await migrate()).toEqual({ applied: [] });
+      expect(await migrate()).toEqual({ applied: [], snapshots: { refreshed: 0, remaining: 0 } });
     } finally {
       if (previous === undefined) delete process.env.DATABASE_URL;
       else process.env.DATABASE_URL = previous;
