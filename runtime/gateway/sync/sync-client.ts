@@ -551,7 +551,8 @@ export class SyncClient {
             if (!(await this.applyPushedDelta(json))) await this.syncNow();
             backoff = 500;
             // Every gateway of the org got its answer at the same moment: a short random spread keeps
-            // their next waits from arriving as one burst. A change meanwhile is answered at once.
+            // their next waits from arriving as one burst. A change meanwhile is answered as soon as the
+            // wait re-opens (it carries the older version).
             await sleep(Math.random() * PUSH_SPREAD_MS, this.abort.signal);
             continue;
           }
