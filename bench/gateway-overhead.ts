@@ -10,37 +10,13 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
+import { bundleGateway, child, cpuMicros, firstLine, freePort, startBenchStack } from './lib/stack.js';
 
 const LATENCY_REQUESTS = Number(process.env.BENCH_REQUESTS ?? 3000);
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 10);
 const root = new URL('..', import.meta.url).pathname;
 const requestBody = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
-
-function child(args: string[], env: Record<string, string> = {}): ChildProcess {
-  return spawn(process.execPath, [join(root, 'bin/run-ts.mjs'), ...args], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-}
-
-async function firstLine(proc: ChildProcess, match: (line: string) => boolean): Promise<string> {
-  const lines = createInterface({ input: proc.stdout! });
-  for await (const line of lines) if (match(line)) return line;
-  throw new Error('process exited before it was ready');
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
@@ -66,17 +42,6 @@ async function sequentialLatency(origin: string, path: string, headers: Record<s
 }
 
 /** utime + stime of a process and its direct children (gateway workers) in µs (/proc/<pid>/stat, clock ticks of 10 ms). */
-async function cpuMicros(pid: number): Promise<number> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').then((t) => t.trim().split(/\s+/).filter(Boolean).map(Number), () => []);
-  let total = 0;
-  for (const p of [pid, ...children]) {
-    const stat = await readFile(`/proc/${p}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) * 10_000;
-  }
-  return total;
-}
-
 /** req/s at concurrency 50, and the CPU time the measured server spent per request (steady even when other work shares the cores). */
 async function throughput(url: string, headers: Record<string, string>, pid: number) {
   const before = await cpuMicros(pid);
@@ -150,26 +115,7 @@ async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-'));
   const processes: ChildProcess[] = [];
   try {
-    const upstream = child(['bench/mock-upstream.ts']);
-    processes.push(upstream);
-    const { port: upstreamPort } = JSON.parse(await firstLine(upstream, (l) => l.startsWith('{'))) as { port: number };
-
-    // As deployed: the control plane and the gateway are separate processes; the gateway serves
-    // from its synced memory and ships metrics to the control plane in batches.
-    const controlPlanePort = await freePort();
-    const controlPlane = child(['bin/cli.ts', 'control-plane', '--port', String(controlPlanePort), '--data-dir', dataDir]);
-    processes.push(controlPlane);
-    await firstLine(controlPlane, (l) => l.includes('control plane listening'));
-    const credentials = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as { adminApiKey: string; dataPlaneToken: string; controlPlaneUrl: string };
-
-    // A saved config pointing at the mock: the gateway resolves it from its synced state per request.
-    const created = await fetch(`${credentials.controlPlaneUrl}/v1/configs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-portkey-api-key': credentials.adminApiKey },
-      body: JSON.stringify({ name: 'bench', config: { provider: 'openai', api_key: 'sk-bench-upstream', custom_host: `http://127.0.0.1:${upstreamPort}/v1` } }),
-    });
-    if (!created.ok) throw new Error(`creating the bench config failed: ${created.status} ${await created.text()}`);
-    const { slug } = (await created.json()) as { slug?: string };
+    const { upstream, upstreamPort, credentials, configSlug: slug } = await startBenchStack(dataDir, processes);
     const gatewayHeaders = { 'content-type': 'application/json', 'x-portkey-api-key': credentials.adminApiKey, 'x-portkey-config': String(slug) };
     const directHeaders = { 'content-type': 'application/json', authorization: 'Bearer sk-bench-upstream' };
     const upstreamOrigin = `http://127.0.0.1:${upstreamPort}`;
@@ -189,8 +135,7 @@ async function main() {
       { name: 'gateway + metrics to the control plane', env: {} },
       { name: 'gateway + metrics + full logs (file store)', env: { TOLLGATE_LOG_DIR: join(dataDir, 'logs') } },
     ];
-    const bundle = join(dataDir, 'gateway.mjs');
-    execFileSync(process.execPath, [join(root, 'scripts/bundle-gateway.mjs'), bundle, `node${process.versions.node.split('.')[0]}`], { stdio: 'inherit' });
+    const bundle = bundleGateway(join(dataDir, 'gateway.mjs'));
     process.stderr.write(`direct: ${LATENCY_REQUESTS} sequential requests, then ${DURATION_S}s at concurrency 50...\n`);
     const direct = {
       latency: await sequentialLatency(upstreamOrigin, '/v1/chat/completions', directHeaders),

@@ -16,12 +16,12 @@
  *        ROUNDS (default 3), CONCURRENCY (default 16), PAIRED (1: side by side, see above),
  *        CPU_PROF_DIR (write a V8 CPU profile of each gateway there), GATEWAY_BUNDLE (use this bundle)
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Pool } from 'undici';
+import { bundleGateway, cpuMicros, freePort, startBenchStack } from './lib/stack.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 1000);
@@ -29,31 +29,6 @@ const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const root = new URL('..', import.meta.url).pathname;
 const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
-
-function child(args: string[]): ChildProcess {
-  return spawn(process.execPath, [join(root, 'bin/run-ts.mjs'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
-}
-
-async function firstLine(proc: ChildProcess, match: (line: string) => boolean): Promise<string> {
-  for await (const line of createInterface({ input: proc.stdout! })) if (match(line)) return line;
-  throw new Error('process exited before it was ready');
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function cpuMicros(pid: number): Promise<number> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10_000;
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -170,21 +145,7 @@ async function main() {
   const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-telemetry-'));
   const processes: ChildProcess[] = [];
   try {
-    const upstream = child(['bench/mock-upstream.ts']);
-    processes.push(upstream);
-    const { port: upstreamPort } = JSON.parse(await firstLine(upstream, (l) => l.startsWith('{'))) as { port: number };
-    const cpPort = await freePort();
-    const controlPlane = child(['bin/cli.ts', 'control-plane', '--port', String(cpPort), '--data-dir', dataDir]);
-    processes.push(controlPlane);
-    await firstLine(controlPlane, (l) => l.includes('control plane listening'));
-    const creds = JSON.parse(await readFile(join(dataDir, 'credentials.json'), 'utf8')) as { adminApiKey: string; dataPlaneToken: string; controlPlaneUrl: string };
-    const created = await fetch(`${creds.controlPlaneUrl}/v1/configs`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-portkey-api-key': creds.adminApiKey },
-      body: JSON.stringify({ name: 'bench', config: { provider: 'openai', api_key: 'sk-bench-upstream', custom_host: `http://127.0.0.1:${upstreamPort}/v1` } }),
-    });
-    if (!created.ok) throw new Error(`creating the bench config failed: ${created.status}`);
-    const { slug } = (await created.json()) as { slug: string };
+    const { credentials: creds, configSlug: slug } = await startBenchStack(dataDir, processes);
     const headers = {
       'content-type': 'application/json',
       'x-portkey-api-key': creds.adminApiKey,
@@ -193,7 +154,7 @@ async function main() {
       'user-agent': 'OpenAI/JS 4.77.0',
     };
     const bundle = process.env.GATEWAY_BUNDLE || join(dataDir, 'gateway.mjs');
-    if (!process.env.GATEWAY_BUNDLE) execFileSync(process.execPath, [join(root, 'scripts/bundle-gateway.mjs'), bundle, `node${process.versions.node.split('.')[0]}`], { stdio: 'inherit' });
+    if (!process.env.GATEWAY_BUNDLE) bundleGateway(bundle);
 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     if (process.env.PAIRED === '1') {
