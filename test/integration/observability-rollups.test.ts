@@ -32,7 +32,7 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
       rescued_by: i % 13 === 0 ? 'retry' : i % 19 === 0 ? 'fallback' : null,
       req_units: 10 + (i % 50), res_units: 5 + (i % 30), total_units: 15 + (i % 50) + (i % 30), units_estimated: false, cost: ((i * 37) % 100) / 7,
       currency: 'USD', cost_unknown: false, total_ms: (i * 7919) % 4000, upstream_ms: 0, gateway_ms: 1, trace_id: `t-${i}`,
-      span_id: null, parent_span_id: null, span_name: null, metadata: { team: i % 2 ? 'a' : 'b' }, user: i % 9 === 0 ? null : `u-${i % 23}`,
+      span_id: null, parent_span_id: null, span_name: null, metadata: i % 10 === 0 ? {} : i % 10 === 1 ? { team: 'a', note: 'x'.repeat(300) } : { team: i % 2 ? 'a' : 'b', env: i % 7 < 2 ? 'dev' : 'prod' }, user: i % 9 === 0 ? null : `u-${i % 23}`,
       client_runtime: null, client_runtime_version: null, client_sdk: null, client_sdk_version: null, log_location: null, log_key: null, log_token: null,
     };
   };
@@ -96,6 +96,13 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     { api_key_ids: 'key-1,key-2', virtual_keys: 'vk-1' },
     { configs: 'cfg-a', success: 'true' },
     { workspace_slug: 'default', provider: 'openai' },
+    // One metadata pair reads the metadata rollups (migration 67), alone or with other rollup filters.
+    { metadata: JSON.stringify({ team: 'a' }) },
+    { metadata: JSON.stringify({ env: 'dev' }), ai_org_model: 'gpt-4o', status_code: '200,500' },
+    { metadata: JSON.stringify({ team: 'b' }), api_key_ids: 'key-0,key-3', cache_status: 'hit' },
+    // Two pairs, and a value too long for the rollups, are answered from raw rows either way.
+    { metadata: JSON.stringify({ team: 'a', env: 'prod' }) },
+    { metadata: JSON.stringify({ note: 'x'.repeat(300) }) },
   ];
   const exact = ['requests', 'cost', 'tokens', 'errors', 'errors-rate', 'errors-stack', 'errors-status-code', 'requests-rescued', 'cache-hit-rate', 'cache-latency', 'users', 'users-requests'];
 
@@ -108,7 +115,10 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     time_of_generation_min: new Date(start + 0.25 * hour).toISOString(),
     time_of_generation_max: new Date(start + 48.4 * hour).toISOString(),
   };
-  const longFilters: Record<string, string>[] = [{}, { granularity: 'week', ai_org_model: 'gpt-4o' }, { granularity: 'day', status_code: '500' }];
+  const longFilters: Record<string, string>[] = [
+    {}, { granularity: 'week', ai_org_model: 'gpt-4o' }, { granularity: 'day', status_code: '500' },
+    { metadata: JSON.stringify({ env: 'prod' }) }, { granularity: 'week', metadata: JSON.stringify({ team: 'b' }), provider: 'openai' },
+  ];
 
   const compareExact = async (filter: Record<string, string>, over = range) => {
     const q = { ...over, ...filter };
@@ -149,6 +159,16 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     );
     expect(daily.rows[0]).toEqual({ n: 1800, users: expect.any(Number) });
     expect(daily.rows[0].users).toBeGreaterThan(0);
+    // Every request with a short string team value is in the metadata rollups once per pair; the
+    // 300-character note is left out.
+    const meta = await t.cp.db.query<{ k: string; v: string; hourly: number; daily: number }>(
+      `SELECT meta_key AS k, meta_value AS v, sum(requests)::int AS hourly, (SELECT sum(requests)::int FROM request_metrics_daily_meta d WHERE d.meta_key = h.meta_key AND d.meta_value = h.meta_value) AS daily
+       FROM request_metrics_hourly_meta h GROUP BY 1, 2 ORDER BY 1, 2`,
+    );
+    const count = (k: string, v: string) => batch.filter((r) => (r.metadata as Record<string, string>)[k] === v).length;
+    expect(meta.rows).toEqual(
+      [['env', 'dev'], ['env', 'prod'], ['team', 'a'], ['team', 'b']].map(([k, v]) => ({ k, v, hourly: count(k, v), daily: count(k, v) })),
+    );
   });
 
   it('after a full roll-up (and a retried batch that was already rolled up) the answers still equal the raw ones', async () => {

@@ -2,6 +2,7 @@ import type { SqlQueryable } from '../../core/db.js';
 import { findWorkspace } from '../db/workspaces-repo.js';
 import { assertWorkspaceAccess, type Caller } from '../http/auth.js';
 import { badRequest } from '../http/problems.js';
+import { META_VALUE_MAX } from '../db/schema/067-metadata-rollups.js';
 
 /**
  * The filters analytics and log search share, under Portkey's analytics parameter names:
@@ -23,10 +24,17 @@ export interface Filter {
   /** The workspace clause alone (empty when the whole organisation is in scope). */
   workspaceClauses: string[];
   /**
-   * A filter the hourly rollups cannot answer (trace or span id, metadata, numeric ranges): such
-   * queries read raw rows only.
+   * A filter the rollups cannot answer (trace or span id, several metadata pairs, numeric ranges):
+   * such queries read raw rows only.
    */
   rawOnly: boolean;
+  /**
+   * `requestClauses` as the rollup tables read them. Differs only with one metadata pair, which
+   * becomes `meta_key = .. AND meta_value = ..` on the metadata rollups (migration 67).
+   */
+  rollupClauses: string[];
+  /** One metadata pair: rollup answers come from the metadata rollups instead of the plain ones. */
+  metadataRollup: boolean;
 }
 
 const list = (v: string | undefined): string[] =>
@@ -130,6 +138,8 @@ export async function buildFilter(
     if (max !== undefined) clauses.push(`${a}${column} <= ${p(max)}`);
     if (min !== undefined || max !== undefined) rawOnly = true;
   }
+  let metadataClause = '';
+  let metadataRollupClause = '';
   if (query.metadata) {
     let parsed: unknown;
     try {
@@ -139,20 +149,30 @@ export async function buildFilter(
     }
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('metadata: expected a JSON object of key/value pairs');
     const pairs = Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-    if (Object.keys(pairs).length) {
+    const entries = Object.entries(pairs);
+    if (entries.length === 1 && entries[0][1].length <= META_VALUE_MAX) {
+      // The same two parameters serve the raw containment test and the metadata rollups' columns.
+      const [k, v] = [p(entries[0][0]), p(entries[0][1])];
+      metadataClause = `${a}metadata @> jsonb_build_object(${k}::text, ${v}::text)`;
+      metadataRollupClause = `meta_key = ${k}::text AND meta_value = ${v}::text`;
+      clauses.push(metadataClause);
+    } else if (entries.length) {
       clauses.push(`${a}metadata @> ${p(JSON.stringify(pairs))}::jsonb`);
       rawOnly = true;
     }
   }
+  const requestClauses = clauses.slice(scopeCount);
   return {
     where: clauses.join(' AND '),
     params,
     from,
     to,
-    requestClauses: clauses.slice(scopeCount),
+    requestClauses,
     scopeClauses: clauses.slice(0, scopeCount),
     workspaceClauses,
     rawOnly,
+    rollupClauses: requestClauses.map((c) => (c === metadataClause ? metadataRollupClause : c)),
+    metadataRollup: metadataClause !== '',
   };
 }
 

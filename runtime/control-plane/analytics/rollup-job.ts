@@ -3,17 +3,19 @@ import type { Logger } from '../../core/logger.js';
 import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS, rollupSelectSql } from '../db/schema/063-metric-rollups.js';
 import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
+import { META_DIMENSIONS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
 import { histAddSql } from './latency-hist.js';
 
 /**
- * The background roll-up (migrations 64, 65): folds raw rows inserted since the watermark into the
- * hourly, daily and user rollups and moves the watermark, in one statement. Rows count once because the
+ * The background roll-up (migrations 64, 65, 67): folds raw rows inserted since the watermark into the
+ * hourly, daily, metadata and user rollups and moves the watermark, in one statement. Rows count once because the
  * watermark and the rollups change in the same transaction and the xid range [rolled_to, xmin) is
  * read from the statement's own snapshot: every transaction below its xmin has ended, and one that
  * ends later has an xid at or above it. A retried ingest batch inserts no row, so adds nothing.
  * Runs are serialised by an advisory lock (several control-plane processes may share a database).
  */
 const dims = ROLLUP_DIMENSIONS.join(', ');
+const metaDims = [...META_DIMENSIONS, ...ROLLUP_DIMENSIONS].join(', ');
 
 /** Adds an upsert's new measures to the stored row. */
 const merge = (t: string) => `requests = ${t}.requests + EXCLUDED.requests,
@@ -45,6 +47,17 @@ const ROLL_UP_SQL = `WITH bounds AS (
     INSERT INTO request_metrics_daily (organisation_id, day, ${dims}, ${ROLLUP_MEASURE_COLUMNS})
     ${dailyFromHourlySql('agg')}
     ON CONFLICT (organisation_id, day, ${dims}) DO UPDATE SET ${merge('request_metrics_daily')}
+  ),
+  meta (organisation_id, hour, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS}) AS MATERIALIZED (${rollupSelectSql(metadataPairsSql('src'), false, META_DIMENSIONS)}),
+  hourly_meta AS (
+    INSERT INTO request_metrics_hourly_meta (organisation_id, hour, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS})
+    SELECT * FROM meta
+    ON CONFLICT (organisation_id, hour, ${metaDims}) DO UPDATE SET ${merge('request_metrics_hourly_meta')}
+  ),
+  daily_meta AS (
+    INSERT INTO request_metrics_daily_meta (organisation_id, day, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS})
+    ${dailyFromHourlySql('meta', META_DIMENSIONS)}
+    ON CONFLICT (organisation_id, day, ${metaDims}) DO UPDATE SET ${merge('request_metrics_daily_meta')}
   ),
   users AS (
     INSERT INTO request_metrics_hourly_users (organisation_id, hour, workspace_id, end_user)

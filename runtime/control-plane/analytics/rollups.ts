@@ -10,8 +10,9 @@ import { addHist, histFromCountsSql, histIndexSql, histPercentile, histSumSql } 
  * migration 64) are read raw for the whole hours too, in the same statement as the rollups (one
  * snapshot, so a row is counted from exactly one of the two).
  * Counts, sums and averages equal the raw answers; percentiles come from the latency histograms
- * (within one 20% bucket, see latency-hist.ts). Queries whose filters the rollups do not key on
- * (trace/span id, metadata, numeric ranges) and minute buckets stay on raw rows.
+ * (within one 20% bucket, see latency-hist.ts). A filter on one metadata pair reads the metadata
+ * rollups (migration 67) instead. Queries whose filters the rollups do not key on (trace/span id,
+ * several metadata pairs, numeric ranges) and minute buckets stay on raw rows.
  */
 const HOUR = 3_600_000;
 const HIT = `cache_status IN ('HIT', 'SEMANTIC HIT', 'SEMANTIC_HIT')`;
@@ -61,7 +62,9 @@ function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist
   const h1 = `$${params.length - 2}::timestamptz`;
   const h2 = `$${params.length - 1}::timestamptz`;
   const pending = pendingSql(`$${params.length}`);
-  const where = ['organisation_id = $1', ...filter.workspaceClauses, ...filter.requestClauses].join(' AND ');
+  const where = ['organisation_id = $1', ...filter.workspaceClauses, ...filter.rollupClauses].join(' AND ');
+  // One metadata pair: the metadata rollups (migration 67), keyed by that pair and every other dimension.
+  const [hourly, daily] = filter.metadataRollup ? ['request_metrics_hourly_meta', 'request_metrics_daily_meta'] : ['request_metrics_hourly', 'request_metrics_daily'];
   const keys = 'status, success, cache_status, rescued_by, retry_count';
   const rollupRows = (table: string, time: string, range: string) => `SELECT ${bucketOf(time, g)} AS bucket, ${keys}, requests, cost, total_units, total_ms, min_ms, max_ms,
       ${withHist ? 'latency_hist' : 'NULL::bigint[] AS latency_hist'}
@@ -73,12 +76,12 @@ function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist
     params.push(days.hourFrom.toISOString(), days.hourTo.toISOString());
     const [d1, d2] = [`$${params.length - 1}::timestamptz`, `$${params.length}::timestamptz`];
     fromRollups = [
-      rollupRows('request_metrics_daily', 'day', `day >= ${d1} AND day < ${d2}`),
-      rollupRows('request_metrics_hourly', 'hour', `hour >= ${h1} AND hour < ${d1}`),
-      rollupRows('request_metrics_hourly', 'hour', `hour >= ${d2} AND hour < ${h2}`),
+      rollupRows(daily, 'day', `day >= ${d1} AND day < ${d2}`),
+      rollupRows(hourly, 'hour', `hour >= ${h1} AND hour < ${d1}`),
+      rollupRows(hourly, 'hour', `hour >= ${d2} AND hour < ${h2}`),
     ].join(' UNION ALL ');
   } else {
-    fromRollups = rollupRows('request_metrics_hourly', 'hour', `hour >= ${h1} AND hour < ${h2}`);
+    fromRollups = rollupRows(hourly, 'hour', `hour >= ${h1} AND hour < ${h2}`);
   }
   // Each edge is its own index range: one `created_at < h1 OR created_at >= h2` condition made the
   // planner walk the whole [from, to] range of the time index and filter.

@@ -22,15 +22,17 @@ export const ROLLUP_MEASURE_COLUMNS = 'requests, cost, total_units, req_units, r
  * latency bucket, so the 80 histogram cells are filled from a few dozen groups instead of from
  * every row (that made the rollup the ingest's most expensive part).
  */
-export function rollupSelectSql(source: string, ordered = false): string {
-  const dims = ROLLUP_DIMENSIONS.join(', ');
+export function rollupSelectSql(source: string, ordered = false, extra: readonly string[] = []): string {
+  // `extra`: further dimensions placed before the standard ones (the metadata rollups' key and value, migration 67).
+  const dims = [...extra, ...ROLLUP_DIMENSIONS].join(', ');
+  const n = extra.length + ROLLUP_DIMENSIONS.length;
   return `SELECT organisation_id, hour, ${dims}, sum(n), sum(cost), sum(total_units), sum(req_units), sum(res_units), sum(total_ms),
       min(min_ms), max(max_ms), ${histFromCountsSql('b', 'n')}, min(first_at), max(last_at)
     FROM (
       SELECT organisation_id, date_trunc('hour', created_at, 'UTC') AS hour, ${dims}, ${histIndexSql('total_ms')} AS b, count(*) AS n,
         sum(cost) AS cost, sum(total_units) AS total_units, sum(req_units) AS req_units, sum(res_units) AS res_units, sum(total_ms) AS total_ms,
         min(total_ms) AS min_ms, max(total_ms) AS max_ms, min(created_at) AS first_at, max(created_at) AS last_at
-      FROM ${source} GROUP BY 1, 2, ${dims}, ${3 + ROLLUP_DIMENSIONS.length}
+      FROM ${source} GROUP BY 1, 2, ${dims}, ${3 + n}
     ) per_bucket
     GROUP BY organisation_id, hour, ${dims}${ordered ? ` ORDER BY organisation_id, hour, ${dims}` : ''}`;
 }

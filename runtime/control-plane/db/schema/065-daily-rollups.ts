@@ -12,8 +12,8 @@ export const ROLLUP_LOCK_KEY = 7_302_064;
  * `SELECT` of daily rollup rows from hourly-shaped rows `source` (organisation_id, hour, dimensions,
  * measures): a day is the sum of its hours, histograms element by element.
  */
-export function dailyFromHourlySql(source: string): string {
-  const dims = ROLLUP_DIMENSIONS.join(', ');
+export function dailyFromHourlySql(source: string, extra: readonly string[] = []): string {
+  const dims = [...extra, ...ROLLUP_DIMENSIONS].join(', ');
   return `SELECT organisation_id, date_trunc('day', hour, 'UTC') AS day, ${dims}, sum(requests), sum(cost), sum(total_units), sum(req_units),
       sum(res_units), sum(total_ms), min(min_ms), max(max_ms), ${histSumSql('latency_hist')}, min(first_at), max(last_at)
     FROM ${source} GROUP BY 1, 2, ${dims}`;
