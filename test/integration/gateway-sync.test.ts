@@ -73,9 +73,10 @@ describe('sync with the control plane', () => {
     await new Promise((r) => setTimeout(r, 2_100)); // persistence is debounced (2 s)
     const cached = await h.cache.get(snapshotCacheKey(h.sync.token));
     expect(cached).toBeDefined();
-    const persisted = JSON.parse(cached!);
-    expect(persisted).toMatchObject({ format: 'tollgate.snapshot.v1', version: h.sync.snapshot().version });
-    expect(persisted.signature).toMatch(/^hmac-sha256=/);
+    const [format, header, body] = cached!.split('\n', 3);
+    expect(format).toBe('tollgate.snapshot.v2');
+    expect(JSON.parse(header!)).toMatchObject({ version: h.sync.snapshot().version, signature: expect.stringMatching(/^hmac-sha256=/) });
+    expect(JSON.parse(body!)).toMatchObject({ kind: 'full', version: h.sync.snapshot().version });
     expect(cached).not.toContain('sk-openai-primary-secret');
   });
 });

@@ -7,6 +7,9 @@ import { defaultPrices } from '../pricing/catalogue.js';
 import { asApp, asPlatform, setTenant } from '../db/tenant.js';
 import { changesSince, DELTA_LOADERS } from './delta.js';
 import { readSnapshot } from './snapshot.js';
+import { adoptSnapshotBody, snapshotBody, snapshotChunkOffsets, type ChunkOffsets } from '../../core/snapshot-body.js';
+
+export { snapshotBody };
 
 /**
  * Each org's full snapshot, kept materialised instead of rebuilt per full sync.
@@ -88,51 +91,6 @@ function orgSnapshot(db: SqlDatabase, organisationId: string): OrgSnapshot {
     orgs.delete(oldest);
   }
   return entry;
-}
-
-/**
- * The serialised protocol-2 body of a snapshot: built once, shared by every gateway's answer and the
- * stored row. Serialising 20 MB costs a few hundred ms, so it is assembled from one serialised chunk
- * per array, cached by the array: a roll-forward keeps the arrays it did not touch (mergeDelta), so
- * after a config change only the configs are serialised again.
- */
-const bodies = new WeakMap<SyncSnapshot, string>();
-const chunks = new WeakMap<object, string>();
-/** Where each array's chunk sits in the body, stored with it: a reader re-serialises only what its roll-forward changed. */
-type ChunkOffsets = Record<string, [number, number]>;
-const offsets = new WeakMap<SyncSnapshot, ChunkOffsets>();
-export function snapshotBody(snapshot: SyncSnapshot): string {
-  let body = bodies.get(snapshot);
-  if (body !== undefined) return body;
-  const parts: string[] = [];
-  const at: ChunkOffsets = {};
-  let length = 1; // the opening brace
-  for (const [field, value] of Object.entries({ ...snapshot, protocol: 2, kind: 'full' })) {
-    if (value === undefined) continue;
-    let chunk = typeof value === 'object' && value !== null ? chunks.get(value) : undefined;
-    if (chunk === undefined) {
-      chunk = JSON.stringify(value);
-      if (typeof value === 'object' && value !== null) chunks.set(value, chunk);
-    }
-    const key = `${parts.length ? ',' : ''}${JSON.stringify(field)}:`;
-    if (Array.isArray(value)) at[field] = [length + key.length, length + key.length + chunk.length];
-    length += key.length + chunk.length;
-    parts.push(key, chunk);
-  }
-  bodies.set(snapshot, (body = `{${parts.join('')}}`));
-  offsets.set(snapshot, at);
-  return body;
-}
-
-/** Seeds the chunk cache of a snapshot parsed from a stored body, checking each offset frames an array. */
-function adoptChunks(snapshot: SyncSnapshot, body: string, at: ChunkOffsets | null): void {
-  if (!at) return;
-  offsets.set(snapshot, at);
-  for (const [field, [start, end]] of Object.entries(at)) {
-    const value = (snapshot as Record<string, unknown>)[field];
-    if (!Array.isArray(value) || end > body.length || body[start] !== '[' || body[end - 1] !== ']') continue;
-    chunks.set(value, body.slice(start, end));
-  }
 }
 
 /**
@@ -222,8 +180,7 @@ async function readStored(tx: SqlQueryable, organisationId: string, floor: numbe
   const snapshot = JSON.parse(row.snapshot) as SyncSnapshot;
   // The row's revision column is what the range check trusted; a body that disagrees is not used.
   if (snapshot.organisation_id !== organisationId || snapshot.version !== Number(row.revision)) return undefined;
-  bodies.set(snapshot, row.snapshot);
-  adoptChunks(snapshot, row.snapshot, typeof row.parts === 'string' ? (JSON.parse(row.parts) as ChunkOffsets) : row.parts);
+  adoptSnapshotBody(snapshot, row.snapshot, typeof row.parts === 'string' ? (JSON.parse(row.parts) as ChunkOffsets) : row.parts);
   return snapshot;
 }
 
@@ -254,7 +211,7 @@ async function persist(db: SqlDatabase, organisationId: string, entry: OrgSnapsh
          WHERE sync_snapshots.revision < EXCLUDED.revision
             OR sync_snapshots.built_by IS DISTINCT FROM EXCLUDED.built_by
             OR sync_snapshots.revision > (SELECT o.revision FROM organisations o WHERE o.id = EXCLUDED.organisation_id)`,
-        [organisationId, snapshot.version, snapshotBody(snapshot), JSON.stringify(offsets.get(snapshot) ?? {}), snapshotBuild()],
+        [organisationId, snapshot.version, snapshotBody(snapshot), JSON.stringify(snapshotChunkOffsets(snapshot) ?? {}), snapshotBuild()],
       );
     })
     .then(() => {

@@ -23,27 +23,18 @@ import {
   type SyncDelta,
   type SyncSnapshot,
 } from '../../core/sync-contract.js';
-import { credentialFingerprint, deriveSyncKey, signBody, verifyBody } from '../../core/sync-integrity.js';
+import { credentialFingerprint, deriveSyncKey, verifyBody } from '../../core/sync-integrity.js';
 import { TOLLGATE_VERSION } from '../../core/version.js';
 import { buildGatewayState, EMPTY_STATE, type GatewayState, type ResolvedConfig } from './gateway-state.js';
 import { mergeDelta } from '../../core/sync-merge.js';
 import { prewarmSecrets } from './open-secrets.js';
 import type { SealedSecret } from './sealed-secret.js';
 import { cacheSnapshotStore } from './snapshot-store.js';
+import { decodePersistedSnapshot, encodePersistedSnapshot } from './persisted-snapshot.js';
 
 /** The cache key prefix of the persisted snapshot; the full key ends with the credential's fingerprint. */
 export const SNAPSHOT_CACHE_KEY = 'tollgate:sync:snapshot';
 export const snapshotCacheKey = (dataPlaneToken: string) => `${SNAPSHOT_CACHE_KEY}:${credentialFingerprint(hashSecret(dataPlaneToken))}`;
-
-/** How the persisted snapshot looks (Redis value or the decrypted file): signed with the credential's cache key. */
-const PERSISTED_FORMAT = 'tollgate.snapshot.v1';
-interface PersistedSnapshot {
-  format: typeof PERSISTED_FORMAT;
-  version: number;
-  synced_at: string | null;
-  signature: string;
-  body: string;
-}
 
 export type SyncState = 'waiting' | 'ok' | 'stale';
 export type CacheState = 'ok' | 'down' | 'none';
@@ -214,21 +205,17 @@ export class SyncClient {
     try {
       const raw = await withTimeout(this.store.load(), 3_000, undefined);
       if (!raw) return false;
-      const persisted = JSON.parse(raw) as PersistedSnapshot;
-      if (persisted.format !== PERSISTED_FORMAT) throw new Error(`unknown format ${String(persisted.format).slice(0, 40)}`);
-      if (!verifyBody(this.cacheKey, persisted.body, persisted.signature)) {
-        throw new Error('its signature does not match this data-plane credential');
-      }
+      const persisted = decodePersistedSnapshot(this.cacheKey, raw);
       const snapshot = this.parseFull(JSON.parse(persisted.body));
       await this.apply(snapshot);
       this.status = {
         ...this.status,
         source: 'cache',
         state: 'stale',
-        lastSyncAt: persisted.synced_at,
+        lastSyncAt: persisted.syncedAt,
         persistedVersion: snapshot.version,
       };
-      this.opts.logger.info('restored the synced snapshot', { version: snapshot.version, store: this.store.kind, syncedAt: persisted.synced_at });
+      this.opts.logger.info('restored the synced snapshot', { version: snapshot.version, store: this.store.kind, syncedAt: persisted.syncedAt });
       return true;
     } catch (err) {
       this.opts.logger.warn('the persisted snapshot is unusable; waiting for the control plane', { reason: (err as Error).message });
@@ -480,17 +467,10 @@ export class SyncClient {
       const snapshot = this.base;
       if (!snapshot || snapshot.version === this.status.persistedVersion) return;
       this.lastPersistAt = Date.now();
-      const body = JSON.stringify({ ...snapshot, protocol: 2, kind: 'full' });
-      const persisted: PersistedSnapshot = {
-        format: PERSISTED_FORMAT,
-        version: snapshot.version,
-        synced_at: this.status.lastSyncAt,
-        signature: signBody(this.cacheKey, body),
-        body,
-      };
       try {
+        const persisted = await encodePersistedSnapshot(this.cacheKey, snapshot, this.status.lastSyncAt);
         await withTimeout(
-          this.store.save(JSON.stringify(persisted)).then(() => true),
+          this.store.save(persisted).then(() => true),
           5_000,
           false,
         ).then((ok) => {
