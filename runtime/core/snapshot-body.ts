@@ -16,15 +16,13 @@ export type ChunkOffsets = Record<string, [number, number]>;
 const offsets = new WeakMap<SyncSnapshot, ChunkOffsets>();
 
 /**
- * Walks the snapshot's fields, asking the driver for each uncached value's chunk (the yielded value)
- * and returning the body. One walk serves the blocking and the yielding driver.
+ * Walks the snapshot's fields, asking the driver for each uncached value's chunk (the yielded value),
+ * and returns the body's parts in order. One walk serves the blocking and the yielding driver.
  */
-function* assemble(snapshot: SyncSnapshot): Generator<unknown, string, string> {
-  const cached = bodies.get(snapshot);
-  if (cached !== undefined) return cached;
+function* assemble(snapshot: SyncSnapshot): Generator<unknown, string[], string> {
   const parts: string[] = [];
   const at: ChunkOffsets = {};
-  let length = 1; // the opening brace
+  let length = 0;
   for (const [field, value] of Object.entries({ ...snapshot, protocol: 2, kind: 'full' })) {
     if (value === undefined) continue;
     const cacheable = typeof value === 'object' && value !== null;
@@ -33,30 +31,35 @@ function* assemble(snapshot: SyncSnapshot): Generator<unknown, string, string> {
       chunk = yield value;
       if (cacheable) chunks.set(value, chunk);
     }
-    const key = `${parts.length ? ',' : ''}${JSON.stringify(field)}:`;
+    const key = `${parts.length ? ',' : '{'}${JSON.stringify(field)}:`;
     if (Array.isArray(value)) at[field] = [length + key.length, length + key.length + chunk.length];
     length += key.length + chunk.length;
     parts.push(key, chunk);
   }
-  const body = `{${parts.join('')}}`;
-  bodies.set(snapshot, body);
+  parts.push(parts.length ? '}' : '{}');
   offsets.set(snapshot, at);
-  return body;
+  return parts;
 }
 
 /** The body, serialised at once: for request handlers that answer with it right away. */
 export function snapshotBody(snapshot: SyncSnapshot): string {
+  let body = bodies.get(snapshot);
+  if (body !== undefined) return body;
   const walk = assemble(snapshot);
   let step = walk.next();
   while (!step.done) step = walk.next(JSON.stringify(step.value));
-  return step.value;
+  bodies.set(snapshot, (body = step.value.join('')));
+  return body;
 }
 
 /**
- * The body, serialised in slices of at most about `sliceMs` of CPU with the event loop let through
- * between them: for the gateway, whose in-flight requests must not wait behind a 20 MB snapshot.
+ * The body's parts in order (their concatenation is `snapshotBody(snapshot)`), serialised in slices
+ * with the event loop let through between them: for the gateway, whose in-flight requests must not
+ * wait behind a 20 MB snapshot. The parts are not joined, so a caller can hash or write them one by one.
  */
-export async function snapshotBodyYielding(snapshot: SyncSnapshot, sliceMs = 4): Promise<string> {
+export async function snapshotBodyPartsYielding(snapshot: SyncSnapshot, sliceMs = 4): Promise<string[]> {
+  const cached = bodies.get(snapshot);
+  if (cached !== undefined) return [cached];
   const walk = assemble(snapshot);
   let step = walk.next();
   while (!step.done) {
@@ -66,19 +69,21 @@ export async function snapshotBodyYielding(snapshot: SyncSnapshot, sliceMs = 4):
   return step.value;
 }
 
-/** `JSON.stringify(array)` element by element, letting the event loop run once a slice has used `sliceMs`. */
+/** Elements per `JSON.stringify` call: small enough to yield often, large enough to keep the native fast path. */
+const BATCH = 256;
+
+/** `JSON.stringify(array)` in batches, letting the event loop run once a slice has used `sliceMs`. */
 async function stringifyArrayYielding(array: readonly unknown[], sliceMs: number): Promise<string> {
-  const parts = new Array<string>(array.length);
+  const batches: string[] = [];
   let sliceStart = performance.now();
-  for (let i = 0; i < array.length; i++) {
-    // JSON.stringify writes `null` for an array element it cannot represent; stringifying it alone gives undefined.
-    parts[i] = JSON.stringify(array[i]) ?? 'null';
-    if ((i & 127) === 127 && performance.now() - sliceStart > sliceMs) {
+  for (let i = 0; i < array.length; i += BATCH) {
+    batches.push(JSON.stringify(array.slice(i, i + BATCH)).slice(1, -1));
+    if (performance.now() - sliceStart > sliceMs) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       sliceStart = performance.now();
     }
   }
-  return `[${parts.join(',')}]`;
+  return `[${batches.join(',')}]`;
 }
 
 /** Where the arrays sit in `snapshotBody(snapshot)`, once it was built. */

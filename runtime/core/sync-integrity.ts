@@ -26,20 +26,34 @@ export function signBody(key: Buffer, body: string): string {
 }
 
 /**
- * `signBody(key, body)`, hashed about 1 MiB at a time with the event loop let through in between:
- * the gateway signs its 20 MB snapshot copy while serving.
+ * `signBody(key, parts.join(''))` without joining them, hashed about 1 MiB at a time with the event
+ * loop let through in between: the gateway signs its 20 MB snapshot copy while serving.
  */
-export async function signBodyYielding(key: Buffer, body: string): Promise<string> {
+export async function signPartsYielding(key: Buffer, parts: readonly string[]): Promise<string> {
   const hmac = createHmac('sha256', key);
-  for (let start = 0; start < body.length; ) {
-    let end = Math.min(body.length, start + 1_048_576);
-    // A surrogate pair split across two updates would be hashed as two replacement characters.
-    const last = body.charCodeAt(end - 1);
-    if (end < body.length && last >= 0xd800 && last <= 0xdbff) end++;
-    hmac.update(body.slice(start, end), 'utf8');
-    start = end;
-    if (start < body.length) await new Promise<void>((resolve) => setImmediate(resolve));
+  let carry = '';
+  let sinceYield = 0;
+  for (const part of parts) {
+    for (let start = 0; start < part.length; ) {
+      const end = Math.min(part.length, start + 1_048_576);
+      let slice = carry + part.slice(start, end);
+      carry = '';
+      // A surrogate pair split across two updates would be hashed as two replacement characters.
+      const last = slice.charCodeAt(slice.length - 1);
+      if (last >= 0xd800 && last <= 0xdbff) {
+        carry = slice.slice(-1);
+        slice = slice.slice(0, -1);
+      }
+      hmac.update(slice, 'utf8');
+      sinceYield += end - start;
+      start = end;
+      if (sinceYield >= 1_048_576) {
+        sinceYield = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
   }
+  if (carry) hmac.update(carry, 'utf8');
   return SIGNATURE_PREFIX + hmac.digest('base64url');
 }
 

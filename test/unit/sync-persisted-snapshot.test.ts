@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { snapshotBody, snapshotBodyYielding } from '../../runtime/core/snapshot-body.js';
+import { snapshotBody, snapshotBodyPartsYielding, snapshotChunkOffsets } from '../../runtime/core/snapshot-body.js';
 import type { SyncSnapshot } from '../../runtime/core/sync-contract.js';
 import { mergeDelta } from '../../runtime/core/sync-merge.js';
-import { deriveSyncKey, signBody, signBodyYielding } from '../../runtime/core/sync-integrity.js';
+import { deriveSyncKey, signBody, signPartsYielding } from '../../runtime/core/sync-integrity.js';
 import { decodePersistedSnapshot, encodePersistedSnapshot } from '../../runtime/gateway/sync/persisted-snapshot.js';
 
 const key = deriveSyncKey('a'.repeat(64), 'cache');
@@ -25,26 +25,29 @@ describe('snapshot body', () => {
   it('serialises to the same JSON as stringifying the full answer at once, blocking or yielding', async () => {
     const s = snapshot();
     const expected = JSON.stringify({ ...s, protocol: 2, kind: 'full' });
-    expect(await snapshotBodyYielding(snapshot(), 0)).toBe(expected);
+    expect((await snapshotBodyPartsYielding(snapshot(), 0)).join('')).toBe(expected);
     expect(snapshotBody(s)).toBe(expected);
     expect(JSON.parse(expected).api_keys[997].note).toBe('emoji 😀 and "quotes"\n');
   });
 
   it('re-serialises only the arrays a merged delta changed', async () => {
     const base = snapshot(1);
-    await snapshotBodyYielding(base);
+    await snapshotBodyPartsYielding(base);
     const next = mergeDelta(base, { version: 2, generated_at: '2026-11-27T18:01:00.000Z', upserts: { configs: [{ id: 'c1', slug: 'main', version: 4, config: {} }] }, deletes: {} });
     expect(next.api_keys).toBe(base.api_keys);
-    const body = await snapshotBodyYielding(next);
+    const body = (await snapshotBodyPartsYielding(next)).join('');
     expect(body).toBe(JSON.stringify({ ...next, protocol: 2, kind: 'full' }));
     expect(JSON.parse(body).configs[0].version).toBe(4);
   });
 });
 
 describe('persisted gateway snapshot', () => {
-  it('signs in slices exactly as signing at once, including a surrogate pair on a slice edge', async () => {
-    const body = `${'x'.repeat(1_048_575)}😀${'y'.repeat(10)}`;
-    expect(await signBodyYielding(key, body)).toBe(signBody(key, body));
+  it('signs parts in slices exactly as signing their concatenation, including surrogate pairs split on a slice or part edge', async () => {
+    const onSliceEdge = `${'x'.repeat(1_048_575)}😀${'y'.repeat(10)}`;
+    expect(await signPartsYielding(key, [onSliceEdge])).toBe(signBody(key, onSliceEdge));
+    const parts = ['ab\ud83d', '\ude00cd', 'é', ''];
+    expect(await signPartsYielding(key, parts)).toBe(signBody(key, parts.join('')));
+    expect(await signPartsYielding(key, parts)).not.toBe(signBody(key, 'ab😀cd'));
   });
 
   it('round-trips, and refuses a foreign key, a changed body or a changed sync time', async () => {
@@ -67,5 +70,17 @@ describe('persisted gateway snapshot', () => {
     const v1 = JSON.stringify({ format: 'tollgate.snapshot.v1', version: 7, synced_at: '2026-11-27T17:00:00.000Z', signature: signBody(key, body), body });
     expect(decodePersistedSnapshot(key, v1)).toEqual({ body, syncedAt: '2026-11-27T17:00:00.000Z' });
     expect(() => decodePersistedSnapshot(otherKey, v1)).toThrow(/signature does not match/);
+  });
+});
+
+describe('chunk offsets', () => {
+  it('frame each array in the body, so a reader of a stored body can adopt them', () => {
+    const s = snapshot();
+    const body = snapshotBody(s);
+    const at = snapshotChunkOffsets(s)!;
+    for (const field of ['api_keys', 'configs', 'virtual_keys']) {
+      const [start, end] = at[field]!;
+      expect(body.slice(start, end)).toBe(JSON.stringify((s as Record<string, unknown>)[field]));
+    }
   });
 });

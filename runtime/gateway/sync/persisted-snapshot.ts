@@ -1,6 +1,6 @@
-import { snapshotBodyYielding } from '../../core/snapshot-body.js';
+import { snapshotBodyPartsYielding } from '../../core/snapshot-body.js';
 import type { SyncSnapshot } from '../../core/sync-contract.js';
-import { signBodyYielding, verifyBody } from '../../core/sync-integrity.js';
+import { signPartsYielding, verifyBody } from '../../core/sync-integrity.js';
 
 /**
  * The gateway's persisted copy of its snapshot (the Redis value, or the decrypted file), signed with
@@ -30,9 +30,10 @@ const signed = (syncedAt: string | null, body: string) => `${syncedAt ?? ''}\n${
 
 /** Serialises and signs in slices, yielding to in-flight requests between them. */
 export async function encodePersistedSnapshot(cacheKey: Buffer, snapshot: SyncSnapshot, syncedAt: string | null): Promise<string> {
-  const body = await snapshotBodyYielding(snapshot);
-  const header: Header = { version: snapshot.version, synced_at: syncedAt, signature: await signBodyYielding(cacheKey, signed(syncedAt, body)) };
-  return `${V2}\n${JSON.stringify(header)}\n${body}`;
+  const parts = await snapshotBodyPartsYielding(snapshot);
+  const signature = await signPartsYielding(cacheKey, [`${syncedAt ?? ''}\n`, ...parts]);
+  const header: Header = { version: snapshot.version, synced_at: syncedAt, signature };
+  return `${V2}\n${JSON.stringify(header)}\n${parts.join('')}`;
 }
 
 /** Verifies a persisted copy; throws with the reason it cannot be used. */
