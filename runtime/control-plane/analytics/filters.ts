@@ -2,7 +2,6 @@ import type { SqlQueryable } from '../../core/db.js';
 import { findWorkspace } from '../db/workspaces-repo.js';
 import { assertWorkspaceAccess, type Caller } from '../http/auth.js';
 import { badRequest } from '../http/problems.js';
-import { META_VALUE_MAX } from '../db/schema/067-metadata-rollups.js';
 
 /**
  * The filters analytics and log search share, under Portkey's analytics parameter names:
@@ -150,11 +149,12 @@ export async function buildFilter(
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('metadata: expected a JSON object of key/value pairs');
     const pairs = Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
     const entries = Object.entries(pairs);
-    if (entries.length === 1 && entries[0][1].length <= META_VALUE_MAX) {
+    if (entries.length === 1) {
       // The same two parameters serve the raw containment test and the metadata rollups' columns.
       const [k, v] = [p(entries[0][0]), p(entries[0][1])];
       metadataClause = `${a}metadata @> jsonb_build_object(${k}::text, ${v}::text)`;
-      metadataRollupClause = `meta_key = ${k}::text AND meta_value = ${v}::text`;
+      // md5 first: the rollups' unique index holds the value's hash (migration 67).
+      metadataRollupClause = `meta_key = ${k}::text AND md5(meta_value) = md5(${v}::text) AND meta_value = ${v}::text`;
       clauses.push(metadataClause);
     } else if (entries.length) {
       clauses.push(`${a}metadata @> ${p(JSON.stringify(pairs))}::jsonb`);

@@ -3,7 +3,7 @@ import type { Logger } from '../../core/logger.js';
 import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS, rollupSelectSql } from '../db/schema/063-metric-rollups.js';
 import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
-import { META_DIMENSIONS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
+import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
 import { histAddSql } from './latency-hist.js';
 
 /**
@@ -52,12 +52,12 @@ const ROLL_UP_SQL = `WITH bounds AS (
   hourly_meta AS (
     INSERT INTO request_metrics_hourly_meta (organisation_id, hour, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS})
     SELECT * FROM meta
-    ON CONFLICT (organisation_id, hour, ${metaDims}) DO UPDATE SET ${merge('request_metrics_hourly_meta')}
+    ON CONFLICT (organisation_id, ${META_KEY_COLUMNS}, hour, ${dims}) DO UPDATE SET ${merge('request_metrics_hourly_meta')}
   ),
   daily_meta AS (
     INSERT INTO request_metrics_daily_meta (organisation_id, day, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS})
     ${dailyFromHourlySql('meta', META_DIMENSIONS)}
-    ON CONFLICT (organisation_id, day, ${metaDims}) DO UPDATE SET ${merge('request_metrics_daily_meta')}
+    ON CONFLICT (organisation_id, ${META_KEY_COLUMNS}, day, ${dims}) DO UPDATE SET ${merge('request_metrics_daily_meta')}
   ),
   users AS (
     INSERT INTO request_metrics_hourly_users (organisation_id, hour, workspace_id, end_user)
