@@ -110,7 +110,7 @@ try {
   if (!fb[0].n) {
     await cp.db.query(
       `INSERT INTO feedback (organisation_id, id, workspace_id, trace_id, value, weight, created_at, updated_at)
-       SELECT $1, 'fb-' || g, $2, 'tr-' || g, (g % 21)::int - 10, 1 + g % 3, t, t
+       SELECT $1, 'fb-' || g, $2, 'tr-' || g, (g % 21)::int - 10, (1 + g % 3) / 3.0, t, t
        FROM (SELECT g, to_timestamp(($3::float8 + (g::float8 / $5) * $4) / 1000) + interval '1 minute' AS t
              FROM generate_series(100::bigint, $5::bigint, 100) g) x`,
       [cp.organisationId, cp.defaultWorkspaceId, end - spanMs, spanMs, ROWS],

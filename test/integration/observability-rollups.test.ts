@@ -77,6 +77,12 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     expect((await ingest(batch.slice(600, 1200))).inserted).toBe(0);
     // Half old, half new: the new rows go in, the old ones are skipped.
     expect((await ingest(batch.slice(1100))).inserted).toBe(600);
+    // Feedback on some traces (two on a few), for the groups' feedback columns.
+    for (let i = 0; i < 1800; i += 37) {
+      const res = await t.api('/v1/feedback', { method: 'POST', json: { trace_id: `t-${i}`, value: (i % 21) - 10, weight: (1 + (i % 3)) / 3 } });
+      expect(res.status).toBeLessThan(300);
+      if (i % 5 === 0) expect((await t.api('/v1/feedback', { method: 'POST', json: { trace_id: `t-${i}`, value: 3, weight: 0.5 } })).status).toBeLessThan(300);
+    }
   }, 120_000);
   afterAll(async () => {
     await t?.stop();
@@ -150,6 +156,27 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     expect(fromRollups.summary.p50).toBeGreaterThan(0);
   });
 
+  // Groups: everything but p95/p99 equals the raw answer; those within one histogram bucket.
+  const groups: [string, Record<string, string>][] = [
+    ['ai-models', {}], ['ai-models', { metadata: JSON.stringify({ team: 'a' }) }], ['status_code', { provider: 'openai' }], ['api_key', { page_size: '2', current_page: '1' }],
+    ['metadata/team', {}], ['metadata/env', { ai_org_model: 'gpt-4o' }], ['metadata/note', {}], ['virtual_key', { metadata: JSON.stringify({ env: 'dev' }) }],
+  ];
+  const compareGroups = async (path: string, filter: Record<string, string>, over: Record<string, string>) => {
+    const q = { ...over, ...filter };
+    const [fromRollups, fromRaw] = await Promise.all([get(`groups/${path}`, q), get(`groups/${path}`, { ...q, latency_min: '0' })]);
+    expect(fromRaw.data.length, path).toBeGreaterThan(0);
+    const strip = (r: Any) => rounded({ ...r, data: r.data.map(({ p95_latency, p99_latency, ...rest }: Any) => rest) });
+    expect(strip(fromRollups), path).toEqual(strip(fromRaw));
+    for (const [i, g] of fromRollups.data.entries()) {
+      for (const k of ['p95_latency', 'p99_latency']) expect(Math.abs(g[k] - fromRaw.data[i][k]), k).toBeLessThanOrEqual(2 + fromRaw.data[i][k] * 0.2);
+    }
+    expect(fromRaw.data.some((g: Any) => g.requests_with_feedback > 0) || path === 'api_key', `${path}: some feedback`).toBe(true);
+  };
+  it.each(groups)('groups equal the raw-row answers (%s %o)', async (path, filter) => {
+    await compareGroups(path, filter, range);
+    await compareGroups(path, filter, longRange);
+  });
+
   it('rows wait past the watermark until the roll-up folds them in', async () => {
     expect(await hourlyTotal()).toBeLessThanOrEqual(600);
     await rollUpAll();
@@ -177,6 +204,7 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     expect(await hourlyTotal()).toBe(1800);
     for (const filter of filters) await compareExact(filter);
     for (const filter of longFilters) await compareExact(filter, longRange);
+    for (const [path, filter] of groups) await compareGroups(path, filter, longRange);
   }, 120_000);
 
   it('a range inside one hour reads raw rows and still answers', async () => {

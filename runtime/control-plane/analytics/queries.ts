@@ -1,5 +1,6 @@
 import type { SqlQueryable } from '../../core/db.js';
 import { granularity, type Filter, type Granularity } from './filters.js';
+import { rollupGroups, type GroupDimension, type GroupRow } from './rollup-groups.js';
 import { latencyOf, rollupBuckets, rollupErrors, rollupPlan, rollupRescued, rollupUsers, type RollupBucket, type RollupPlan } from './rollups.js';
 
 /**
@@ -352,26 +353,48 @@ export const GROUP_COLUMNS: Record<string, { column: string; name: string }> = {
   virtual_key: { column: 'virtual_key', name: 'virtual_key' },
 };
 
-export async function groupBy(
-  db: SqlQueryable,
-  filter: Filter,
-  dimension: { column: string; name: string } | { metadataKey: string },
-  page: { size: number; current: number },
-) {
+export async function groupBy(db: SqlQueryable, filter: Filter, dimension: GroupDimension, page: { size: number; current: number }) {
+  const rows = (await rollupGroups(db, filter, dimension, page)) ?? (await rawGroups(db, filter, dimension, page));
+  const name = 'metadataKey' in dimension ? 'metadata_value' : dimension.name;
+  const data = rows.map((r) => {
+    const requests = Number(r.requests);
+    return {
+      object: 'analytics-group',
+      [name]: r.key,
+      requests,
+      cost: round(Number(r.cost), 8),
+      total_tokens: Number(r.total_tokens),
+      avg_tokens: round(Number(r.avg_tokens), 2),
+      avg_input_tokens: round(Number(r.avg_input_tokens), 2),
+      avg_output_tokens: round(Number(r.avg_output_tokens), 2),
+      avg_latency: round(Number(r.avg_latency), 2),
+      p95_latency: round(Number(r.p95_latency), 2),
+      p99_latency: round(Number(r.p99_latency), 2),
+      success_rate: pct(Number(r.successes), requests),
+      error_count: Number(r.error_count),
+      cache_hit_rate: pct(Number(r.cache_hits), requests),
+      avg_weighted_feedback: r.avg_weighted_feedback === null ? null : round(Number(r.avg_weighted_feedback), 3),
+      requests_with_feedback: Number(r.requests_with_feedback),
+      last_seen: r.last_seen ? new Date(r.last_seen as string).toISOString() : null,
+      first_seen: r.first_seen ? new Date(r.first_seen as string).toISOString() : null,
+    };
+  });
+  return { object: 'list', total: Number(rows[0]?.total_groups ?? 0), data };
+}
+
+/** Groups from raw rows: filters or groups (users) the rollups do not key on. */
+async function rawGroups(db: SqlQueryable, filter: Filter, dimension: GroupDimension, page: { size: number; current: number }): Promise<GroupRow[]> {
   const params = [...filter.params];
   let expr: string;
   let extraWhere = '';
-  let name: string;
   if ('metadataKey' in dimension) {
     params.push(dimension.metadataKey);
     expr = `metadata ->> $${params.length}`;
     extraWhere = ` AND metadata ? $${params.length}`;
-    name = 'metadata_value';
   } else {
     expr = dimension.column;
-    name = dimension.name;
   }
-  const { rows } = await db.query<Record<string, unknown> & { total_groups: number }>(
+  const { rows } = await db.query<GroupRow>(
     `WITH base AS (SELECT * FROM request_metrics WHERE ${filter.where}${extraWhere}),
      fb AS (
        SELECT f.trace_id, sum(f.value * f.weight) / nullif(sum(f.weight), 0) AS weighted
@@ -401,29 +424,5 @@ export async function groupBy(
      LIMIT ${page.size} OFFSET ${page.size * page.current}`,
     params,
   );
-  const data = rows.map((r) => {
-    const requests = Number(r.requests);
-    return {
-      object: 'analytics-group',
-      [name]: r.key,
-      ...('metadataKey' in dimension ? {} : dimension.column === 'provider' ? {} : {}),
-      requests,
-      cost: round(Number(r.cost), 8),
-      total_tokens: Number(r.total_tokens),
-      avg_tokens: round(Number(r.avg_tokens), 2),
-      avg_input_tokens: round(Number(r.avg_input_tokens), 2),
-      avg_output_tokens: round(Number(r.avg_output_tokens), 2),
-      avg_latency: round(Number(r.avg_latency), 2),
-      p95_latency: round(Number(r.p95_latency), 2),
-      p99_latency: round(Number(r.p99_latency), 2),
-      success_rate: pct(Number(r.successes), requests),
-      error_count: Number(r.error_count),
-      cache_hit_rate: pct(Number(r.cache_hits), requests),
-      avg_weighted_feedback: r.avg_weighted_feedback === null ? null : round(Number(r.avg_weighted_feedback), 3),
-      requests_with_feedback: Number(r.requests_with_feedback),
-      last_seen: r.last_seen ? new Date(r.last_seen as string).toISOString() : null,
-      first_seen: r.first_seen ? new Date(r.first_seen as string).toISOString() : null,
-    };
-  });
-  return { object: 'list', total: Number(rows[0]?.total_groups ?? 0), data };
+  return rows;
 }

@@ -36,7 +36,7 @@ export function rollupPlan(filter: Filter, g: Granularity): RollupPlan | null {
  * statement, so the condition is the same) because the planner estimates a constant, not a subquery,
  * and then walks the ingest_xid index over the few pending rows.
  */
-const pendingSql = (param: string) =>
+export const pendingSql = (param: string) =>
   `ingest_xid >= ${param}::xid8 AND ingest_xid >= (SELECT rolled_to FROM metric_rollup_state WHERE id = 1)`;
 
 /** The watermark as this transaction sees it now. */
@@ -207,7 +207,7 @@ export async function rollupUsers(db: SqlQueryable, filter: Filter, plan: Rollup
 }
 
 /** Whole UTC days inside the range, or null when there are none (then hourly rows are read). */
-function dailyPlan(filter: Filter): RollupPlan | null {
+export function dailyPlan(filter: Filter): RollupPlan | null {
   const day = 86_400_000;
   const from = Math.ceil(filter.from.getTime() / day) * day;
   const to = Math.floor(filter.to.getTime() / day) * day;
