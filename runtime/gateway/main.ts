@@ -17,6 +17,7 @@ import { assertWorkersAllowed, parseWorkers, startPrimary, workerContext } from 
 import { limitsOptionsFromEnv } from './limits/env.js';
 import { startSyncAgeMetric } from './sync/sync-age-metric.js';
 import { gatewayLogStoreFromEnv, telemetryOptionsFromEnv } from './telemetry/env.js';
+import { createRequestTracer, tracingOptionsFromEnv } from './tracing/tracer.js';
 
 class ConfigError extends Error {}
 
@@ -50,6 +51,16 @@ function cacheFromEnv(env: NodeJS.ProcessEnv): KeyValueCache {
   throw new ConfigError(`TOLLGATE_CACHE must be "memory" or "redis", got "${kind}"`);
 }
 
+async function tracerFromEnv(env: NodeJS.ProcessEnv) {
+  let options;
+  try {
+    options = tracingOptionsFromEnv(env);
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+  return options ? createRequestTracer(options) : undefined;
+}
+
 export async function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<GatewayOptions & { cache: KeyValueCache; logStore?: LogStore }> {
   const controlPlaneUrl = required(env, 'TOLLGATE_CONTROL_PLANE_URL', 'the control plane API base URL, e.g. https://cp.example.com').replace(/\/+$/, '');
   const dataPlaneToken = required(env, 'TOLLGATE_DATA_PLANE_TOKEN', 'the data-plane credential (credentials.json has it as dataPlaneToken in dev)');
@@ -63,6 +74,7 @@ export async function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<Gat
     cache: cacheFromEnv(env),
     logStore: await gatewayLogStoreFromEnv(env),
     telemetry: telemetryOptionsFromEnv(env),
+    tracing: await tracerFromEnv(env),
     // With TOLLGATE_CACHE=redis, rate limits and budgets are shared by every task through the same Redis.
     limits: limitsOptionsFromEnv(env),
     syncIntervalMs: integer(env, 'TOLLGATE_SYNC_INTERVAL', 30) * 1000,

@@ -16,6 +16,7 @@ import type { Endpoint } from './providers/index.js';
 import { healthReport, maxSyncAgeFromEnv, syncMetrics } from './sync/health.js';
 import { SyncClient, type SyncStatus } from './sync/sync-client.js';
 import { TappedResponse } from './telemetry/response-tap.js';
+import type { RequestTracer } from './tracing/tracer.js';
 import { createTelemetry, telemetryPrometheus, type TelemetryOptions, type TelemetryStats } from './telemetry/request-log.js';
 
 export interface GatewayOptions {
@@ -50,6 +51,8 @@ export interface GatewayOptions {
   maxSyncAgeSeconds?: number;
   /** The long-poll push channel (default on); the heartbeat runs regardless. */
   push?: boolean;
+  /** Exports one OpenTelemetry span per request (createRequestTracer); default: no trace export. */
+  tracing?: RequestTracer;
   /** What GET /metrics answers instead of this process's own metrics (a cluster worker asks the primary for every worker's). */
   metrics?: () => Promise<string>;
 }
@@ -156,6 +159,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const onResponseClose = () => {
     if (--inFlight === 0) onIdle?.();
   };
+  const tracer = opts.tracing;
+  function onTracedClose(this: ServerResponse) {
+    tracer!.finished(this.req, this);
+  }
   // A request that failed before the pipeline recorded it still leaves a metric record (issue 6).
   const failed = (req: IncomingMessage, res: ServerResponse, err: unknown) => {
     sendProblem(res, err, logger);
@@ -167,6 +174,10 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
     // keep a keep-alive socket "busy" after its response has finished.
     inFlight++;
     res.on('close', onResponseClose);
+    if (tracer) {
+      tracer.started(res);
+      res.on('close', onTracedClose);
+    }
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -239,7 +250,7 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       clearTimeout(deadline);
       server.closeAllConnections();
       await closed;
-      await Promise.all([sync.close(), pools.close(), requestLog.close(), deps.limits?.close()]);
+      await Promise.all([sync.close(), pools.close(), requestLog.close(), deps.limits?.close(), tracer?.shutdown()]);
     })();
     return closing;
   };

@@ -20,6 +20,12 @@ describe('gateway container configuration from the environment', () => {
     await expect(gatewayOptionsFromEnv({ ...base, TOLLGATE_CACHE: 'redis' })).rejects.toThrow(/TOLLGATE_REDIS_URL is not set/);
     await expect(gatewayOptionsFromEnv({ ...base, TOLLGATE_CACHE: 'disk' })).rejects.toThrow(/memory" or "redis/);
     await expect(gatewayOptionsFromEnv({ ...base, PORT: 'x' })).rejects.toThrow(/PORT must be a positive integer/);
+    expect(opts.tracing).toBeUndefined();
+    const traced = await gatewayOptionsFromEnv({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' });
+    expect(traced.tracing).toMatchObject({ started: expect.any(Function), finished: expect.any(Function) });
+    await traced.tracing!.shutdown();
+    await traced.cache.close();
+    await expect(gatewayOptionsFromEnv({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: 'collector' })).rejects.toThrow(/OpenTelemetry traces endpoint must be an http\(s\) URL/);
     await rm(dir, { recursive: true, force: true });
   });
 });
