@@ -203,6 +203,14 @@ export const simpleGraphs: Record<string, (s: Series) => object> = {
     graph({ avg: round(s.summary.cache_latency, 2) }, s.points.map((p) => ({ timestamp: p.timestamp, avg: round(p.a.cache_latency, 2) }))),
 };
 
+/** How many requests match: from the rollups when they can answer (a log list's total over a month counted every raw row). */
+export async function requestCount(db: SqlQueryable, filter: Filter): Promise<number> {
+  const plan = rollupPlan(filter, 'hour');
+  if (plan) return (await rollupBuckets(db, filter, plan, 'day', false)).reduce((n, b) => n + Number(b.requests), 0);
+  const { rows } = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM request_metrics WHERE ${filter.where}`, filter.params);
+  return Number(rows[0]?.total ?? 0);
+}
+
 export async function errorsByStatus(db: SqlQueryable, filter: Filter) {
   const plan = rollupPlan(filter, 'hour');
   const { rows } = plan
