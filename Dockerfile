@@ -18,6 +18,10 @@ ENV NODE_ENV=production \
     HOST=0.0.0.0
 WORKDIR /app
 COPY --from=build --chown=root:root /out/ /app/
+# The only writable paths under a read-only root file system: the telemetry spool (TOLLGATE_SPOOL_DIR)
+# and /tmp. Declared as volumes so ECS/Fargate bind mounts start from these owners and modes.
+RUN mkdir -p /var/lib/tollgate/spool && chown -R node:node /var/lib/tollgate
+VOLUME ["/var/lib/tollgate", "/tmp"]
 USER node
 EXPOSE 8787
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \

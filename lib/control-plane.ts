@@ -65,7 +65,7 @@ export class ControlPlane extends Construct {
     const handlersDir = props.handlersDir ?? DEFAULT_HANDLERS_DIR;
     this.metricsStore = props.metricsStore ?? 'aurora';
 
-    this.vpc = props.vpc ?? createVpc(this, 'Vpc', props.natGateways ?? 1);
+    this.vpc = props.vpc ?? createVpc(this, 'Vpc', props.natGateways ?? 1, removalPolicy);
     this.dataKey = createKey(this, 'DataKey', 'Tollgate control plane data at rest (Aurora, DynamoDB, S3, Timestream)', removalPolicy);
     const envelope = createEnvelopeKey(this, { byokKeyArn: props.byokKeyArn, dataPlaneAccountIds: props.dataPlaneAccountIds, removalPolicy });
     this.key = envelope.key;
@@ -89,7 +89,6 @@ export class ControlPlane extends Construct {
       TOLLGATE_SKIP_MIGRATIONS: '1',
       TOLLGATE_DB_POOL_MAX: '2',
       TOLLGATE_KMS_KEY_ARN: this.key.keyArn,
-      TOLLGATE_KMS_BYOK: this.byok ? '1' : '0',
     };
     // Settings only some handlers need are added per function below, with their grants.
     this.api = new ControlPlaneApi(this, 'Api', {
@@ -122,7 +121,6 @@ export class ControlPlane extends Construct {
     });
 
     const fns = Object.values(this.functions);
-    for (const fn of fns) fn.addEnvironment('TOLLGATE_PUBLIC_URL', this.url);
     if (props.runMigrations ?? true) {
       this.migrations = createMigrations(this, handlersDir, {
         ...props.functions,
@@ -189,7 +187,7 @@ export class ControlPlane extends Construct {
    * - `sync` (heartbeats: UpdateItem, `TOLLGATE_SYNC_WAIT_SECONDS`) and `data-planes` (list: Query): `TOLLGATE_REGISTRY_TABLE`;
    * - `ingest`: `TOLLGATE_CP_LOG_BUCKET`/`_PREFIX` (put), `TOLLGATE_METRICS_STORE` (+ Timestream names, write);
    * - `logs`: `TOLLGATE_CP_LOG_BUCKET`/`_PREFIX` (get);
-   * - `auth`: `TOLLGATE_OIDC_ISSUER`, `_CLIENT_ID`, `_REDIRECT_URI`, `_POST_LOGIN_URL`;
+   * - `auth`: `TOLLGATE_OIDC_ISSUER`, `_CLIENT_ID`, `_REDIRECT_URI`, `_POST_LOGIN_URL` (+ `_CLIENT_SECRET_ARN`, `_ORGANISATION_ID`);
    * - `virtual-keys`: seal with organisations' own keys (per-org BYOK; never kms:Decrypt).
    */
   private wireHandlers(props: ControlPlaneProps): void {
@@ -233,6 +231,11 @@ export class ControlPlane extends Construct {
     auth.addEnvironment('TOLLGATE_OIDC_CLIENT_ID', this.auth.clientId);
     auth.addEnvironment('TOLLGATE_OIDC_REDIRECT_URI', this.auth.redirectUri);
     auth.addEnvironment('TOLLGATE_OIDC_POST_LOGIN_URL', this.auth.postLoginUrl);
+    if (props.oidcClientSecret) {
+      auth.addEnvironment('TOLLGATE_OIDC_CLIENT_SECRET_ARN', props.oidcClientSecret.secretArn);
+      props.oidcClientSecret.grantRead(auth);
+    }
+    if (props.oidcOrganisationId) auth.addEnvironment('TOLLGATE_OIDC_ORGANISATION_ID', props.oidcOrganisationId);
 
     const virtualKeys = fn('virtual-keys');
     grantOrganisationKeys(this, virtualKeys, props.organisationKeyArns);

@@ -14,7 +14,7 @@ import { GatewayCache } from './data-plane/cache.js';
 import { GatewayLoadBalancer } from './data-plane/load-balancer.js';
 import { grantLogBucketReadWrite } from './data-plane/log-bucket.js';
 import type { DataPlaneProps, LogMode } from './data-plane/props.js';
-import { GATEWAY_PORT, GatewayService } from './data-plane/service.js';
+import { GATEWAY_DATA_DIR, GATEWAY_PORT, GatewayService } from './data-plane/service.js';
 import { validateDataPlaneProps } from './data-plane/validate.js';
 import { createAccessLogsBucket, createDataBucket, createKey } from './shared/buckets.js';
 import { createVpc, urlPort } from './shared/network.js';
@@ -61,6 +61,8 @@ export class DataPlane extends Construct implements ec2.IConnectable {
   /** The request-log bucket (logMode `customer` only). */
   readonly logBucket?: s3.IBucket;
   readonly logMode: LogMode;
+  /** Key prefix of the request logs in `logBucket` ('' for the bucket root). */
+  readonly logPrefix: string;
   readonly alarms: cw.Alarm[];
   /** `http(s)://<ALB DNS name>` (or the given domain) that apps call. */
   readonly url: string;
@@ -77,8 +79,9 @@ export class DataPlane extends Construct implements ec2.IConnectable {
     const syncInterval = props.syncInterval ?? Duration.seconds(30);
     const drainTimeout = props.drainTimeout ?? Duration.seconds(60);
     this.logMode = props.logMode ?? 'customer';
+    this.logPrefix = props.logPrefix ?? '';
 
-    this.vpc = props.vpc ?? createVpc(this, 'Vpc', props.natGateways ?? 1);
+    this.vpc = props.vpc ?? createVpc(this, 'Vpc', props.natGateways ?? 1, removalPolicy);
     const subnets = props.serviceSubnets ?? { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
     const key = createKey(this, 'Key', 'Tollgate data plane: cache at rest, log bucket, cache AUTH secret', removalPolicy);
     const accessLogs = createAccessLogsBucket(this, 'AccessLogs', props.accessLogRetention ?? Duration.days(90), removalPolicy);
@@ -93,6 +96,22 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       });
     }
 
+    // The ALB comes first: its URL is the gateway's public URL in the container environment.
+    const internetFacing = props.publicLoadBalancer ?? false;
+    const lb = new GatewayLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      internetFacing,
+      subnets: internetFacing ? { subnetType: ec2.SubnetType.PUBLIC } : subnets,
+      certificate: props.certificate,
+      allowedCidrs: props.allowedCidrs ?? [internetFacing ? '0.0.0.0/0' : this.vpc.vpcCidrBlock],
+      idleTimeout: props.idleTimeout ?? Duration.seconds(300),
+      accessLogs,
+    });
+    this.url = `${lb.scheme}://${props.domainName ?? lb.loadBalancer.loadBalancerDnsName}`;
+    const telemetry = props.telemetry ?? {};
+    const limits = props.limits ?? {};
+    const logPrefix = props.logPrefix ?? '';
+
     const environment: Record<string, string> = {
       NODE_ENV: 'production',
       PORT: String(GATEWAY_PORT),
@@ -105,9 +124,26 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       TOLLGATE_GATEWAY_WORKERS: String(Math.max(1, Math.floor((props.cpu ?? 1024) / 1024))),
       TOLLGATE_LOG_MODE: this.logMode,
       TOLLGATE_DATA_PLANE_NAME: name,
-      ...(this.logBucket ? { TOLLGATE_LOG_STORE: 's3', TOLLGATE_LOG_BUCKET: this.logBucket.bucketName } : {}),
+      ...(this.logBucket ? { TOLLGATE_LOG_BUCKET: this.logBucket.bucketName } : {}),
+      ...(this.logBucket && logPrefix ? { TOLLGATE_LOG_PREFIX: logPrefix } : {}),
+      // Each log object is put with SSE-KMS under the bucket's key, whatever the bucket default says.
+      ...(this.logBucket?.encryptionKey ? { TOLLGATE_LOG_KMS_KEY_ID: this.logBucket.encryptionKey.keyArn } : {}),
+      // Where the control plane fetches customer-mode logs: the task's own address is unreachable from there.
+      TOLLGATE_GATEWAY_PUBLIC_URL: props.gatewayPublicUrl ?? this.url,
       ...(props.kmsKeyArn ? { TOLLGATE_KMS_KEY_ARN: props.kmsKeyArn } : {}),
+      ...(props.previousKmsKeyArns?.length ? { TOLLGATE_KMS_PREVIOUS_KEY_ARNS: props.previousKmsKeyArns.join(',') } : {}),
       ...(props.customHostAllowlist?.length ? { TOLLGATE_CUSTOM_HOST_ALLOWLIST: props.customHostAllowlist.join(',') } : {}),
+      ...(props.healthMaxSyncAge ? { TOLLGATE_MAX_SYNC_AGE: String(props.healthMaxSyncAge.toSeconds()) } : {}),
+      ...(props.cache?.localMaxSize ? { TOLLGATE_CACHE_LOCAL_MAX_BYTES: String(props.cache.localMaxSize.toBytes()) } : {}),
+      ...(props.cache?.localTtl ? { TOLLGATE_CACHE_LOCAL_TTL_SECONDS: String(props.cache.localTtl.toSeconds()) } : {}),
+      ...(limits.onCacheDown ? { TOLLGATE_RATE_LIMIT_ON_REDIS_DOWN: limits.onCacheDown } : {}),
+      ...(limits.localFraction !== undefined ? { TOLLGATE_RATE_LIMIT_LOCAL_FRACTION: String(limits.localFraction) } : {}),
+      ...(telemetry.enabled === false ? { TOLLGATE_TELEMETRY: 'off' } : {}),
+      // Undeliverable batches wait on the task's ephemeral storage, not in the process's heap.
+      TOLLGATE_SPOOL_DIR: `${GATEWAY_DATA_DIR}/spool`,
+      ...(telemetry.spoolMaxSize ? { TOLLGATE_SPOOL_MAX_BYTES: String(telemetry.spoolMaxSize.toBytes()) } : {}),
+      ...(telemetry.flushInterval ? { TOLLGATE_TELEMETRY_FLUSH_MS: String(telemetry.flushInterval.toMilliseconds()) } : {}),
+      ...(telemetry.batchSize !== undefined ? { TOLLGATE_TELEMETRY_BATCH_SIZE: String(telemetry.batchSize) } : {}),
       ...props.environment,
     };
     const gateway = new GatewayService(this, 'Gateway', {
@@ -123,6 +159,7 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       secrets: {
         TOLLGATE_DATA_PLANE_TOKEN: ecs.Secret.fromSecretsManager(props.credentialSecret, props.credentialSecretField),
         ...(cache.authSecret ? { TOLLGATE_REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(cache.authSecret, 'token') } : {}),
+        ...(limits.budgetAlertWebhook ? { TOLLGATE_BUDGET_ALERT_WEBHOOK: ecs.Secret.fromSecretsManager(limits.budgetAlertWebhook) } : {}),
       },
       removalPolicy,
     });
@@ -138,27 +175,21 @@ export class DataPlane extends Construct implements ec2.IConnectable {
     // Least privilege: the task role decrypts with the organisation key only, and reads/writes log objects only.
     const taskRole = this.taskDefinition.taskRole;
     if (props.kmsKeyArn) {
-      taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.kmsKeyArn] }));
+      taskRole.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Decrypt'], resources: [props.kmsKeyArn, ...(props.previousKmsKeyArns ?? [])] }));
     }
     if (this.logBucket) {
-      grantLogBucketReadWrite(this.logBucket, taskRole);
-      acknowledge(taskRole, 'Request logs are objects keyed by trace id: the task role may put/get objects of its own log bucket only.',
-        iam5Resource(this, this.logBucket.arnForObjects('*')));
+      grantLogBucketReadWrite(this.logBucket, taskRole, logPrefix);
+      acknowledge(taskRole, 'Request logs are objects keyed by org/workspace/date/log id: the task role may put/get objects of its own log bucket (prefix) only.',
+        iam5Resource(this, this.logBucket.arnForObjects(`${logPrefix}*`)));
+    }
+    if ((props.logMode ?? 'customer') === 'customer' && !props.gatewayPublicUrl && (lb.scheme !== 'https' || !internetFacing)) {
+      Annotations.of(this).addWarningV2('tollgate:logFetch',
+        'logMode customer: the control plane opens a request log by calling this gateway over HTTPS at its GatewayUrl, which is internal or plain HTTP here. Give the ALB a certificate and a route the control plane can reach (publicLoadBalancer + allowedCidrs), or set gatewayPublicUrl; otherwise use logMode control-plane.');
     }
     acknowledge(this.taskDefinition.obtainExecutionRole(),
       'ecr:GetAuthorizationToken has no resource-level permissions (AWS requires Resource *); image pulls are scoped to the asset repository.',
       'AwsSolutions-IAM5[Resource::*]');
 
-    const internetFacing = props.publicLoadBalancer ?? false;
-    const lb = new GatewayLoadBalancer(this, 'LoadBalancer', {
-      vpc: this.vpc,
-      internetFacing,
-      subnets: internetFacing ? { subnetType: ec2.SubnetType.PUBLIC } : subnets,
-      certificate: props.certificate,
-      allowedCidrs: props.allowedCidrs ?? [internetFacing ? '0.0.0.0/0' : this.vpc.vpcCidrBlock],
-      idleTimeout: props.idleTimeout ?? Duration.seconds(300),
-      accessLogs,
-    });
     this.loadBalancer = lb.loadBalancer;
     this.listener = lb.listener;
     this.connections = new ec2.Connections({
@@ -194,7 +225,6 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       topic: props.alarmTopic,
     });
 
-    this.url = `${lb.scheme}://${props.domainName ?? this.loadBalancer.loadBalancerDnsName}`;
     new CfnOutput(this, 'GatewayUrl', { value: this.url, description: 'Tollgate gateway URL: point the openai / portkey-ai SDK baseURL at <url>/v1' });
     if (this.logBucket) new CfnOutput(this, 'LogBucketName', { value: this.logBucket.bucketName });
   }
@@ -202,5 +232,21 @@ export class DataPlane extends Construct implements ec2.IConnectable {
   /** Let a caller (security group, Lambda, instance…) reach the gateway ALB on its listener port. */
   grantConnect(caller: ec2.IConnectable): void {
     this.connections.allowDefaultPortFrom(caller, 'Tollgate gateway caller');
+  }
+
+  /**
+   * Let `grantee` (an analyst role, a SIEM export) read the request logs: `s3:GetObject` on the log
+   * objects and `kms:Decrypt` through S3. Undefined in `control-plane` log mode (there is no bucket).
+   */
+  grantReadLogs(grantee: iam.IGrantable): iam.Grant | undefined {
+    if (!this.logBucket) return undefined;
+    const objects = this.logBucket.arnForObjects(`${this.logPrefix}*`);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:GetObject'], resourceArns: [objects] });
+    this.logBucket.encryptionKey?.grantDecrypt(grantee);
+    if (Construct.isConstruct(grantee.grantPrincipal)) {
+      acknowledge(grantee.grantPrincipal, 'Tollgate DataPlane.grantReadLogs: get on the request-log objects (keyed by org/workspace/date/log id) under the log prefix only.',
+        iam5Resource(this, objects));
+    }
+    return grant;
   }
 }

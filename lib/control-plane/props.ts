@@ -2,6 +2,7 @@ import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 
 /** Where request metrics (analytics) are stored. */
@@ -176,6 +177,19 @@ export interface ControlPlaneProps {
    * @default - none
    */
   readonly oidcClientId?: string;
+  /**
+   * Secret holding the client secret at `oidcIssuerUrl`, for issuers that register the UI as a
+   * confidential client (PKCE is used either way). Only the `auth` function may read it; it gets the
+   * ARN (`TOLLGATE_OIDC_CLIENT_SECRET_ARN`) and loads the value at cold start.
+   * @default - a public client (PKCE only, no client secret)
+   */
+  readonly oidcClientSecret?: secretsmanager.ISecret;
+  /**
+   * Organisation id that SSO users sign in to when their email belongs to users of several
+   * organisations (`TOLLGATE_OIDC_ORGANISATION_ID`), e.g. a single-customer control plane.
+   * @default - the organisation is chosen from the user's email
+   */
+  readonly oidcOrganisationId?: string;
   /**
    * Prefix of the Cognito hosted-UI domain (`<prefix>.auth.<region>.amazoncognito.com`), unique per region.
    * Ignored with `oidcIssuerUrl`.

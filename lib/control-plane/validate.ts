@@ -33,6 +33,15 @@ export function validateControlPlaneProps(scope: IConstruct, p: ControlPlaneProp
   if (p.createWebAcl && !Token.isUnresolved(region) && region !== 'us-east-1') {
     fail(`createWebAcl makes a CLOUDFRONT-scope web ACL, which must be created in us-east-1 (this stack is in ${region}); create it there and pass webAclArn.`);
   }
+  if (p.oidcClientSecret && !p.oidcIssuerUrl) fail('`oidcClientSecret` applies to an external issuer (`oidcIssuerUrl`); the Cognito client has no secret.');
+  if (p.oidcOrganisationId && !/^[A-Za-z0-9_-]{1,64}$/.test(p.oidcOrganisationId) && !Token.isUnresolved(p.oidcOrganisationId)) {
+    fail(`oidcOrganisationId "${p.oidcOrganisationId}" is not an organisation id.`);
+  }
+  const runtime = p.functions?.runtime;
+  if (runtime) {
+    const major = /^nodejs(\d+)\.x$/.exec(runtime.name)?.[1];
+    if (!major || Number(major) < 22) fail(`functions.runtime must be Node.js 22 or later (nodejs22.x, nodejs24.x...); got ${runtime.name}.`);
+  }
   const timeout = p.functions?.timeout?.toSeconds() ?? 29;
   if (timeout > 30) fail('functions.timeout must be at most 30 seconds (the API Gateway integration limit).');
   const rate = p.apiRateLimit ?? 500;

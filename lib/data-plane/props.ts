@@ -1,4 +1,4 @@
-import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { Duration, RemovalPolicy, Size } from 'aws-cdk-lib';
 import type * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -62,6 +62,69 @@ export interface DataPlaneCacheProps {
    * @default - cluster mode disabled (one shard)
    */
   readonly shards?: number;
+  /**
+   * Size bound of each gateway process's in-process layer in front of the cache
+   * (`TOLLGATE_CACHE_LOCAL_MAX_BYTES`; `Size.bytes(0)` turns the layer off). Count it once per
+   * worker when sizing `memoryMiB`.
+   * @default Size.mebibytes(64)
+   */
+  readonly localMaxSize?: Size;
+  /**
+   * How long the in-process layer keeps an entry before asking the cache again (`TOLLGATE_CACHE_LOCAL_TTL_SECONDS`).
+   * @default Duration.seconds(30)
+   */
+  readonly localTtl?: Duration;
+}
+
+/** What a gateway task does with a rate limit while the cache (Redis) is unreachable. */
+export type RateLimitOnCacheDown = 'local' | 'open' | 'closed';
+
+/** Shared rate limits and budgets (kept in the cache by every task). */
+export interface DataPlaneLimitsProps {
+  /**
+   * While the cache is unreachable: `local` enforces each limit per process (its share is
+   * `localFraction`), `open` lets requests through, `closed` refuses them (`TOLLGATE_RATE_LIMIT_ON_REDIS_DOWN`).
+   * @default 'local'
+   */
+  readonly onCacheDown?: RateLimitOnCacheDown;
+  /**
+   * Share of a limit each gateway process enforces on its own while the cache is down, in (0, 1]
+   * (`TOLLGATE_RATE_LIMIT_LOCAL_FRACTION`). 1 means every process allows the whole limit.
+   * @default 1
+   */
+  readonly localFraction?: number;
+  /**
+   * Secret holding the URL that budget alert and exhaustion events are POSTed to (webhook URLs often
+   * carry a token, so it is injected from Secrets Manager as `TOLLGATE_BUDGET_ALERT_WEBHOOK`).
+   * @default - no webhook
+   */
+  readonly budgetAlertWebhook?: secretsmanager.ISecret;
+}
+
+/** Metrics and request-log delivery from the gateway to the control plane. */
+export interface DataPlaneTelemetryProps {
+  /**
+   * Send metric records and logs at all (`TOLLGATE_TELEMETRY=off` when false: no analytics, no logs).
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Bound of the on-disk spool that holds undeliverable batches, shared by metrics and logs, per gateway
+   * process (`TOLLGATE_SPOOL_MAX_BYTES`). The spool lives on the task's ephemeral storage
+   * (`TOLLGATE_SPOOL_DIR`): it survives a control-plane outage and a worker restart, not the task's replacement.
+   * @default Size.mebibytes(100)
+   */
+  readonly spoolMaxSize?: Size;
+  /**
+   * How often batches are sent (`TOLLGATE_TELEMETRY_FLUSH_MS`).
+   * @default Duration.seconds(3)
+   */
+  readonly flushInterval?: Duration;
+  /**
+   * Records that trigger a send before the interval (`TOLLGATE_TELEMETRY_BATCH_SIZE`).
+   * @default 500
+   */
+  readonly batchSize?: number;
 }
 
 /** How the gateway authenticates to ElastiCache. */
@@ -113,6 +176,13 @@ export interface DataPlaneProps {
    * @default - no KMS permission and no keyring (synth warns); the gateway cannot decrypt virtual keys
    */
   readonly kmsKeyArn?: string;
+  /**
+   * Keys the organisation used before `kmsKeyArn` (after moving to a new key): the gateway still
+   * decrypts virtual keys sealed with them (`TOLLGATE_KMS_PREVIOUS_KEY_ARNS`), and the task role gets
+   * `kms:Decrypt` on each of them too. Needs `kmsKeyArn`.
+   * @default - none
+   */
+  readonly previousKmsKeyArns?: string[];
   /**
    * Name of this data plane, used as the `DataPlane` dimension of the gateway's custom metrics.
    * @default - the construct path
@@ -194,6 +264,30 @@ export interface DataPlaneProps {
    */
   readonly syncInterval?: Duration;
   /**
+   * Make `/v1/health` answer 503 (so the ALB replaces the task) when the gateway's state is older than
+   * this (`TOLLGATE_MAX_SYNC_AGE`). Off by default: static stability says keep serving the last good
+   * state through a control-plane outage; the SyncAge alarm tells you about it.
+   * @default - no limit (health stays 200 while the control plane is unreachable)
+   */
+  readonly healthMaxSyncAge?: Duration;
+  /**
+   * URL the control plane uses to fetch `customer`-mode request logs from this gateway
+   * (`TOLLGATE_GATEWAY_PUBLIC_URL`, reported with each metrics batch). The control plane must be able
+   * to reach it over HTTPS (docs/deploy-aws.md, "Logs").
+   * @default - `url` (the `GatewayUrl` output: `domainName`, else the ALB DNS name)
+   */
+  readonly gatewayPublicUrl?: string;
+  /**
+   * Rate-limit and budget behaviour.
+   * @default - limits enforced per process while the cache is down, no budget webhook
+   */
+  readonly limits?: DataPlaneLimitsProps;
+  /**
+   * Metrics and log delivery.
+   * @default - on, 100 MiB disk spool per process, 3 s / 500-record batches
+   */
+  readonly telemetry?: DataPlaneTelemetryProps;
+  /**
    * Hosts allowed as `custom_host` targets (outside dev mode only allowlisted hosts are accepted).
    * @default - none
    */
@@ -255,6 +349,12 @@ export interface DataPlaneProps {
    * @default - a new KMS-encrypted bucket (customer mode only)
    */
   readonly logBucket?: s3.IBucket;
+  /**
+   * Key prefix of the request logs in the log bucket (`TOLLGATE_LOG_PREFIX`); the task role's
+   * put/get grant is limited to it. Useful with a shared `logBucket`.
+   * @default - the bucket root
+   */
+  readonly logPrefix?: string;
   /**
    * Days before request logs in the new log bucket expire.
    * @default Duration.days(90)

@@ -7,6 +7,12 @@ import { acknowledge } from '../nag.js';
 
 export const GATEWAY_PORT = 8787;
 
+/**
+ * Writable directory of the gateway (the telemetry spool), on the task's ephemeral storage. The image
+ * declares it as a VOLUME owned by the non-root user, so Fargate's bind mount keeps that ownership.
+ */
+export const GATEWAY_DATA_DIR = '/var/lib/tollgate';
+
 export interface GatewayServiceProps {
   readonly vpc: ec2.IVpc;
   readonly subnets: ec2.SubnetSelection;
@@ -47,6 +53,7 @@ export class GatewayService extends Construct {
       removalPolicy: props.removalPolicy,
     });
     this.taskDefinition.addVolume({ name: 'tmp' });
+    this.taskDefinition.addVolume({ name: 'data' });
     const container = this.taskDefinition.addContainer('gateway', {
       image: props.image,
       essential: true,
@@ -71,7 +78,10 @@ export class GatewayService extends Construct {
         startPeriod: Duration.seconds(20),
       },
     });
-    container.addMountPoints({ containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false });
+    container.addMountPoints(
+      { containerPath: '/tmp', sourceVolume: 'tmp', readOnly: false },
+      { containerPath: GATEWAY_DATA_DIR, sourceVolume: 'data', readOnly: false },
+    );
     acknowledge(
       this.taskDefinition,
       'Only non-secret settings (URLs, modes, intervals) are plain environment variables; the data-plane token and the cache AUTH token are injected from Secrets Manager.',

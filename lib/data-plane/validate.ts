@@ -6,6 +6,9 @@ const FARGATE_MEMORY: Record<number, [number, number]> = {
   4096: [8192, 30720], 8192: [16384, 61440], 16384: [32768, 122880],
 };
 
+/** Variables the construct injects from Secrets Manager; `environment` may not set them in clear text. */
+const SECRET_VARIABLES = ['TOLLGATE_DATA_PLANE_TOKEN', 'TOLLGATE_REDIS_AUTH_TOKEN', 'TOLLGATE_BUDGET_ALERT_WEBHOOK'];
+
 /** Throws a clear synth-time error for invalid DataPlane prop combinations. */
 export function validateDataPlaneProps(p: DataPlaneProps): void {
   const fail = (msg: string): never => {
@@ -53,6 +56,35 @@ export function validateDataPlaneProps(p: DataPlaneProps): void {
     fail(`cache.shards must be a whole number from 1 to 500 (got ${c.shards}).`);
   }
   if (c.engine && c.engine !== 'valkey' && c.engine !== 'redis') fail(`cache.engine must be 'valkey' or 'redis' (got "${String(c.engine)}").`);
+  if (p.previousKmsKeyArns?.length && !p.kmsKeyArn) fail('`previousKmsKeyArns` needs `kmsKeyArn` (the current key; the previous ones only decrypt).');
+  for (const arn of [p.kmsKeyArn, ...(p.previousKmsKeyArns ?? [])]) {
+    if (arn && !Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/.test(arn)) {
+      fail(`"${arn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).`);
+    }
+  }
+  if (p.logPrefix !== undefined && logMode !== 'customer') fail("`logPrefix` applies only to logMode 'customer'.");
+  if (p.logPrefix && !Token.isUnresolved(p.logPrefix) && (!p.logPrefix.endsWith('/') || p.logPrefix.startsWith('/'))) {
+    fail(`logPrefix must end with "/" and not start with one (got "${p.logPrefix}"); log keys are appended to it as is.`);
+  }
+  if (p.gatewayPublicUrl && !Token.isUnresolved(p.gatewayPublicUrl) && !/^https:\/\//.test(p.gatewayPublicUrl)) {
+    fail(`gatewayPublicUrl must be an https:// URL: the control plane sends log-fetch tokens to it (got "${p.gatewayPublicUrl}").`);
+  }
+  const age = p.healthMaxSyncAge?.toSeconds();
+  if (age !== undefined && age < 2 * sync) {
+    fail(`healthMaxSyncAge (${age} s) must be at least two sync intervals (${2 * sync} s), or every task turns unhealthy between two syncs.`);
+  }
+  const l = p.limits ?? {};
+  if (l.onCacheDown && !['local', 'open', 'closed'].includes(l.onCacheDown)) fail(`limits.onCacheDown must be 'local', 'open' or 'closed' (got "${String(l.onCacheDown)}").`);
+  if (l.localFraction !== undefined && !(l.localFraction > 0 && l.localFraction <= 1)) fail(`limits.localFraction must be in (0, 1] (got ${l.localFraction}).`);
+  const t = p.telemetry ?? {};
+  if (t.batchSize !== undefined && (!Number.isInteger(t.batchSize) || t.batchSize < 1)) fail(`telemetry.batchSize must be a positive whole number (got ${t.batchSize}).`);
+  if (t.flushInterval && t.flushInterval.toMilliseconds() < 100) fail('telemetry.flushInterval must be at least 100 ms.');
+  if (t.spoolMaxSize && t.spoolMaxSize.toBytes() < 1) fail('telemetry.spoolMaxSize must be at least 1 byte.');
+  if (c.localTtl && c.localTtl.toSeconds() < 0) fail('cache.localTtl must not be negative.');
+  // Secrets go through Secrets Manager (ECS secrets), never plain environment variables.
+  for (const name of Object.keys(p.environment ?? {})) {
+    if (SECRET_VARIABLES.includes(name)) fail(`environment.${name} would put a secret in the task definition; it is injected from Secrets Manager (credentialSecret, the cache AUTH secret, limits.budgetAlertWebhook).`);
+  }
   for (const cidr of p.allowedCidrs ?? []) {
     if (!Token.isUnresolved(cidr) && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) fail(`allowedCidrs entry "${cidr}" is not a CIDR.`);
   }

@@ -1,11 +1,15 @@
+import type { RemovalPolicy } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
 /**
  * A VPC for Tollgate: 2 AZs, public subnets (ALB/NAT only), private subnets with egress,
  * free S3/DynamoDB gateway endpoints and VPC flow logs (rejected traffic).
  */
-export function createVpc(scope: Construct, id: string, natGateways: number): ec2.Vpc {
+export function createVpc(scope: Construct, id: string, natGateways: number, removalPolicy: RemovalPolicy): ec2.Vpc {
+  // The flow-log group follows the construct's removal policy like every other log group.
+  const flowLogs = new logs.LogGroup(scope, `${id}FlowLogs`, { retention: logs.RetentionDays.THREE_MONTHS, removalPolicy });
   return new ec2.Vpc(scope, id, {
     maxAzs: 2,
     natGateways,
@@ -18,7 +22,7 @@ export function createVpc(scope: Construct, id: string, natGateways: number): ec
       DynamoDB: { service: ec2.GatewayVpcEndpointAwsService.DYNAMODB },
     },
     flowLogs: {
-      rejected: { trafficType: ec2.FlowLogTrafficType.REJECT },
+      rejected: { trafficType: ec2.FlowLogTrafficType.REJECT, destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogs) },
     },
   });
 }

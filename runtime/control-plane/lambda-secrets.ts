@@ -6,12 +6,14 @@ import { configureSessions } from './auth/session.js';
  * so no secret value sits in the Lambda configuration:
  *   TOLLGATE_SESSION_SECRET_ARN        UI session signing key (every API function)
  *   TOLLGATE_PLATFORM_ADMIN_KEY_ARN    vendor platform-admin API key (the `platform` function only)
- * A plain `TOLLGATE_SESSION_SECRET` / `TOLLGATE_PLATFORM_ADMIN_KEY` in env wins over its ARN (local
+ *   TOLLGATE_OIDC_CLIENT_SECRET_ARN    client secret at an external OIDC issuer (the `auth` function only)
+ * A plain `TOLLGATE_SESSION_SECRET` / `TOLLGATE_PLATFORM_ADMIN_KEY` / `TOLLGATE_OIDC_CLIENT_SECRET` in env wins over its ARN (local
  * runs, tests). Values are never logged; errors name the variable, not the value.
  */
 export interface LambdaSecrets {
   sessionSecret?: string;
   platformAdminKey?: string;
+  oidcClientSecret?: string;
 }
 
 /** The part of `SecretsManagerClient` the loader uses (a stub in tests). */
@@ -22,6 +24,7 @@ export interface SecretsReader {
 const SECRETS = [
   { arnVar: 'TOLLGATE_SESSION_SECRET_ARN', plainVar: 'TOLLGATE_SESSION_SECRET', field: 'sessionSecret' },
   { arnVar: 'TOLLGATE_PLATFORM_ADMIN_KEY_ARN', plainVar: 'TOLLGATE_PLATFORM_ADMIN_KEY', field: 'platformAdminKey' },
+  { arnVar: 'TOLLGATE_OIDC_CLIENT_SECRET_ARN', plainVar: 'TOLLGATE_OIDC_CLIENT_SECRET', field: 'oidcClientSecret' },
 ] as const;
 
 /** Reads the secrets `env` names by ARN, in parallel, with one client (created when `client` is not given). */
@@ -50,9 +53,11 @@ export async function loadLambdaSecrets(env: NodeJS.ProcessEnv = process.env, cl
 
 /**
  * Puts the loaded secrets where the handlers read them: the session key through `configureSessions`,
- * the platform admin key as `TOLLGATE_PLATFORM_ADMIN_KEY` of this process (api/platform.ts reads it there).
+ * the platform admin key as `TOLLGATE_PLATFORM_ADMIN_KEY` and the OIDC client secret as
+ * `TOLLGATE_OIDC_CLIENT_SECRET` of this process (api/platform.ts and auth/oidc-config.ts read them there).
  */
 export function applyLambdaSecrets(secrets: LambdaSecrets, target: NodeJS.ProcessEnv = process.env): void {
   if (secrets.sessionSecret) configureSessions(secrets.sessionSecret);
   if (secrets.platformAdminKey) target.TOLLGATE_PLATFORM_ADMIN_KEY = secrets.platformAdminKey;
+  if (secrets.oidcClientSecret) target.TOLLGATE_OIDC_CLIENT_SECRET = secrets.oidcClientSecret;
 }

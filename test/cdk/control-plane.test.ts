@@ -106,7 +106,7 @@ describe('ControlPlane defaults', () => {
 
   it('passes the runtime settings every handler needs', () => {
     for (const env of functionsEnv(t)) {
-      expect(env).toMatchObject({ TOLLGATE_KMS_BYOK: '0', NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
+      expect(env).toMatchObject({ NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem' });
       for (const k of ['TOLLGATE_DB_SECRET_ARN', 'TOLLGATE_DB_HOST', 'TOLLGATE_KMS_KEY_ARN']) expect(env[k]).toBeDefined();
       // Names the runtime never reads are gone.
       for (const k of ['TOLLGATE_LOG_STORE', 'TOLLGATE_LOG_BUCKET']) expect(env[k]).toBeUndefined();
@@ -306,7 +306,7 @@ describe('ControlPlane options', () => {
     const onByok = policyStatements(t).filter((s) => JSON.stringify(s.Resource) === JSON.stringify(BYOK));
     expect(onByok.length).toBeGreaterThan(0);
     for (const s of onByok) expect(s.Action).toEqual(['kms:GenerateDataKey', 'kms:Encrypt', 'kms:DescribeKey']);
-    for (const env of functionsEnv(t)) expect(env).toMatchObject({ TOLLGATE_KMS_KEY_ARN: BYOK, TOLLGATE_KMS_BYOK: '1' });
+    for (const env of functionsEnv(t)) expect(env).toMatchObject({ TOLLGATE_KMS_KEY_ARN: BYOK });
   });
 
   it('timestream metrics store (opt-in, KMS): ingest writes it with table-scoped grants', () => {

@@ -66,7 +66,7 @@ describe('DataPlane defaults', () => {
     expect(env).toMatchObject({
       PORT: '8787', HOST: '0.0.0.0', NODE_ENV: 'production',
       TOLLGATE_CONTROL_PLANE_URL: 'https://cp.example.com', TOLLGATE_CACHE: 'redis', TOLLGATE_SYNC_INTERVAL: '30',
-      TOLLGATE_LOG_MODE: 'customer', TOLLGATE_LOG_STORE: 's3', TOLLGATE_LOG_BUCKET: { Ref: expect.any(String) },
+      TOLLGATE_LOG_MODE: 'customer', TOLLGATE_LOG_BUCKET: { Ref: expect.any(String) },
     });
     expect(JSON.stringify(env.TOLLGATE_REDIS_URL)).toContain('rediss://');
     expect(env.TOLLGATE_KMS_KEY_ARN).toBeUndefined();

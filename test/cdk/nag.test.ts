@@ -1,5 +1,8 @@
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
 import { UI_FIXTURE_DIR, nagFindings, synthControlPlane, synthDataPlane } from './helpers.js';
 
@@ -20,6 +23,12 @@ describe('cdk-nag AwsSolutions', () => {
       synthDataPlane({ logMode: 'control-plane', cache: { multiAz: false } }).app,
       synthDataPlane({ cache: { authentication: 'iam', shards: 2 } }).app,
       synthDataPlane({ image: undefined, kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/k' }, undefined, { region: 'eu-west-1', account: '111111111111' }).app,
+      // Runtime settings of #5/#6: previous keys, a shared log bucket under a prefix, a webhook secret, an analyst reader.
+      synthDataPlane((s) => ({
+        kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/k', previousKmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/old'],
+        logBucket: s3.Bucket.fromBucketAttributes(s, 'Shared', { bucketName: 'shared-logs', encryptionKey: kms.Key.fromKeyArn(s, 'SK', 'arn:aws:kms:eu-west-1:111111111111:key/s') }),
+        logPrefix: 'tollgate/', limits: { budgetAlertWebhook: secretsmanager.Secret.fromSecretNameV2(s, 'Hook', 'hook') },
+      }), (dp, s) => dp.grantReadLogs(new iam.Role(s, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() }))).app,
     ];
     for (const app of apps) expect(nagFindings(app)).toEqual([]);
   });
@@ -31,7 +40,7 @@ describe('cdk-nag AwsSolutions', () => {
         byokKeyArn: 'arn:aws:kms:us-east-1:222222222222:key/k', metricsStore: 'timestream',
         oidcIssuerUrl: 'https://login.example.com', oidcClientId: 'ui', createWebAcl: true,
         database: { proxy: false }, env: { region: 'us-east-1', account: '111111111111' }, uiAssetsDir: UI_FIXTURE_DIR,
-      }).app,
+      }, (deps) => ({ oidcClientSecret: secretsmanager.Secret.fromSecretNameV2(deps, 'Oidc', 'tollgate/oidc-client') })).app,
     ];
     for (const app of apps) expect(nagFindings(app)).toEqual([]);
   });

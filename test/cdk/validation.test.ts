@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { describe, expect, it } from 'vitest';
@@ -45,6 +46,16 @@ describe('DataPlane validation', () => {
     ['bad CIDR', () => ({ allowedCidrs: ['10.0.0.0'] }), /allowedCidrs entry "10.0.0.0" is not a CIDR/],
     ['unknown cache authentication', () => ({ cache: { authentication: 'password' as never } }), /cache.authentication must be 'token' or 'iam'/],
     ['zero cache shards', () => ({ cache: { shards: 0 } }), /cache.shards must be a whole number from 1 to 500/],
+    ['previous keys without a current key', () => ({ previousKmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/a'] }), /`previousKmsKeyArns` needs `kmsKeyArn`/],
+    ['a malformed key ARN', () => ({ kmsKeyArn: 'my-key' }), /"my-key" is not a KMS key ARN/],
+    ['a log prefix without trailing slash', () => ({ logPrefix: 'tollgate' }), /logPrefix must end with "\/"/],
+    ['a log prefix in control-plane mode', () => ({ logMode: 'control-plane', logPrefix: 'x/' }), /`logPrefix` applies only to logMode 'customer'/],
+    ['a plain-HTTP public URL for log fetches', () => ({ gatewayPublicUrl: 'http://gw.example.com' }), /gatewayPublicUrl must be an https:\/\/ URL/],
+    ['a health staleness limit shorter than two syncs', () => ({ healthMaxSyncAge: Duration.seconds(45) }), /healthMaxSyncAge \(45 s\) must be at least two sync intervals \(60 s\)/],
+    ['an unknown cache-down mode', () => ({ limits: { onCacheDown: 'maybe' as never } }), /limits.onCacheDown must be 'local', 'open' or 'closed'/],
+    ['a local fraction above 1', () => ({ limits: { localFraction: 2 } }), /limits.localFraction must be in \(0, 1\]/],
+    ['a zero telemetry batch', () => ({ telemetry: { batchSize: 0 } }), /telemetry.batchSize must be a positive whole number/],
+    ['a secret in plain environment', () => ({ environment: { TOLLGATE_DATA_PLANE_TOKEN: 'tg_dp_x' } }), /environment.TOLLGATE_DATA_PLANE_TOKEN would put a secret in the task definition/],
   ];
   for (const [name, props, message] of cases) {
     it(`rejects ${name}`, () => expect(dataPlane(props)).toThrow(message));
@@ -70,6 +81,8 @@ describe('ControlPlane validation', () => {
     ['both webAclArn and createWebAcl', () => ({ webAclArn: 'arn:aws:wafv2:us-east-1:1:global/webacl/x/y', createWebAcl: true }), /either `webAclArn` or `createWebAcl`/],
     ['createWebAcl outside us-east-1', () => ({ createWebAcl: true }), /must be created in us-east-1 \(this stack is in eu-west-1\)/, { region: 'eu-west-1' }],
     ['a Lambda timeout above 30 s', () => ({ functions: { timeout: Duration.minutes(1) } }), /functions.timeout must be at most 30 seconds/],
+    ['a Node.js runtime older than 22', () => ({ functions: { runtime: lambda.Runtime.NODEJS_20_X } }), /functions.runtime must be Node.js 22 or later.*nodejs20.x/],
+    ['an OIDC client secret with Cognito', (s) => ({ oidcClientSecret: secretsmanager.Secret.fromSecretNameV2(s, 'O', 'o') }), /`oidcClientSecret` applies to an external issuer/],
     ['a missing handler entry', () => ({ handlersDir: '/nonexistent' }), /Lambda entry \/nonexistent\/workspaces.ts is missing/],
   ];
   for (const [name, props, message, env] of cases) {

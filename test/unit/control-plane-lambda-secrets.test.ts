@@ -61,6 +61,18 @@ describe('loadLambdaSecrets', () => {
   });
 });
 
+describe('OIDC client secret', () => {
+  it('is read by ARN for the auth function and put where oidcConfig reads it', async () => {
+    const OIDC_ARN = 'arn:aws:secretsmanager:eu-west-1:111111111111:secret:OidcClientSecret-MnOpQr';
+    const client = fakeClient({ [OIDC_ARN]: { SecretString: 'client-secret-value' } });
+    const got = await loadLambdaSecrets({ TOLLGATE_OIDC_CLIENT_SECRET_ARN: OIDC_ARN }, client);
+    expect(got).toEqual({ oidcClientSecret: 'client-secret-value' });
+    const target: NodeJS.ProcessEnv = {};
+    applyLambdaSecrets(got, target);
+    expect(target.TOLLGATE_OIDC_CLIENT_SECRET).toBe('client-secret-value');
+  });
+});
+
 describe('applyLambdaSecrets', () => {
   it('configures the session key (shared by all functions) and the platform admin key', async () => {
     const target: NodeJS.ProcessEnv = {};
