@@ -7,7 +7,6 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type ConsoleMessage, type Page } from 'playwright-core';
 import { fileLogStore } from '../../runtime/adapters/file-log-store.js';
 import { localKeyring } from '../../runtime/adapters/local-keyring.js';
 import { memoryCache } from '../../runtime/adapters/memory-cache.js';
@@ -18,12 +17,13 @@ import { startControlPlane, type RunningControlPlane } from '../../runtime/contr
 import { serveUi } from '../../runtime/control-plane/ui-static.js';
 import { startGateway, type RunningGateway } from '../../runtime/gateway/server.js';
 
+export { artifactsDir, launchBrowser, screenshot, watchConsole } from './ui-browser.js';
+
 /** Shared by the ui-*.test.ts files: build the UI once, serve it with a real control plane, drive Chromium. */
 
 export const repoRoot = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
 export const uiRoot = join(repoRoot, 'runtime/ui');
 export const distDir = join(uiRoot, 'dist');
-export const artifactsDir = process.env.TOLLGATE_UI_ARTIFACTS ?? join(tmpdir(), 'tollgate-ui-artifacts');
 
 function sourceHash(): string {
   const h = createHash('sha256');
@@ -140,56 +140,28 @@ export async function startUiStack(opts: { gateway?: boolean; inMemoryDb?: boole
         server.close(() => r());
         server.closeAllConnections();
       });
-      await gateway?.close();
+      // A test may have stopped the gateway already (the data plane going away).
+      await gateway?.close().catch(() => undefined);
       await cp.close();
       await rm(dir, { recursive: true, force: true });
     },
   };
 }
 
-export async function launchBrowser(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
-}
-
-/**
- * Collects browser console errors and page errors. The only allowed ones are 404s from probing
- * APIs this control plane does not offer yet (the UI shows a "not offered" state for them).
- */
-export function watchConsole(page: Page, allowed404: RegExp = /\/v1\/(auth|logs|analytics|prompts|labels|audit-logs|data-planes|admin\/users|feedback|configs\/[^/]+\/versions)/): string[] {
-  const errors: string[] = [];
-  page.on('console', (msg: ConsoleMessage) => {
-    if (msg.type() !== 'error') return;
-    const where = msg.location()?.url ?? '';
-    if (/Failed to load resource: the server responded with a status of (404|405)/.test(msg.text()) && allowed404.test(where)) return;
-    errors.push(`${msg.text()} @ ${where}`);
-  });
-  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
-  return errors;
-}
-
-export async function screenshot(page: Page, name: string): Promise<string> {
-  mkdirSync(artifactsDir, { recursive: true });
-  const path = join(artifactsDir, `${name}.png`);
-  await page.screenshot({ path, fullPage: true });
-  return path;
-}
-
 /**
  * Seeds `count` log index rows (the `request_metrics` table the logs and analytics APIs read) in one
  * INSERT … SELECT generate_series, spread over the last `count / 2` seconds (inside the UI's default
- * 24 h range up to 172,800 rows): three models, 2% errors, five teams in metadata, a trace id each.
- * Returns how long the insert took.
+ * 24 h range up to 172,800 rows): three models (two providers), 2% errors, 10% cache hits, five
+ * teams in metadata, a trace id each; with `refs`, every 4th row is the API key, every 5th the
+ * config and every 8th the prompt. Returns how long the insert took.
  */
-export async function seedLogs(cp: RunningControlPlane, count: number): Promise<number> {
+export async function seedLogs(cp: RunningControlPlane, count: number, refs: { apiKeyId?: string; configId?: string; promptId?: string } = {}): Promise<number> {
   const started = performance.now();
   await withTenant(cp.db, cp.organisationId, (db) =>
     db.query(
       `INSERT INTO request_metrics (organisation_id, id, workspace_id, created_at, provider, model, endpoint, method, stream, status, success,
          cache_status, retry_count, req_units, res_units, total_units, units_estimated, cost, currency, cost_unknown, total_ms, upstream_ms, gateway_ms,
-         trace_id, metadata)
+         trace_id, metadata, api_key_id, config_id, prompt_id)
        SELECT $1, 'seed-' || g, $2, now() - g * interval '500 milliseconds',
          CASE WHEN g % 3 = 2 THEN 'anthropic' ELSE 'openai' END,
          (ARRAY['gpt-4o-mini', 'gpt-4o', 'claude-3-5-sonnet'])[1 + g % 3],
@@ -198,10 +170,17 @@ export async function seedLogs(cp: RunningControlPlane, count: number): Promise<
          CASE WHEN g % 10 = 0 THEN 'HIT' ELSE 'MISS' END, 0,
          20 + g % 200, 10 + g % 300, 30 + g % 200 + g % 300, false,
          (g % 7) * 0.0125, 'USD', false, 80 + g % 900, 70 + g % 900, 10,
-         'seed-trace-' || g, jsonb_build_object('team', 'team-' || g % 5)
+         'seed-trace-' || g, jsonb_build_object('team', 'team-' || g % 5),
+         CASE WHEN g % 4 = 0 THEN $4::text END, CASE WHEN g % 5 = 0 THEN $5::text END, CASE WHEN g % 8 = 0 THEN $6::text END
        FROM generate_series(1, $3::int) AS g`,
-      [cp.organisationId, cp.defaultWorkspaceId, count],
+      [cp.organisationId, cp.defaultWorkspaceId, count, refs.apiKeyId ?? null, refs.configId ?? null, refs.promptId ?? null],
     ),
   );
   return performance.now() - started;
+}
+
+/** Counts log index rows straight from the table (`where` over its columns): the expected answer for a filter, computed without the API. */
+export async function countLogs(cp: RunningControlPlane, where: string, params: unknown[] = []): Promise<number> {
+  const { rows } = await withTenant(cp.db, cp.organisationId, (db) => db.query<{ n: number }>(`SELECT count(*)::int AS n FROM request_metrics WHERE ${where}`, params));
+  return Number(rows[0].n);
 }

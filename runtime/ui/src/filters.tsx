@@ -79,7 +79,7 @@ function useOptions(path: string, enabled: boolean): Named[] {
  * `optionsReady: false` holds back the API-key and config pick lists until the page's own data has
  * answered, so the first logs page does not queue behind them (the local database is one connection).
  */
-export function FilterBar(props: { showCost?: boolean; extra?: preact.ComponentChildren; optionsReady?: boolean }) {
+export function FilterBar(props: { extra?: preact.ComponentChildren; optionsReady?: boolean }) {
   const f = useFilters();
   const [draft, setDraft] = useState<Filters>(f);
   const [ready, setReady] = useState(props.optionsReady !== false);
@@ -88,6 +88,7 @@ export function FilterBar(props: { showCost?: boolean; extra?: preact.ComponentC
   }, [props.optionsReady]);
   const apiKeys = useOptions('/v1/api-keys', ready);
   const configs = useOptions('/v1/configs', ready);
+  const prompts = useOptions('/v1/prompts', ready);
   useEffect(() => setDraft(f), [location.search]);
   const set = (k: keyof Filters) => (e: Event) => setDraft({ ...draft, [k]: val(e as never) });
   function apply(e: Event) {
@@ -122,12 +123,8 @@ export function FilterBar(props: { showCost?: boolean; extra?: preact.ComponentC
             </select>
           )}
         </Field>
-        {props.showCost !== false && (
-          <>
-            <Field label="Cost min (USD)">{(id) => <input id={id} type="number" min="0" step="any" value={draft.cost_min ?? ''} onInput={set('cost_min')} />}</Field>
-            <Field label="Cost max (USD)">{(id) => <input id={id} type="number" min="0" step="any" value={draft.cost_max ?? ''} onInput={set('cost_max')} />}</Field>
-          </>
-        )}
+        <Field label="Cost min (USD)">{(id) => <input id={id} type="number" min="0" step="any" value={draft.cost_min ?? ''} onInput={set('cost_min')} />}</Field>
+        <Field label="Cost max (USD)">{(id) => <input id={id} type="number" min="0" step="any" value={draft.cost_max ?? ''} onInput={set('cost_max')} />}</Field>
         <Field label="API key">
           {(id) => (
             <select id={id} value={draft.api_key ?? ''} onChange={set('api_key')}>
@@ -152,7 +149,20 @@ export function FilterBar(props: { showCost?: boolean; extra?: preact.ComponentC
             </select>
           )}
         </Field>
-        <Field label="Prompt id">{(id) => <input id={id} value={draft.prompt ?? ''} onInput={set('prompt')} />}</Field>
+        <Field label="Prompt">
+          {(id) => (
+            <select id={id} value={draft.prompt ?? ''} onChange={set('prompt')}>
+              <option value="">Any</option>
+              {/* A shared link may name a prompt this list does not have (deleted, or past the first page): keep it selectable. */}
+              {draft.prompt && !prompts.some((p) => p.id === draft.prompt) && <option value={draft.prompt}>{draft.prompt}</option>}
+              {prompts.map((p) => (
+                <option key={p.id} value={p.id}>
+                  {p.name ?? p.slug ?? p.id}
+                </option>
+              ))}
+            </select>
+          )}
+        </Field>
         <Field label="Trace id">{(id) => <input id={id} class="mono" value={draft.trace_id ?? ''} onInput={set('trace_id')} />}</Field>
         <Field label="Metadata" hint="key=value, comma-separated">
           {(id, d) => <input id={id} aria-describedby={d} placeholder="env=prod, team=search" value={draft.metadata ?? ''} onInput={set('metadata')} />}

@@ -17,7 +17,7 @@ const GRAPHS: { id: string; title: string; unit: Unit; series: string[]; summary
   { id: 'requests', title: 'Requests', unit: 'count', series: ['total', 'requests', 'count'], summary: ['total', 'requests'] },
   { id: 'cost', title: 'Cost', unit: 'cost', series: ['total', 'cost'], summary: ['total', 'cost'] },
   { id: 'tokens', title: 'Tokens', unit: 'count', series: ['total', 'tokens'], summary: ['total', 'tokens'] },
-  { id: 'latency', title: 'Latency', unit: 'ms', series: ['p50', 'p90', 'p95', 'p99'], summary: ['p50', 'p95', 'p99', 'avg'] },
+  { id: 'latency', title: 'Latency', unit: 'ms', series: ['p50', 'p95', 'p99'], summary: ['p50', 'p95', 'p99'] },
   { id: 'errors', title: 'Errors', unit: 'count', series: ['total', 'errors'], summary: ['total', 'errors'] },
   { id: 'cache-hit-rate', title: 'Cache hit rate', unit: 'pct', series: ['rate', 'hit_rate'], summary: ['rate', 'hit_rate'] },
 ];
@@ -156,7 +156,7 @@ export default function Analytics() {
   return (
     <>
       <PageHeader title="Analytics" description="Requests, cost, tokens, latency, errors and caching across your gateways. Charts follow the time range and filters." />
-      <FilterBar showCost={false} />
+      <FilterBar />
       <Async load={graphs} feature="analytics (/v1/analytics)">
         {(list) => (
           <div class="grid-2">

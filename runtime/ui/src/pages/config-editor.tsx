@@ -46,7 +46,7 @@ function Versions(props: { slug: string; draft: string; saved: string; reloadKey
                     <span>
                       <strong>v{v.version}</strong> <span class="muted small">{fmtDate(v.created_at)}</span>
                     </span>
-                    <button type="button" class="btn small" aria-pressed={chosen?.version === v.version} onClick={() => setSelected(v.version ?? null)}>
+                    <button type="button" class="btn small" aria-pressed={chosen?.version === v.version} onClick={() => setSelected(v.version ?? null)} aria-label={`Compare v${v.version} with draft`}>
                       Compare with draft
                     </button>
                   </li>

@@ -2,10 +2,8 @@ import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { fmtCost, fmtDate, fmtMs, fmtNum, maskSecrets, pick, pretty } from '../format.ts';
 import { Async, CodeBlock, Field, PageHeader, StatusBadge, toast, useLoad, val } from '../ui.tsx';
+import { FallbackPath } from './fallback-path.tsx';
 import { logField, type LogRow } from './logs.tsx';
-
-/** One attempt on the way to the answer: fallback targets and retries. */
-type Attempt = Record<string, unknown>;
 
 function Timings(props: { log: LogRow }) {
   const t = (pick<Record<string, unknown>>(props.log, 'timings') ?? {}) as Record<string, unknown>;
@@ -26,36 +24,6 @@ function Timings(props: { log: LogRow }) {
           </>
         ))}
     </dl>
-  );
-}
-
-function Attempts(props: { log: LogRow }) {
-  const attempts = pick<Attempt[]>(props.log, 'attempts', 'fallback_path', 'retries_detail');
-  const lastUsed = pick<string | number>(props.log, 'last_used_option_index', 'last_used_option');
-  const retries = pick<number>(props.log, 'retry_attempt_count', 'retry_count', 'retries');
-  return (
-    <>
-      <dl class="kv">
-        <dt>Retries</dt>
-        <dd>{fmtNum(retries ?? 0)}</dd>
-        <dt>Target that answered</dt>
-        <dd class="mono">{lastUsed ?? '—'}</dd>
-      </dl>
-      {Array.isArray(attempts) && attempts.length > 0 && (
-        <ol class="timeline" aria-label="Fallback path">
-          {attempts.map((a, i) => {
-            const status = pick<number | string>(a, 'status', 'status_code');
-            const ok = Number(status) < 400;
-            return (
-              <li key={i} class={ok ? 'used' : 'failed'}>
-                <span class="mono">{String(pick(a, 'target', 'option_index', 'index') ?? i)}</span> · {String(pick(a, 'provider') ?? '')} {String(pick(a, 'model') ?? '')} ·{' '}
-                <StatusBadge status={status} /> {pick(a, 'latency_ms', 'duration') !== undefined && <span class="muted">{fmtMs(pick(a, 'latency_ms', 'duration'))}</span>}
-              </li>
-            );
-          })}
-        </ol>
-      )}
-    </>
   );
 }
 
@@ -137,7 +105,7 @@ export default function LogDetail(props: { params: Record<string, string> }) {
           const metadata = pick(log, 'metadata');
           const bodyError = pick<{ status?: number; message?: string }>(log, 'body_error');
           const missing = bodyError
-            ? `The body could not be fetched${pick(log, 'log_location') === 'gateway' ? ' from the data plane that keeps it' : ''}: ${bodyError.message ?? bodyError.status}. Check that the gateway is up and reachable from the control plane, then reload.`
+            ? `The body could not be fetched${['customer', 'gateway'].includes(String(pick(log, 'log_location'))) ? ' from the data plane that keeps it' : ''}: ${bodyError.message ?? bodyError.status}. Check that the gateway is up and reachable from the control plane, then reload.`
             : 'Not stored for this log (the gateway logs only metrics for it).';
           return (
             <>
@@ -197,7 +165,7 @@ export default function LogDetail(props: { params: Record<string, string> }) {
                   <h2 id="timing-h">Timings, retries and fallbacks</h2>
                   <Timings log={log} />
                   <h3>Routing</h3>
-                  <Attempts log={log} />
+                  <FallbackPath log={log} />
                 </section>
               </div>
               <div class="grid-2">
