@@ -105,14 +105,17 @@ try {
   );
   log(`rows: ${JSON.stringify(sizes[0])}`);
 
-  // Feedback for 1% of the requests (a minute after each), so the feedback graphs have rows to join.
-  const { rows: fb } = await cp.db.query<{ n: number }>('SELECT count(*)::int AS n FROM feedback');
+  // Feedback for 1% of the requests (a minute after each, spread over API keys and models), so the
+  // feedback graphs have rows to join. `version` regenerates feedback an older bench wrote.
+  const fbTrace = (x: number) => 100 * x - ((x * 37) % 100);
+  const { rows: fb } = await cp.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM feedback WHERE id LIKE 'fb2-%'`);
   if (!fb[0].n) {
+    await cp.db.query('DELETE FROM feedback');
     await cp.db.query(
       `INSERT INTO feedback (organisation_id, id, workspace_id, trace_id, value, weight, created_at, updated_at)
-       SELECT $1, 'fb-' || g, $2, 'tr-' || g, (g % 21)::int - 10, (1 + g % 3) / 3.0, t, t
+       SELECT $1, 'fb2-' || g, $2, 'tr-' || g, (g % 21)::int - 10, (1 + g % 3) / 3.0, t, t
        FROM (SELECT g, to_timestamp(($3::float8 + (g::float8 / $5) * $4) / 1000) + interval '1 minute' AS t
-             FROM generate_series(100::bigint, $5::bigint, 100) g) x`,
+             FROM (SELECT 100 * x - (x * 37) % 100 AS g FROM generate_series(1::bigint, $5::bigint / 100) x) gs) x`,
       [cp.organisationId, cp.defaultWorkspaceId, end - spanMs, spanMs, ROWS],
     );
     await cp.db.query('VACUUM ANALYZE feedback');
@@ -147,7 +150,7 @@ try {
     },
     { name: 'metadata', filter: { metadata: meta({ team: 'ads' }) }, ranges: all, paths: [...g(requestGraphs), 'analytics/groups/ai-models', 'logs'], runs: RUNS },
     { name: 'metadata + model', filter: { metadata: meta({ team: 'ads' }), ai_org_model: 'openai__gpt-4o' }, ranges: ['24h', '30d'], paths: [...g(requestGraphs), 'analytics/groups/metadata/env', 'logs'], runs: RUNS },
-    { name: 'trace id', filter: { trace_id: 'tr-4000100' }, ranges: ['30d'], paths: [...g(graphs), 'logs'], runs: RUNS },
+    { name: 'trace id', filter: { trace_id: `tr-${fbTrace(ROWS / 250)}` }, ranges: ['30d'], paths: [...g(graphs), 'logs'], runs: RUNS },
     { name: 'users, model', filter: { ai_org_model: 'openai__gpt-4o' }, ranges: ['24h', '30d'], paths: g(usersGraphs), runs: 3 },
     { name: 'users, metadata', filter: { metadata: meta({ team: 'ads' }) }, ranges: ['24h', '30d'], paths: g(usersGraphs), runs: 3 },
     { name: 'feedback, model', filter: { ai_org_model: 'openai__gpt-4o' }, ranges: ['24h', '30d'], paths: g(feedbackGraphs), runs: 3 },

@@ -1,6 +1,7 @@
 import type { SqlQueryable } from '../../core/db.js';
 import { granularity, type Filter, type Granularity } from './filters.js';
 import { rollupGroups, type GroupDimension, type GroupRow } from './rollup-groups.js';
+import { cacheSummaryOf, errorsByStatusGraph, errorsStackGraph, graph, groupList, pct, rescuedGraph, round } from './shapes.js';
 import { latencyOf, rollupBuckets, rollupErrors, rollupPlan, rollupRescued, rollupUsers, type RollupBucket, type RollupPlan } from './rollups.js';
 
 /**
@@ -12,20 +13,27 @@ import { latencyOf, rollupBuckets, rollupErrors, rollupPlan, rollupRescued, roll
  */
 const HIT = `cache_status IN ('HIT', 'SEMANTIC HIT', 'SEMANTIC_HIT')`;
 
-/** Every per-bucket (or whole-range) aggregate the graphs read. */
-const AGGREGATES = `
+/**
+ * Every per-bucket (or whole-range) aggregate the graphs read from raw rows. Percentiles and distinct
+ * users each sort the rows, so they are computed only for the graphs that show them (`need`).
+ */
+const aggregates = (need: SeriesNeed) => `
   count(*)::int AS requests,
   coalesce(sum(cost), 0)::float8 AS cost,
   coalesce(avg(cost), 0)::float8 AS avg_cost,
   coalesce(sum(total_units), 0)::float8 AS tokens,
   coalesce(avg(total_units), 0)::float8 AS avg_tokens,
   coalesce(avg(total_ms), 0)::float8 AS avg_latency,
-  coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p50,
+  ${
+    need === 'latency'
+      ? `coalesce(percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p50,
   coalesce(percentile_cont(0.9) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p90,
   coalesce(percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p95,
-  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p99,
+  coalesce(percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms), 0)::float8 AS p99`
+      : '0::float8 AS p50, 0::float8 AS p90, 0::float8 AS p95, 0::float8 AS p99'
+  },
   (count(*) FILTER (WHERE NOT success))::int AS errors,
-  (count(DISTINCT end_user))::int AS users,
+  ${need === 'users' ? '(count(DISTINCT end_user))::int' : '0'} AS users,
   (count(*) FILTER (WHERE ${HIT}))::int AS cache_hits,
   (count(*) FILTER (WHERE cache_status IN ('HIT')))::int AS simple_hits,
   (count(*) FILTER (WHERE cache_status IN ('SEMANTIC HIT', 'SEMANTIC_HIT')))::int AS semantic_hits,
@@ -68,15 +76,13 @@ function truncate(ms: number, g: Granularity): number {
 }
 
 /** Bucket starts from the range's first to its last, so a graph has no holes. */
-export function buckets(filter: Filter, g: Granularity): number[] {
+export function buckets(filter: Pick<Filter, 'from' | 'to'>, g: Granularity): number[] {
   const out: number[] = [];
   const step = g === 'week' ? 7 * 86_400_000 : STEP[g];
   for (let t = truncate(filter.from.getTime(), g); t <= filter.to.getTime() && out.length < 5000; t += step) out.push(t);
   return out;
 }
 
-const round = (n: number, digits = 4) => Math.round(n * 10 ** digits) / 10 ** digits;
-const pct = (part: number, whole: number) => (whole ? round((part / whole) * 100, 2) : 0);
 
 export interface Series {
   g: Granularity;
@@ -84,7 +90,7 @@ export interface Series {
   points: { timestamp: string; a: Aggregates }[];
 }
 
-const ZERO: Aggregates = {
+export const ZERO: Aggregates = {
   requests: 0, cost: 0, avg_cost: 0, tokens: 0, avg_tokens: 0, avg_latency: 0, p50: 0, p90: 0, p95: 0, p99: 0, errors: 0, users: 0,
   cache_hits: 0, simple_hits: 0, semantic_hits: 0, cache_latency: 0, miss_latency: 0, cache_savings: 0, rescued_retry: 0, rescued_fallback: 0,
 };
@@ -99,8 +105,8 @@ export async function series(db: SqlQueryable, filter: Filter, requestedGranular
   if (plan && !(need === 'users' && filter.requestClauses.length)) return rollupSeries(db, filter, g, plan, need);
   const bucketExpr = `(extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8`;
   const [byBucket, total] = await Promise.all([
-    db.query<Aggregates & { bucket: number }>(`SELECT ${bucketExpr} AS bucket, ${AGGREGATES} FROM request_metrics WHERE ${filter.where} GROUP BY 1`, filter.params),
-    db.query<Aggregates>(`SELECT ${AGGREGATES} FROM request_metrics WHERE ${filter.where}`, filter.params),
+    db.query<Aggregates & { bucket: number }>(`SELECT ${bucketExpr} AS bucket, ${aggregates(need)} FROM request_metrics WHERE ${filter.where} GROUP BY 1`, filter.params),
+    db.query<Aggregates>(`SELECT ${aggregates(need)} FROM request_metrics WHERE ${filter.where}`, filter.params),
   ]);
   const map = new Map(byBucket.rows.map((r) => [Number(r.bucket), r]));
   return {
@@ -153,8 +159,6 @@ async function rollupSeries(db: SqlQueryable, filter: Filter, g: Granularity, pl
     }),
   };
 }
-
-const graph = (summary: object, data_points: object[]) => ({ object: 'analytics-graph', summary, data_points });
 
 /** The graphs computed from the shared aggregates, by name (both Portkey's SDK and API path spellings). */
 export const simpleGraphs: Record<string, (s: Series) => object> = {
@@ -219,10 +223,7 @@ export async function errorsByStatus(db: SqlQueryable, filter: Filter) {
         `SELECT status, count(*)::int AS count FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY status ORDER BY count DESC, status`,
         filter.params,
       );
-  return graph(
-    { total_errors: rows.reduce((n, r) => n + r.count, 0), unique_error_codes: rows.length },
-    rows.map((r) => ({ status_code: r.status, count: r.count })),
-  );
+  return errorsByStatusGraph(rows);
 }
 
 export async function errorsStack(db: SqlQueryable, filter: Filter, requested: string | undefined) {
@@ -235,16 +236,7 @@ export async function errorsStack(db: SqlQueryable, filter: Filter, requested: s
          FROM request_metrics WHERE ${filter.where} AND NOT success GROUP BY 1, 2 ORDER BY count DESC, status`,
         filter.params,
       );
-  const byBucket = new Map<number, { response_status_code: number; count: number }[]>();
-  for (const r of rows) {
-    const list = byBucket.get(Number(r.bucket)) ?? [];
-    list.push({ response_status_code: r.status, count: r.count });
-    byBucket.set(Number(r.bucket), list);
-  }
-  return graph(
-    { total: rows.reduce((n, r) => n + r.count, 0) },
-    buckets(filter, g).map((t) => ({ timestamp: new Date(t).toISOString(), stats: byBucket.get(t) ?? [] })),
-  );
+  return errorsStackGraph(buckets(filter, g), rows);
 }
 
 export async function rescued(db: SqlQueryable, filter: Filter, requested: string | undefined) {
@@ -257,40 +249,15 @@ export async function rescued(db: SqlQueryable, filter: Filter, requested: strin
          FROM request_metrics WHERE ${filter.where} AND rescued_by IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
         filter.params,
       );
-  const retry = new Map<number, { retry_success_count: number; count: number }[]>();
-  const fallback = new Map<number, number>();
-  let retryTotal = 0;
-  let fallbackTotal = 0;
-  for (const r of rows) {
-    const t = Number(r.bucket);
-    if (r.rescued_by === 'retry') {
-      retry.set(t, [...(retry.get(t) ?? []), { retry_success_count: r.retry_count, count: r.count }]);
-      retryTotal += r.count;
-    } else {
-      fallback.set(t, (fallback.get(t) ?? 0) + r.count);
-      fallbackTotal += r.count;
-    }
-  }
-  return graph(
-    { retry: retryTotal, fallback: fallbackTotal },
-    buckets(filter, g).map((t) => ({ timestamp: new Date(t).toISOString(), retry: retry.get(t) ?? [], fallback: fallback.get(t) ?? 0 })),
-  );
+  return rescuedGraph(buckets(filter, g), rows);
 }
 
 export async function cacheSummary(db: SqlQueryable, filter: Filter) {
   const plan = rollupPlan(filter, 'hour');
   const a = plan
     ? fromRollup(await rollupBuckets(db, filter, plan, 'day', false), 0, false)
-    : ((await db.query<Aggregates>(`SELECT ${AGGREGATES} FROM request_metrics WHERE ${filter.where}`, filter.params)).rows[0] ?? ZERO);
-  return {
-    object: 'analytics-summary',
-    summary: {
-      hits: a.cache_hits,
-      avg_latency: round(a.cache_latency, 2),
-      total_requests: a.requests,
-      cache_speedup: a.cache_hits && a.miss_latency ? round(((a.miss_latency - a.cache_latency) / a.miss_latency) * 100, 2) : 0,
-    },
-  };
+    : ((await db.query<Aggregates>(`SELECT ${aggregates('base')} FROM request_metrics WHERE ${filter.where}`, filter.params)).rows[0] ?? ZERO);
+  return cacheSummaryOf(a);
 }
 
 /**
@@ -363,31 +330,7 @@ export const GROUP_COLUMNS: Record<string, { column: string; name: string }> = {
 
 export async function groupBy(db: SqlQueryable, filter: Filter, dimension: GroupDimension, page: { size: number; current: number }) {
   const rows = (await rollupGroups(db, filter, dimension, page)) ?? (await rawGroups(db, filter, dimension, page));
-  const name = 'metadataKey' in dimension ? 'metadata_value' : dimension.name;
-  const data = rows.map((r) => {
-    const requests = Number(r.requests);
-    return {
-      object: 'analytics-group',
-      [name]: r.key,
-      requests,
-      cost: round(Number(r.cost), 8),
-      total_tokens: Number(r.total_tokens),
-      avg_tokens: round(Number(r.avg_tokens), 2),
-      avg_input_tokens: round(Number(r.avg_input_tokens), 2),
-      avg_output_tokens: round(Number(r.avg_output_tokens), 2),
-      avg_latency: round(Number(r.avg_latency), 2),
-      p95_latency: round(Number(r.p95_latency), 2),
-      p99_latency: round(Number(r.p99_latency), 2),
-      success_rate: pct(Number(r.successes), requests),
-      error_count: Number(r.error_count),
-      cache_hit_rate: pct(Number(r.cache_hits), requests),
-      avg_weighted_feedback: r.avg_weighted_feedback === null ? null : round(Number(r.avg_weighted_feedback), 3),
-      requests_with_feedback: Number(r.requests_with_feedback),
-      last_seen: r.last_seen ? new Date(r.last_seen as string).toISOString() : null,
-      first_seen: r.first_seen ? new Date(r.first_seen as string).toISOString() : null,
-    };
-  });
-  return { object: 'list', total: Number(rows[0]?.total_groups ?? 0), data };
+  return groupList(rows, dimension);
 }
 
 /** Groups from raw rows: filters or groups (users) the rollups do not key on. */
