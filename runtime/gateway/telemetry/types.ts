@@ -95,7 +95,7 @@ export interface RequestLogger {
   readonly enabled: boolean;
   /** Call before the response is written: taps its bytes for usage and, with logs on, the body. */
   observe(res: ServerResponse): void;
-  /** Synchronous and cheap: queues the entry; everything else happens later, off the response path. */
+  /** Synchronous and cheap (no I/O): writes the metric row into the open batch; sealing, logs and shipping happen later. Call once the response is written. */
   record(entry: RequestLogEntry): void;
   /**
    * A request that failed before the pipeline recorded it (bad body, bad header, unknown config,
