@@ -2,8 +2,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { expect, it } from 'vitest';
-// What a consumer writes: the package entry point (package.json "exports" → lib/index.ts).
-import { ControlPlane, DataPlane } from '../../lib/index.js';
+// What a consumer writes: the package by its name, resolved through package.json "exports" (→ lib/index.ts).
+import { ControlPlane, DataPlane } from 'tollgate';
+import * as local from '../../lib/index.js';
 import { HANDLERS_DIR, NO_BUNDLING_CONTEXT } from './helpers.js';
 
 it('a consumer app synthesizes both constructs with minimal props', () => {
@@ -21,4 +22,7 @@ it('a consumer app synthesizes both constructs with minimal props', () => {
   Template.fromStack(customer).resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
   Template.fromStack(vendor).resourceCountIs('AWS::RDS::DBCluster', 1);
   expect(controlPlane.url).toBeDefined();
+  // The name resolves to this package's entry point, not to some other copy.
+  expect(DataPlane).toBe(local.DataPlane);
+  expect(ControlPlane).toBe(local.ControlPlane);
 });

@@ -73,6 +73,16 @@ describe('DataPlane defaults', () => {
     expect(env.TOLLGATE_CUSTOM_HOST_ALLOWLIST).toBeUndefined();
   });
 
+  it('ALB access logs: the ELB log-delivery principals may put under alb/ only (region from a mapping when env-agnostic)', () => {
+    const policy = Object.values(t.findResources('AWS::S3::BucketPolicy')).map((p: any) => p.Properties.PolicyDocument.Statement)
+      .find((st: any[]) => JSON.stringify(st).includes('logdelivery.elasticloadbalancing.amazonaws.com')) as any[];
+    expect(policy).toBeDefined();
+    const puts = policy.filter((st) => st.Action === 's3:PutObject' && st.Effect === 'Allow');
+    expect(puts).toHaveLength(2);
+    for (const st of puts) expect(JSON.stringify(st.Resource)).toContain('/alb/AWSLogs/');
+    expect(JSON.stringify(puts)).toContain('Fn::FindInMap');
+  });
+
   it('puts an internal ALB in front with HTTP only inside the VPC, access logs and /v1/health', () => {
     t.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
       Scheme: 'internal',
@@ -184,7 +194,18 @@ describe('DataPlane defaults', () => {
 
   it('exposes accessors', () => {
     const dp = defaults.dataPlane;
+    const { stack } = defaults;
     expect(dp.connections.defaultPort?.toString()).toBe('80');
+    expect(dp.connections.securityGroups.map((g) => stack.resolve(g.securityGroupId)))
+      .toEqual(dp.loadBalancer.connections.securityGroups.map((g) => stack.resolve(g.securityGroupId)));
+    expect(stack.resolve(dp.loadBalancer.loadBalancerArn)).toEqual({ Ref: expect.stringMatching(/LoadBalancer/) });
+    expect(stack.resolve(dp.listener.listenerArn)).toEqual({ Ref: expect.stringMatching(/LoadBalancerHttp/) });
+    expect(stack.resolve(dp.service.serviceArn)).toEqual({ Ref: expect.stringMatching(/Service/) });
+    expect(dp.cache.cfnResourceType).toBe('AWS::ElastiCache::ReplicationGroup');
+    expect(dp.cacheAuthSecret).toBeDefined();
+    expect(stack.resolve(dp.url)).toEqual({ 'Fn::Join': ['', ['http://', { 'Fn::GetAtt': [expect.stringMatching(/LoadBalancer/), 'DNSName'] }]] });
+    expect(typeof dp.grantConnect).toBe('function');
+    expect(typeof dp.grantReadLogs).toBe('function');
     expect(dp.logMode).toBe('customer');
     expect(dp.logBucket).toBeDefined();
     expect(dp.alarms).toHaveLength(6);
