@@ -9,7 +9,8 @@ import type { MetricRecord, MetricsStore } from '../core/metrics.js';
 
 /**
  * Opt-in metrics sink: Amazon Timestream for LiveAnalytics (closed to new AWS customers since
- * 2025-06-20, hence opt-in; Postgres stays the default and the source of the analytics API).
+ * 2025-06-20, hence opt-in; Postgres stays the default). With it, the analytics graphs and groups
+ * are read back from Timestream (timestream-analytics.ts); Postgres keeps the log index and feedback.
  *
  * One multi-measure record per request (measure name `request`), dimensions for every filterable
  * id, and the record id as a dimension: Timestream ignores a write whose dimensions, time and
@@ -47,8 +48,18 @@ function dims(r: MetricRecord): { Name: string; Value: string }[] {
   add('status', r.status);
   add('cache_status', r.cache_status);
   add('trace_id', r.trace_id);
-  for (const [k, v] of Object.entries(r.metadata ?? {}).slice(0, 16)) add(`md_${k.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 60), v);
+  // For the analytics read side (timestream-analytics.ts): the users graph, rescued requests and the
+  // span filter. Records written before these existed simply lack them (NULL when queried).
+  add('span_id', r.span_id);
+  add('end_user', r.user);
+  add('rescued_by', r.rescued_by);
+  for (const [k, v] of Object.entries(r.metadata ?? {}).slice(0, 16)) add(metadataDimension(k), v);
   return out;
+}
+
+/** The dimension a metadata key is stored under (`md_` + the key with other characters than [A-Za-z0-9_] as `_`). */
+export function metadataDimension(key: string): string {
+  return `md_${key.replace(/[^A-Za-z0-9_]/g, '_')}`.slice(0, 60);
 }
 
 export function toTimestreamRecord(r: MetricRecord): _Record {

@@ -1,6 +1,7 @@
 import type { SqlDatabase } from '../core/db.js';
 import type { Keyring } from '../core/keyring.js';
 import { jsonLogger, type Logger } from '../core/logger.js';
+import type { AnalyticsSource } from '../core/analytics.js';
 import type { MetricsStore } from '../core/metrics.js';
 import type { LogStore } from '../core/ports.js';
 import { runMigrations } from './db/migrations.js';
@@ -15,8 +16,10 @@ export interface ControlPlaneContext {
   logger: Logger;
   /** Control-plane log mode: where gateways' encrypted logs are kept (file, S3). Default: the `log_bodies` table. */
   logStore?: LogStore;
-  /** An extra metrics sink (e.g. Timestream) written after Postgres; analytics read Postgres. */
+  /** An extra metrics sink (e.g. Timestream) written after Postgres. */
   metricsStore?: MetricsStore;
+  /** Where analytics graphs and groups are read when not Postgres (Timestream); feedback, logs and exports always read Postgres. */
+  analytics?: AnalyticsSource;
 }
 
 let processContext: Promise<ControlPlaneContext> | undefined;

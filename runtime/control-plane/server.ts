@@ -8,6 +8,7 @@ import type { ControlPlaneContext } from './context.js';
 import { runMigrations } from './db/migrations.js';
 import { refreshStaleSnapshots } from './sync/materialised.js';
 import { startLocalAdapter } from './local-adapter.js';
+import type { AnalyticsSource } from '../core/analytics.js';
 import type { MetricsStore } from '../core/metrics.js';
 import type { LogStore } from '../core/ports.js';
 
@@ -33,6 +34,8 @@ export interface ControlPlaneOptions {
   logStore?: LogStore;
   /** An extra metrics sink (Timestream) next to Postgres. Owned by the caller. */
   metricsStore?: MetricsStore;
+  /** Where analytics graphs and groups are read (Timestream); default Postgres. Owned by the caller. */
+  analytics?: AnalyticsSource;
 }
 
 export interface RunningControlPlane {
@@ -72,7 +75,7 @@ export async function startControlPlane(opts: ControlPlaneOptions): Promise<Runn
   try {
     await runMigrations(db);
     const creds = await bootstrapDefaultOrganisation(db, { adminApiKey: opts.adminApiKey, dataPlaneToken: opts.dataPlaneToken });
-    const context: ControlPlaneContext = { db, keyring: opts.keyring, devMode: opts.devMode ?? false, logger, logStore: opts.logStore, metricsStore: opts.metricsStore };
+    const context: ControlPlaneContext = { db, keyring: opts.keyring, devMode: opts.devMode ?? false, logger, logStore: opts.logStore, metricsStore: opts.metricsStore, analytics: opts.analytics };
     const { server, port } = await startLocalAdapter({ host, port: opts.port, context, maxBodyBytes: opts.maxBodyBytes });
     // A new build cannot roll the stored sync snapshots forward: rebuild them now, off the request path.
     const stopRefresh = new AbortController();

@@ -1,3 +1,4 @@
+import type { AnalyticsCriteria } from '../../core/analytics.js';
 import type { SqlQueryable } from '../../core/db.js';
 import { findWorkspace } from '../db/workspaces-repo.js';
 import { assertWorkspaceAccess, type Caller } from '../http/auth.js';
@@ -34,6 +35,8 @@ export interface Filter {
   rollupClauses: string[];
   /** One metadata pair: rollup answers come from the metadata rollups instead of the plain ones. */
   metadataRollup: boolean;
+  /** The same filter, store-neutral: what the Timestream analytics adapter reads. */
+  criteria: AnalyticsCriteria;
 }
 
 const list = (v: string | undefined): string[] =>
@@ -77,14 +80,20 @@ export async function buildFilter(
   if (from > to) throw badRequest('time_of_generation_min: must not be after time_of_generation_max');
   clauses.push(`${s}created_at >= ${p(from.toISOString())}::timestamptz`, `${s}created_at <= ${p(to.toISOString())}::timestamptz`);
 
+  const criteria: AnalyticsCriteria = {
+    organisationId: caller.organisationId, from, to, workspaceId: null, models: [], providers: [], statuses: [], apiKeyIds: [], virtualKeys: [],
+    traceIds: [], spanIds: [], cacheStatuses: [], promptIds: [], configIds: [], ranges: [], metadata: [],
+  };
   const ws = query.workspace_slug || query.workspace_id;
   if (ws) {
     const found = await findWorkspace(db, caller.organisationId, ws);
     if (!found) throw badRequest(`workspace_slug: no workspace "${ws}" in this organisation`);
     assertWorkspaceAccess(caller, found.id);
     clauses.push(`${s}workspace_id = ${p(found.id)}`);
+    criteria.workspaceId = found.id;
   } else if (caller.workspaceId) {
     clauses.push(`${s}workspace_id = ${p(caller.workspaceId)}`);
+    criteria.workspaceId = caller.workspaceId;
   }
   const scopeCount = clauses.length;
   const workspaceClauses = clauses.slice(3);
@@ -94,6 +103,7 @@ export async function buildFilter(
   if (models.length) {
     const ors = models.map((m) => {
       const [provider, model] = m.includes('__') ? m.split('__', 2) : [undefined, m];
+      criteria.models.push(provider ? { provider, model } : { model });
       return provider ? `(${a}provider = ${p(provider)} AND ${a}model = ${p(model)})` : `${a}model = ${p(model)}`;
     });
     clauses.push(`(${ors.join(' OR ')})`);
@@ -101,27 +111,41 @@ export async function buildFilter(
   const anyOf = (column: string, values: string[], cast = 'text') => {
     if (values.length) clauses.push(`${a}${column} = ANY(${p(values)}::${cast}[])`);
   };
-  anyOf('provider', list(query.provider ?? query.ai_provider));
+  criteria.providers = list(query.provider ?? query.ai_provider);
+  anyOf('provider', criteria.providers);
   const statuses = list(query.status_code).map((s) => {
     const n = Number(s);
     if (!Number.isInteger(n)) throw badRequest('status_code: comma-separated integers expected');
     return n;
   });
   if (statuses.length) clauses.push(`${a}status = ANY(${p(statuses)}::integer[])`);
-  if (query.success === 'true' || query.success === 'false') clauses.push(`${a}success = ${p(query.success === 'true')}`);
-  anyOf('api_key_id', list(query.api_key_ids ?? query.api_key_id));
-  anyOf('virtual_key', list(query.virtual_keys ?? query.virtual_key));
+  criteria.statuses = statuses;
+  if (query.success === 'true' || query.success === 'false') {
+    clauses.push(`${a}success = ${p(query.success === 'true')}`);
+    criteria.success = query.success === 'true';
+  }
+  criteria.apiKeyIds = list(query.api_key_ids ?? query.api_key_id);
+  criteria.virtualKeys = list(query.virtual_keys ?? query.virtual_key);
+  anyOf('api_key_id', criteria.apiKeyIds);
+  anyOf('virtual_key', criteria.virtualKeys);
   const traces = list(query.trace_id);
   const spans = list(query.span_id);
   anyOf('trace_id', traces);
   anyOf('span_id', spans);
+  criteria.traceIds = traces;
+  criteria.spanIds = spans;
   if (traces.length || spans.length) rawOnly = true;
-  anyOf('cache_status', list(query.cache_status).map((s) => s.toUpperCase()));
-  anyOf('prompt_id', list(query.prompt_id ?? query.prompt_slug));
+  criteria.cacheStatuses = list(query.cache_status).map((s) => s.toUpperCase());
+  anyOf('cache_status', criteria.cacheStatuses);
+  criteria.promptIds = list(query.prompt_id ?? query.prompt_slug);
+  anyOf('prompt_id', criteria.promptIds);
   const configs = list(query.configs ?? query.config_id);
   if (configs.length) {
     const ref = p(configs);
     clauses.push(`(${a}config_id = ANY(${ref}::text[]) OR ${a}config_id IN (SELECT id FROM configs WHERE organisation_id = $1 AND slug = ANY(${ref}::text[])))`);
+    // Slugs live in Postgres only: a store without the configs table filters on the ids.
+    const { rows } = await db.query<{ id: string }>('SELECT id FROM configs WHERE organisation_id = $1 AND slug = ANY($2::text[])', [caller.organisationId, configs]);
+    criteria.configIds = [...new Set([...configs, ...rows.map((r) => r.id)])];
   }
   const ranges: [string, string][] = [
     ['cost', 'cost'],
@@ -135,7 +159,10 @@ export async function buildFilter(
     const max = number(query[`${name}_max`], `${name}_max`);
     if (min !== undefined) clauses.push(`${a}${column} >= ${p(min)}`);
     if (max !== undefined) clauses.push(`${a}${column} <= ${p(max)}`);
-    if (min !== undefined || max !== undefined) rawOnly = true;
+    if (min !== undefined || max !== undefined) {
+      rawOnly = true;
+      criteria.ranges.push({ measure: column as AnalyticsCriteria['ranges'][number]['measure'], min, max });
+    }
   }
   let metadataClause = '';
   let metadataRollupClause = '';
@@ -149,6 +176,7 @@ export async function buildFilter(
     if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw badRequest('metadata: expected a JSON object of key/value pairs');
     const pairs = Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
     const entries = Object.entries(pairs);
+    criteria.metadata = entries;
     if (entries.length === 1) {
       // The same two parameters serve the raw containment test and the metadata rollups' columns.
       const [k, v] = [p(entries[0][0]), p(entries[0][1])];
@@ -173,13 +201,14 @@ export async function buildFilter(
     rawOnly,
     rollupClauses: requestClauses.map((c) => (c === metadataClause ? metadataRollupClause : c)),
     metadataRollup: metadataClause !== '',
+    criteria,
   };
 }
 
 export type Granularity = 'minute' | 'hour' | 'day' | 'week';
 
 /** Bucket size for graphs: `granularity` when given, else from the range (≤ 2 h minutes, ≤ 2 d hours, ≤ 90 d days, else weeks). */
-export function granularity(filter: Filter, requested: string | undefined): Granularity {
+export function granularity(filter: Pick<Filter, 'from' | 'to'>, requested: string | undefined): Granularity {
   if (requested === 'minute' || requested === 'hour' || requested === 'day' || requested === 'week') return requested;
   const span = filter.to.getTime() - filter.from.getTime();
   if (span <= 2 * 3600_000) return 'minute';

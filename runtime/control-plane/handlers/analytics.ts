@@ -1,18 +1,8 @@
+import { postgresAnalytics } from '../../adapters/postgres-analytics.js';
+import type { AnalyticsGraph, AnalyticsSource } from '../../core/analytics.js';
 import { withCaller } from '../analytics/access.js';
-import { buildFilter } from '../analytics/filters.js';
-import {
-  cacheSummary,
-  errorsByStatus,
-  errorsStack,
-  feedbackByModel,
-  feedbackGraph,
-  feedbackScores,
-  GROUP_COLUMNS,
-  groupBy,
-  rescued,
-  series,
-  simpleGraphs,
-} from '../analytics/queries.js';
+import { buildFilter, type Filter } from '../analytics/filters.js';
+import { feedbackByModel, feedbackGraph, feedbackScores, GROUP_COLUMNS } from '../analytics/queries.js';
 import { controlPlaneHandler, type RouteFn, type RouteRequest } from '../http/handler.js';
 import { badRequest, notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
@@ -33,10 +23,10 @@ function page(query: Record<string, string | undefined>) {
   return { size, current };
 }
 
-const simple = (name: string): RouteFn => {
-  const need = name === 'latency' ? 'latency' : name === 'users' || name === 'users-requests' ? 'users' : 'base';
-  return view(async (req, caller) => simpleGraphs[name](await series(req.ctx.db, await requestFilter(req, caller), req.query.granularity, need)));
-};
+/** Graphs and groups come from the configured metrics store (Postgres, or Timestream); feedback always from Postgres. */
+const source = (req: RouteRequest): AnalyticsSource<Filter> => req.ctx.analytics ?? postgresAnalytics(req.ctx.db);
+
+const simple = (name: AnalyticsGraph): RouteFn => view(async (req, caller) => source(req).graph(name, await requestFilter(req, caller), req.query.granularity));
 
 /**
  * Portkey's analytics API (`portkey.analytics.graphs|groups|summary`). Each path is served under
@@ -57,27 +47,27 @@ const routes: Record<string, RouteFn> = {
   'GET /v1/analytics/graphs/cache/hit-rate': simple('cache-hit-rate'),
   'GET /v1/analytics/graphs/cache-latency': simple('cache-latency'),
   'GET /v1/analytics/graphs/cache/latency': simple('cache-latency'),
-  'GET /v1/analytics/graphs/errors-stack': view(async (req, c) => errorsStack(req.ctx.db, await requestFilter(req, c), req.query.granularity)),
-  'GET /v1/analytics/graphs/errors/stacks': view(async (req, c) => errorsStack(req.ctx.db, await requestFilter(req, c), req.query.granularity)),
-  'GET /v1/analytics/graphs/errors-status-code': view(async (req, c) => errorsByStatus(req.ctx.db, await requestFilter(req, c))),
-  'GET /v1/analytics/graphs/errors/status-codes': view(async (req, c) => errorsByStatus(req.ctx.db, await requestFilter(req, c))),
-  'GET /v1/analytics/graphs/requests-rescued': view(async (req, c) => rescued(req.ctx.db, await requestFilter(req, c), req.query.granularity)),
-  'GET /v1/analytics/graphs/requests/rescued': view(async (req, c) => rescued(req.ctx.db, await requestFilter(req, c), req.query.granularity)),
+  'GET /v1/analytics/graphs/errors-stack': view(async (req, c) => source(req).errorsStack(await requestFilter(req, c), req.query.granularity)),
+  'GET /v1/analytics/graphs/errors/stacks': view(async (req, c) => source(req).errorsStack(await requestFilter(req, c), req.query.granularity)),
+  'GET /v1/analytics/graphs/errors-status-code': view(async (req, c) => source(req).errorsByStatus(await requestFilter(req, c))),
+  'GET /v1/analytics/graphs/errors/status-codes': view(async (req, c) => source(req).errorsByStatus(await requestFilter(req, c))),
+  'GET /v1/analytics/graphs/requests-rescued': view(async (req, c) => source(req).rescued(await requestFilter(req, c), req.query.granularity)),
+  'GET /v1/analytics/graphs/requests/rescued': view(async (req, c) => source(req).rescued(await requestFilter(req, c), req.query.granularity)),
   'GET /v1/analytics/graphs/feedbacks': view(async (req, c) => feedbackGraph(req.ctx.db, await feedbackFilter(req, c), req.query.granularity, 'total')),
   'GET /v1/analytics/graphs/feedbacks/weighted': view(async (req, c) => feedbackGraph(req.ctx.db, await feedbackFilter(req, c), req.query.granularity, 'weighted')),
   'GET /v1/analytics/graphs/feedbacks/score': view(async (req, c) => feedbackScores(req.ctx.db, await feedbackFilter(req, c))),
   'GET /v1/analytics/graphs/feedbacks/scores': view(async (req, c) => feedbackScores(req.ctx.db, await feedbackFilter(req, c))),
   'GET /v1/analytics/graphs/feedbacks/ai-models': view(async (req, c) => feedbackByModel(req.ctx.db, await feedbackFilter(req, c))),
-  'GET /v1/analytics/summary/cache': view(async (req, c) => cacheSummary(req.ctx.db, await requestFilter(req, c))),
-  'GET /v1/analytics/groups/ai-models': view(async (req, c) => groupBy(req.ctx.db, await requestFilter(req, c), GROUP_COLUMNS['ai-models'], page(req.query))),
-  'GET /v1/analytics/groups/users': view(async (req, c) => groupBy(req.ctx.db, await requestFilter(req, c), GROUP_COLUMNS.users, page(req.query))),
+  'GET /v1/analytics/summary/cache': view(async (req, c) => source(req).cacheSummary(await requestFilter(req, c))),
+  'GET /v1/analytics/groups/ai-models': view(async (req, c) => source(req).groupBy(await requestFilter(req, c), GROUP_COLUMNS['ai-models'], page(req.query))),
+  'GET /v1/analytics/groups/users': view(async (req, c) => source(req).groupBy(await requestFilter(req, c), GROUP_COLUMNS.users, page(req.query))),
   'GET /v1/analytics/groups/metadata/{metadataKey}': view(async (req, c) =>
-    groupBy(req.ctx.db, await requestFilter(req, c), { metadataKey: req.params.metadataKey ?? '' }, page(req.query)),
+    source(req).groupBy(await requestFilter(req, c), { metadataKey: req.params.metadataKey ?? '' }, page(req.query)),
   ),
   'GET /v1/analytics/groups/{groupBy}': view(async (req, c) => {
     const dimension = GROUP_COLUMNS[req.params.groupBy ?? ''];
     if (!dimension) throw notFound(`no analytics group "${req.params.groupBy}"; one of ${Object.keys(GROUP_COLUMNS).join(', ')}`);
-    return groupBy(req.ctx.db, await requestFilter(req, c), dimension, page(req.query));
+    return source(req).groupBy(await requestFilter(req, c), dimension, page(req.query));
   }),
 };
 
