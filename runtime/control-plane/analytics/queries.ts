@@ -349,7 +349,8 @@ async function rawGroups(db: SqlQueryable, filter: Filter, dimension: GroupDimen
     `WITH base AS (SELECT * FROM request_metrics WHERE ${filter.where}${extraWhere}),
      fb AS (
        SELECT f.trace_id, sum(f.value * f.weight) / nullif(sum(f.weight), 0) AS weighted
-       FROM feedback f WHERE f.organisation_id = $1 AND f.trace_id IN (SELECT trace_id FROM base WHERE trace_id IS NOT NULL)
+       FROM feedback f WHERE f.organisation_id = $1 AND f.created_at >= $2::timestamptz AND f.created_at <= $3::timestamptz
+         AND f.trace_id IN (SELECT trace_id FROM base WHERE trace_id IS NOT NULL)
        GROUP BY f.trace_id
      )
      SELECT ${expr} AS key,
