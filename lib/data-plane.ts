@@ -17,7 +17,7 @@ import type { DataPlaneProps, LogMode } from './data-plane/props.js';
 import { GATEWAY_DATA_DIR, GATEWAY_PORT, GatewayService } from './data-plane/service.js';
 import { validateDataPlaneProps } from './data-plane/validate.js';
 import { createAccessLogsBucket, createDataBucket, createKey } from './shared/buckets.js';
-import { createVpc, urlPort } from './shared/network.js';
+import { createVpc, isLoopback, urlPort } from './shared/network.js';
 import { PACKAGE_ROOT } from './paths.js';
 
 export * from './data-plane/props.js';
@@ -144,6 +144,13 @@ export class DataPlane extends Construct implements ec2.IConnectable {
       ...(telemetry.spoolMaxSize ? { TOLLGATE_SPOOL_MAX_BYTES: String(telemetry.spoolMaxSize.toBytes()) } : {}),
       ...(telemetry.flushInterval ? { TOLLGATE_TELEMETRY_FLUSH_MS: String(telemetry.flushInterval.toMilliseconds()) } : {}),
       ...(telemetry.batchSize !== undefined ? { TOLLGATE_TELEMETRY_BATCH_SIZE: String(telemetry.batchSize) } : {}),
+      // After SIGTERM in-flight streams get the same drain as at the ALB (stop timeout = drain + 10 s).
+      TOLLGATE_DRAIN_TIMEOUT: String(Math.max(1, drainTimeout.toSeconds())),
+      ...(props.tracing ? {
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: props.tracing.endpoint,
+        ...(props.tracing.sampleRatio !== undefined ? { OTEL_TRACES_SAMPLER_ARG: String(props.tracing.sampleRatio) } : {}),
+        ...(props.tracing.serviceName ? { OTEL_SERVICE_NAME: props.tracing.serviceName } : {}),
+      } : {}),
       ...props.environment,
     };
     const gateway = new GatewayService(this, 'Gateway', {
@@ -160,6 +167,7 @@ export class DataPlane extends Construct implements ec2.IConnectable {
         TOLLGATE_DATA_PLANE_TOKEN: ecs.Secret.fromSecretsManager(props.credentialSecret, props.credentialSecretField),
         ...(cache.authSecret ? { TOLLGATE_REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(cache.authSecret, 'token') } : {}),
         ...(limits.budgetAlertWebhook ? { TOLLGATE_BUDGET_ALERT_WEBHOOK: ecs.Secret.fromSecretsManager(limits.budgetAlertWebhook) } : {}),
+        ...(props.tracing?.headers ? { OTEL_EXPORTER_OTLP_TRACES_HEADERS: ecs.Secret.fromSecretsManager(props.tracing.headers) } : {}),
       },
       removalPolicy,
     });
@@ -170,6 +178,11 @@ export class DataPlane extends Construct implements ec2.IConnectable {
     const cpPort = urlPort(props.controlPlaneUrl);
     if (cpPort !== undefined && cpPort !== 443) {
       this.service.connections.allowTo(ec2.Peer.anyIpv4(), ec2.Port.tcp(cpPort), 'Tollgate control plane');
+    }
+    // A remote collector on a port other than 443 (a sidecar on localhost needs no rule).
+    const otlpPort = props.tracing && !isLoopback(props.tracing.endpoint) ? urlPort(props.tracing.endpoint) : undefined;
+    if (otlpPort !== undefined && otlpPort !== 443 && otlpPort !== cpPort) {
+      this.service.connections.allowTo(ec2.Peer.anyIpv4(), ec2.Port.tcp(otlpPort), 'OpenTelemetry collector (OTLP/HTTP)');
     }
 
     // Least privilege: the task role decrypts with the organisation key only, and reads/writes log objects only.

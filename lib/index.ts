@@ -10,6 +10,7 @@ export type {
   DataPlaneLimitsProps,
   DataPlaneProps,
   DataPlaneTelemetryProps,
+  DataPlaneTracingProps,
   LogMode,
   RateLimitOnCacheDown,
 } from './data-plane/props.js';

@@ -101,6 +101,33 @@ export interface DataPlaneLimitsProps {
   readonly budgetAlertWebhook?: secretsmanager.ISecret;
 }
 
+/** OpenTelemetry trace export: one span per gateway request, over OTLP/HTTP (standard `OTEL_*` variables). */
+export interface DataPlaneTracingProps {
+  /**
+   * OTLP/HTTP traces URL of the collector (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`), e.g.
+   * `http://localhost:4318/v1/traces` for a collector sidecar you add to `taskDefinition`, or
+   * `https://otlp.example.com/v1/traces`. The gateway tasks may reach its port (egress rule).
+   */
+  readonly endpoint: string;
+  /**
+   * Secret holding the collector headers as `key1=value1,key2=value2` (`OTEL_EXPORTER_OTLP_TRACES_HEADERS`),
+   * e.g. a vendor API key; injected from Secrets Manager.
+   * @default - no headers
+   */
+  readonly headers?: secretsmanager.ISecret;
+  /**
+   * Share of traces started at the gateway that are sampled, 0-1 (`OTEL_TRACES_SAMPLER_ARG`); a
+   * caller's sampled `traceparent` wins.
+   * @default 1
+   */
+  readonly sampleRatio?: number;
+  /**
+   * The `service.name` of the spans (`OTEL_SERVICE_NAME`).
+   * @default 'tollgate-gateway'
+   */
+  readonly serviceName?: string;
+}
+
 /** Metrics and request-log delivery from the gateway to the control plane. */
 export interface DataPlaneTelemetryProps {
   /**
@@ -253,8 +280,9 @@ export interface DataPlaneProps {
    */
   readonly targetRequestsPerTask?: number;
   /**
-   * Time a draining task keeps serving in-flight requests (ALB deregistration delay; the container
-   * stop timeout is this plus 10 s so SIGTERM handling can finish streams).
+   * Time a draining task keeps serving in-flight requests: the ALB deregistration delay, then again
+   * after SIGTERM the gateway's own drain (`TOLLGATE_DRAIN_TIMEOUT`); the container stop timeout is
+   * this plus 10 s, so telemetry is flushed before SIGKILL.
    * @default Duration.seconds(60)
    */
   readonly drainTimeout?: Duration;
@@ -287,6 +315,11 @@ export interface DataPlaneProps {
    * @default - on, 100 MiB disk spool per process, 3 s / 500-record batches
    */
   readonly telemetry?: DataPlaneTelemetryProps;
+  /**
+   * Export OpenTelemetry traces of gateway requests to a collector.
+   * @default - no trace export
+   */
+  readonly tracing?: DataPlaneTracingProps;
   /**
    * Hosts allowed as `custom_host` targets (outside dev mode only allowlisted hosts are accepted).
    * @default - none

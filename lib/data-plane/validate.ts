@@ -7,7 +7,7 @@ const FARGATE_MEMORY: Record<number, [number, number]> = {
 };
 
 /** Variables the construct injects from Secrets Manager; `environment` may not set them in clear text. */
-const SECRET_VARIABLES = ['TOLLGATE_DATA_PLANE_TOKEN', 'TOLLGATE_REDIS_AUTH_TOKEN', 'TOLLGATE_BUDGET_ALERT_WEBHOOK'];
+const SECRET_VARIABLES = ['TOLLGATE_DATA_PLANE_TOKEN', 'TOLLGATE_REDIS_AUTH_TOKEN', 'TOLLGATE_BUDGET_ALERT_WEBHOOK', 'OTEL_EXPORTER_OTLP_HEADERS', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS'];
 
 /** Throws a clear synth-time error for invalid DataPlane prop combinations. */
 export function validateDataPlaneProps(p: DataPlaneProps): void {
@@ -81,9 +81,14 @@ export function validateDataPlaneProps(p: DataPlaneProps): void {
   if (t.flushInterval && t.flushInterval.toMilliseconds() < 100) fail('telemetry.flushInterval must be at least 100 ms.');
   if (t.spoolMaxSize && t.spoolMaxSize.toBytes() < 1) fail('telemetry.spoolMaxSize must be at least 1 byte.');
   if (c.localTtl && c.localTtl.toSeconds() < 0) fail('cache.localTtl must not be negative.');
+  const tr = p.tracing;
+  if (tr) {
+    if (!Token.isUnresolved(tr.endpoint) && !/^https?:\/\/[^/]+/.test(tr.endpoint)) fail(`tracing.endpoint must be an http(s) URL such as http://localhost:4318/v1/traces (got "${tr.endpoint}").`);
+    if (tr.sampleRatio !== undefined && !(tr.sampleRatio >= 0 && tr.sampleRatio <= 1)) fail(`tracing.sampleRatio must be from 0 to 1 (got ${tr.sampleRatio}).`);
+  }
   // Secrets go through Secrets Manager (ECS secrets), never plain environment variables.
   for (const name of Object.keys(p.environment ?? {})) {
-    if (SECRET_VARIABLES.includes(name)) fail(`environment.${name} would put a secret in the task definition; it is injected from Secrets Manager (credentialSecret, the cache AUTH secret, limits.budgetAlertWebhook).`);
+    if (SECRET_VARIABLES.includes(name)) fail(`environment.${name} would put a secret in the task definition; it is injected from Secrets Manager (credentialSecret, the cache AUTH secret, limits.budgetAlertWebhook, tracing.headers).`);
   }
   for (const cidr of p.allowedCidrs ?? []) {
     if (!Token.isUnresolved(cidr) && !/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(cidr)) fail(`allowedCidrs entry "${cidr}" is not a CIDR.`);

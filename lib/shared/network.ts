@@ -37,3 +37,12 @@ export function urlPort(url: string): number | undefined {
     return undefined;
   }
 }
+
+/** True for an http(s) URL whose host is the task itself (a sidecar). */
+export function isLoopback(url: string): boolean {
+  try {
+    return ['localhost', '127.0.0.1', '[::1]'].includes(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}

@@ -78,6 +78,8 @@ export async function gatewayOptionsFromEnv(env: NodeJS.ProcessEnv): Promise<Gat
     // With TOLLGATE_CACHE=redis, rate limits and budgets are shared by every task through the same Redis.
     limits: limitsOptionsFromEnv(env),
     syncIntervalMs: integer(env, 'TOLLGATE_SYNC_INTERVAL', 30) * 1000,
+    // SIGTERM lets in-flight requests (long streams) finish this long; the ECS stop timeout leaves room after it.
+    drainTimeoutMs: integer(env, 'TOLLGATE_DRAIN_TIMEOUT', 30) * 1000,
     customHostAllowlist: (env.TOLLGATE_CUSTOM_HOST_ALLOWLIST ?? '').split(',').map((h) => h.trim()).filter(Boolean),
     devMode: env.TOLLGATE_DEV_MODE === '1' || env.TOLLGATE_DEV_MODE === 'true',
   };

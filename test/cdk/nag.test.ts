@@ -23,11 +23,12 @@ describe('cdk-nag AwsSolutions', () => {
       synthDataPlane({ logMode: 'control-plane', cache: { multiAz: false } }).app,
       synthDataPlane({ cache: { authentication: 'iam', shards: 2 } }).app,
       synthDataPlane({ image: undefined, kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/k' }, undefined, { region: 'eu-west-1', account: '111111111111' }).app,
-      // Runtime settings of #5/#6: previous keys, a shared log bucket under a prefix, a webhook secret, an analyst reader.
+      // Runtime settings of #5/#6: previous keys, a shared log bucket under a prefix, a webhook secret, OTLP export, an analyst reader.
       synthDataPlane((s) => ({
         kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:key/k', previousKmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/old'],
         logBucket: s3.Bucket.fromBucketAttributes(s, 'Shared', { bucketName: 'shared-logs', encryptionKey: kms.Key.fromKeyArn(s, 'SK', 'arn:aws:kms:eu-west-1:111111111111:key/s') }),
         logPrefix: 'tollgate/', limits: { budgetAlertWebhook: secretsmanager.Secret.fromSecretNameV2(s, 'Hook', 'hook') },
+        tracing: { endpoint: 'http://collector.internal:4318/v1/traces', headers: secretsmanager.Secret.fromSecretNameV2(s, 'Otlp', 'otlp') },
       }), (dp, s) => dp.grantReadLogs(new iam.Role(s, 'Analyst', { assumedBy: new iam.AccountRootPrincipal() }))).app,
     ];
     for (const app of apps) expect(nagFindings(app)).toEqual([]);

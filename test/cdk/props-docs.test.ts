@@ -28,7 +28,7 @@ describe('props documentation', () => {
 
   it('finds the props interfaces (the check itself works)', () => {
     const ifaces = new Set(all.map((m) => m.iface));
-    for (const i of ['DataPlaneProps', 'DataPlaneCacheProps', 'DataPlaneAlarmProps', 'DataPlaneLimitsProps', 'DataPlaneTelemetryProps',
+    for (const i of ['DataPlaneProps', 'DataPlaneCacheProps', 'DataPlaneAlarmProps', 'DataPlaneLimitsProps', 'DataPlaneTelemetryProps', 'DataPlaneTracingProps',
       'DataPlaneStackProps', 'ControlPlaneProps', 'ControlPlaneDatabaseProps', 'ControlPlaneFunctionProps']) expect(ifaces.has(i), i).toBe(true);
     expect(all.length).toBeGreaterThan(80);
     // A member without JSDoc is detected as such.

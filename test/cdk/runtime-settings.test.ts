@@ -27,7 +27,7 @@ function taskRoleStatements(t: Template): any[] {
     .flatMap((p: any) => p.Properties.PolicyDocument.Statement);
 }
 
-/** Every `TOLLGATE_*` name that appears in the gateway / control-plane runtime sources. */
+/** Every `TOLLGATE_*` / `OTEL_*` name that appears in the gateway / control-plane runtime sources. */
 function namesTheRuntimeReads(): Set<string> {
   const names = new Set<string>();
   const walk = (dir: string): void => {
@@ -35,7 +35,7 @@ function namesTheRuntimeReads(): Set<string> {
       const path = join(dir, entry);
       if (entry === 'node_modules' || entry === 'dist') continue;
       if (statSync(path).isDirectory()) walk(path);
-      else if (path.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/TOLLGATE_[A-Z0-9_]+/g)) names.add(m[0]);
+      else if (path.endsWith('.ts')) for (const m of readFileSync(path, 'utf8').matchAll(/(TOLLGATE|OTEL)_[A-Z0-9_]+/g)) names.add(m[0]);
     }
   };
   walk(join(PACKAGE_ROOT, 'runtime'));
@@ -80,9 +80,11 @@ describe('DataPlane runtime settings: defaults', () => {
       customHostAllowlist: ['llm.internal'], cache: { localMaxSize: Size.mebibytes(8), localTtl: Duration.seconds(5), shards: 2, authentication: 'iam' },
       limits: { onCacheDown: 'closed', localFraction: 0.5, budgetAlertWebhook: secretsmanager.Secret.fromSecretNameV2(s, 'Hook', 'hook') },
       telemetry: { enabled: false, spoolMaxSize: Size.mebibytes(10), flushInterval: Duration.seconds(1), batchSize: 100 },
+      tracing: { endpoint: 'https://otlp.example.com/v1/traces', headers: secretsmanager.Secret.fromSecretNameV2(s, 'Otlp', 'otlp'), sampleRatio: 0.1, serviceName: 'gw' },
     })).template;
-    const names = [...Object.keys(env(full)), ...container(full).Secrets.map((s: any) => s.Name)].filter((n) => n.startsWith('TOLLGATE_'));
-    expect(names.length).toBeGreaterThan(20);
+    const names = [...Object.keys(env(full)), ...container(full).Secrets.map((s: any) => s.Name)].filter((n) => /^(TOLLGATE|OTEL)_/.test(n));
+    expect(names.length).toBeGreaterThan(25);
+    expect(names).toEqual(expect.arrayContaining(['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', 'OTEL_EXPORTER_OTLP_TRACES_HEADERS', 'TOLLGATE_DRAIN_TIMEOUT']));
     for (const n of names) expect(read.has(n), `${n} is set by DataPlane but read nowhere in runtime/`).toBe(true);
   });
 });
@@ -128,6 +130,33 @@ describe('DataPlane runtime settings: props', () => {
     expect(resources.some((r) => r.includes('secret:tollgate/budget-webhook'))).toBe(true);
     expect(resources.some((r) => r.includes('CacheAuthToken'))).toBe(true);
     expect(resources.some((r) => r.includes('*') && !r.includes('-??????'))).toBe(false);
+  });
+
+  it('drain: the gateway drains after SIGTERM as long as the ALB did, within the stop timeout', () => {
+    const { template: t } = synthDataPlane({ drainTimeout: Duration.seconds(90) });
+    expect(env(t).TOLLGATE_DRAIN_TIMEOUT).toBe('90');
+    expect(container(t).StopTimeout).toBe(100);
+    expect(env(synthDataPlane({ drainTimeout: Duration.seconds(0) }).template).TOLLGATE_DRAIN_TIMEOUT).toBe('1');
+  });
+
+  it('OpenTelemetry: endpoint, sampling and service name in env, headers from Secrets Manager, egress to a remote collector port', () => {
+    const { template: t } = synthDataPlane((s) => ({
+      tracing: { endpoint: 'http://collector.internal:4318/v1/traces', sampleRatio: 0.2, serviceName: 'acme-gateway',
+        headers: secretsmanager.Secret.fromSecretNameV2(s, 'OtlpHeaders', 'tollgate/otlp-headers') },
+    }));
+    expect(env(t)).toMatchObject({
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector.internal:4318/v1/traces', OTEL_TRACES_SAMPLER_ARG: '0.2', OTEL_SERVICE_NAME: 'acme-gateway',
+    });
+    expect(env(t).OTEL_EXPORTER_OTLP_TRACES_HEADERS).toBeUndefined();
+    expect(JSON.stringify(container(t).Secrets.find((x: any) => x.Name === 'OTEL_EXPORTER_OTLP_TRACES_HEADERS').ValueFrom)).toContain('secret:tollgate/otlp-headers');
+    t.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      GroupDescription: Match.stringLikeRegexp('gateway tasks'),
+      SecurityGroupEgress: Match.arrayWith([Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 4318, ToPort: 4318 })]),
+    });
+    // A sidecar on localhost needs no egress rule; no tracing means no OTEL_ variable at all.
+    const sidecar = synthDataPlane({ tracing: { endpoint: 'http://localhost:4318/v1/traces' } }).template;
+    expect(JSON.stringify(sidecar.findResources('AWS::EC2::SecurityGroup'))).not.toContain('4318');
+    expect(Object.keys(env(synthDataPlane().template)).filter((k) => k.startsWith('OTEL_'))).toEqual([]);
   });
 
   it('telemetry off', () => {

@@ -55,6 +55,9 @@ describe('DataPlane validation', () => {
     ['an unknown cache-down mode', () => ({ limits: { onCacheDown: 'maybe' as never } }), /limits.onCacheDown must be 'local', 'open' or 'closed'/],
     ['a local fraction above 1', () => ({ limits: { localFraction: 2 } }), /limits.localFraction must be in \(0, 1\]/],
     ['a zero telemetry batch', () => ({ telemetry: { batchSize: 0 } }), /telemetry.batchSize must be a positive whole number/],
+    ['a tracing endpoint that is not a URL', () => ({ tracing: { endpoint: 'collector:4318' } }), /tracing.endpoint must be an http\(s\) URL/],
+    ['a sample ratio above 1', () => ({ tracing: { endpoint: 'http://localhost:4318/v1/traces', sampleRatio: 5 } }), /tracing.sampleRatio must be from 0 to 1/],
+    ['OTLP headers in plain environment', () => ({ environment: { OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=1' } }), /environment.OTEL_EXPORTER_OTLP_HEADERS would put a secret/],
     ['a secret in plain environment', () => ({ environment: { TOLLGATE_DATA_PLANE_TOKEN: 'tg_dp_x' } }), /environment.TOLLGATE_DATA_PLANE_TOKEN would put a secret in the task definition/],
   ];
   for (const [name, props, message] of cases) {

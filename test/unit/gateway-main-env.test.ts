@@ -16,6 +16,11 @@ describe('gateway container configuration from the environment', () => {
     const base = { TOLLGATE_CONTROL_PLANE_URL: 'http://cp/', TOLLGATE_DATA_PLANE_TOKEN: 't', TOLLGATE_KEYRING_FILE: join(dir, 'k.json') };
     const opts = await gatewayOptionsFromEnv({ ...base, PORT: '9000', TOLLGATE_SYNC_INTERVAL: '5', TOLLGATE_CUSTOM_HOST_ALLOWLIST: 'a.example, b.example' });
     expect(opts).toMatchObject({ port: 9000, host: '0.0.0.0', controlPlaneUrl: 'http://cp', syncIntervalMs: 5000, customHostAllowlist: ['a.example', 'b.example'] });
+    expect(opts.drainTimeoutMs).toBe(30_000);
+    const drained = await gatewayOptionsFromEnv({ ...base, TOLLGATE_DRAIN_TIMEOUT: '75' });
+    expect(drained.drainTimeoutMs).toBe(75_000);
+    await drained.cache.close();
+    await expect(gatewayOptionsFromEnv({ ...base, TOLLGATE_DRAIN_TIMEOUT: '0' })).rejects.toThrow(/TOLLGATE_DRAIN_TIMEOUT must be a positive integer/);
     await opts.cache.close();
     await expect(gatewayOptionsFromEnv({ ...base, TOLLGATE_CACHE: 'redis' })).rejects.toThrow(/TOLLGATE_REDIS_URL is not set/);
     await expect(gatewayOptionsFromEnv({ ...base, TOLLGATE_CACHE: 'disk' })).rejects.toThrow(/memory" or "redis/);
