@@ -1,23 +1,28 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { queryEngine, type QueryEngine } from './fake-timestream-query.js';
 
 /**
  * A local stand-in for Timestream's ingestion API, speaking its wire protocol: AWS JSON 1.0 over
  * HTTP POST `/`, the operation in `X-Amz-Target: Timestream_20181101.<Operation>`, SigV4-signed.
  * It answers endpoint discovery (`DescribeEndpoints`, pointing at itself) and `WriteRecords`, and
  * like Timestream it ignores a record equal to one it already has (same dimensions, time, measures).
+ * `Query` runs SQL over the records received (fake-timestream-query.ts), in pages of `pageSize` rows.
  */
 export interface FakeTimestream {
   url: string;
   calls: { target: string; contentType: string; signed: boolean }[];
   /** Unique records by database/table. */
   records: Map<string, Record<string, unknown>[]>;
+  /** The Query side: statements run and pages served after the first. */
+  query: QueryEngine;
   close(): Promise<void>;
 }
 
-export async function startFakeTimestream(): Promise<FakeTimestream> {
+export async function startFakeTimestream(opts: { pageSize?: number } = {}): Promise<FakeTimestream> {
   const seen = new Set<string>();
-  const fake: FakeTimestream = { url: '', calls: [], records: new Map(), close: async () => undefined };
+  const records = new Map<string, Record<string, unknown>[]>();
+  const fake: FakeTimestream = { url: '', calls: [], records, query: queryEngine(records, opts), close: async () => undefined };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -37,6 +42,13 @@ export async function startFakeTimestream(): Promise<FakeTimestream> {
       if (target === 'Timestream_20181101.DescribeEndpoints') {
         const { port } = server.address() as AddressInfo;
         return send(200, { Endpoints: [{ Address: `127.0.0.1:${port}`, CachePeriodInMinutes: 1440 }] });
+      }
+      if (target === 'Timestream_20181101.Query') {
+        fake.query.run(input).then(
+          (r) => send(r.status, r.body),
+          (err: Error) => send(500, { __type: 'com.amazonaws.timestream.v20181101#InternalServerException', message: err.message }),
+        );
+        return;
       }
       if (target === 'Timestream_20181101.WriteRecords') {
         const records = (input.Records ?? []) as Record<string, any>[];
@@ -59,6 +71,9 @@ export async function startFakeTimestream(): Promise<FakeTimestream> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   fake.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  fake.close = () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+  fake.close = async () => {
+    await new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); });
+    await fake.query.close();
+  };
   return fake;
 }
