@@ -215,8 +215,12 @@ describe('control panel in a real browser', () => {
       await page.goto(`${stack.url}${path}`);
       await page.getByRole('heading', { level: 1 }).first().waitFor();
       await page.waitForFunction(() => !document.querySelector('.state-loading'), undefined, { timeout: 10_000 });
-      offenders.push(...(await page.evaluate(auditPage)).map((p) => `${path}: ${p}`));
+      for (const colorScheme of ['light', 'dark'] as const) {
+        await page.emulateMedia({ colorScheme });
+        offenders.push(...(await page.evaluate(auditPage)).map((p) => `${path} (${colorScheme}): ${p}`));
+      }
     }
+    await page.emulateMedia({ colorScheme: 'light' });
     expect(offenders).toEqual([]);
   });
 
@@ -232,10 +236,35 @@ describe('control panel in a real browser', () => {
     await page.waitForURL(/\/configs$/);
     // The menu closes on the render after navigation; a one-shot read races it.
     await expect.poll(() => nav.isVisible(), { timeout: 5_000 }).toBe(false);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
-    expect(overflow).toBeLessThanOrEqual(0);
-    await screenshot(page, 'mobile-configs');
+    // No page scrolls sideways on a phone (wide tables scroll inside their own box).
+    for (const path of ['/logs', '/analytics', '/prompts', '/configs', '/configs/new', '/virtual-keys', '/api-keys', '/organisation', '/data-planes', '/audit-log']) {
+      await page.goto(`${stack.url}${path}`);
+      await page.getByRole('heading', { level: 1 }).first().waitFor();
+      await page.waitForFunction(() => !document.querySelector('.state-loading'), undefined, { timeout: 20_000 });
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      expect(overflow, path).toBeLessThanOrEqual(0);
+      await screenshot(page, `mobile${path.replace(/\//g, '-')}`);
+    }
     await page.setViewportSize({ width: 1280, height: 860 });
+  });
+
+  ui.it('a dialog works from the keyboard: opens with Enter, traps focus, Escape closes and focus returns', async () => {
+    await page.goto(`${stack.url}/virtual-keys`);
+    const open = page.getByRole('button', { name: 'New virtual key' }).first();
+    await open.focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'New virtual key' });
+    await dialog.waitFor();
+    // Focus is inside the dialog, and Tab (or Shift+Tab) never leaves it.
+    for (let i = 0; i < 30; i++) {
+      if (i === 15) await page.keyboard.down('Shift');
+      expect(await dialog.evaluate((d) => d.contains((d as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement as never))).toBe(true);
+      await page.keyboard.press('Tab');
+    }
+    await page.keyboard.up('Shift');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await expect.poll(() => open.evaluate((b) => (b as unknown as { ownerDocument: { activeElement: unknown } }).ownerDocument.activeElement === b)).toBe(true);
   });
 
 
@@ -327,6 +356,24 @@ describe('control panel in a real browser', () => {
         .toBe(0);
       await page.waitForFunction(() => !document.querySelector('.state-error') && !document.querySelector('.state-loading'), undefined, { timeout: 20_000 });
     }
+  });
+
+  ui.it('a failed action says what went wrong and what to do next', async () => {
+    await page.goto(`${stack.url}/organisation`);
+    const ws = page.getByRole('form', { name: 'New workspace' });
+    await page.route('**/v1/admin/workspaces', (route) =>
+      route.request().method() === 'POST' ? route.fulfill({ status: 503, contentType: 'application/json', body: JSON.stringify({ status: 'failure', message: 'database unavailable' }) }) : route.fallback(),
+    );
+    await ws.getByLabel('Workspace name').fill('never created');
+    await ws.getByRole('button', { name: 'Create workspace' }).click();
+    await expect(ws.getByRole('alert').textContent()).resolves.toBe('database unavailable. Retry; if it keeps failing, check the control plane logs.');
+    await page.unroute('**/v1/admin/workspaces');
+    // A mistake the user can fix says so: the API's own 400 message, then what to do.
+    await ws.getByLabel('Workspace name').fill('x'.repeat(300));
+    await ws.getByRole('button', { name: 'Create workspace' }).click();
+    await expect.poll(() => ws.getByRole('alert').textContent()).toMatch(/name.*\. Correct it and try again\.$/);
+    const seen = ui.takeConsoleErrors();
+    expect(seen.filter((e) => !/status of (503|400)/.test(e))).toEqual([]);
   });
 
   ui.it('pages with nothing in them say so and what to do', async () => {

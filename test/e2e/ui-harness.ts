@@ -119,7 +119,8 @@ export async function startUiStack(opts: { gateway?: boolean; inMemoryDb?: boole
     const target = gateway && req.url?.startsWith('/gw/') ? new URL(gateway.url) : upstream;
     const path = target === upstream ? req.url : req.url!.slice(3);
     const proxied = request(
-      { host: target.hostname, port: target.port, path, method: req.method, headers: req.headers },
+      // A fresh connection per request: a reused keep-alive socket the server has just closed would turn into a 502.
+      { host: target.hostname, port: target.port, path, method: req.method, headers: req.headers, agent: false },
       (up) => {
         res.writeHead(up.statusCode ?? 502, up.headers);
         up.pipe(res);

@@ -62,6 +62,24 @@ export function Spinner(props: { label?: string }) {
   );
 }
 
+/** What to do after a failure, by kind; `invalid` is the advice for a 4xx the user can fix. */
+export function nextStep(e: Error, invalid: string): string {
+  const api = e instanceof ApiError ? e : undefined;
+  if (api?.status === 403) return 'Your API key lacks the scope this needs. Ask an admin for a key with it, or log in with another key.';
+  if (api?.status === 401) return 'Your key or session is no longer valid. Log in again.';
+  if (api?.status === 0) return 'Check that the control plane is running and that this browser can reach it.';
+  if (api?.status === 409) return 'It changed meanwhile: reload the page and make your change again.';
+  if (api && api.status >= 400 && api.status < 500) return invalid;
+  return 'Retry; if it keeps failing, check the control plane logs.';
+}
+
+/** A failed action's message for a form alert or a toast: what happened, then what to do next. */
+export function failure(err: unknown): string {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const message = e.message.replace(/[.\s]+$/, '');
+  return `${message}. ${nextStep(e, 'Correct it and try again.')}`;
+}
+
 /** What to tell the user for each kind of failure: what happened and what to do next. */
 export function ErrorState(props: { error: Error; feature?: string; onRetry?: () => void }) {
   const e = props.error;
@@ -82,11 +100,7 @@ export function ErrorState(props: { error: Error; feature?: string; onRetry?: ()
       </div>
     );
   }
-  let next = 'Retry; if it keeps failing, check the control plane logs.';
-  if (api?.status === 403) next = 'Your API key lacks the scope this page needs. Ask an admin for a key with it, or log in with another key.';
-  else if (api?.status === 401) next = 'Your key or session is no longer valid. Log in again.';
-  else if (api?.status === 0) next = 'Check that the control plane is running and that this browser can reach it.';
-  else if (api && api.status >= 400 && api.status < 500) next = 'Fix the request and try again.';
+  const next = nextStep(e, 'Fix the request and try again.');
   return (
     <div class="state state-error" role="alert">
       <h2>Something went wrong</h2>
@@ -155,6 +169,23 @@ export function Field(props: FieldProps) {
   );
 }
 
+const FOCUSABLE = 'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
+
+/** Tab wraps inside an open dialog: a native modal dialog lets focus leave to the browser's own UI after its last control. */
+function trapTab(e: KeyboardEvent, d: HTMLDialogElement | null): void {
+  if (e.key !== 'Tab' || !d) return;
+  const items = [...d.querySelectorAll<HTMLElement>(FOCUSABLE)].filter((el) => el.offsetParent !== null);
+  if (!items.length) return;
+  const [first, last] = [items[0], items[items.length - 1]];
+  if (e.shiftKey && document.activeElement === first) {
+    e.preventDefault();
+    last.focus();
+  } else if (!e.shiftKey && document.activeElement === last) {
+    e.preventDefault();
+    first.focus();
+  }
+}
+
 /** A modal on the native <dialog>: focus is trapped, Escape closes, focus returns to the opener. */
 export function Dialog(props: { open: boolean; title: string; onClose: () => void; children: ComponentChildren; wide?: boolean }) {
   const ref = useRef<HTMLDialogElement>(null);
@@ -165,12 +196,16 @@ export function Dialog(props: { open: boolean; title: string; onClose: () => voi
     if (props.open && !d.open) {
       const opener = document.activeElement as HTMLElement | null;
       d.showModal();
-      return () => opener?.focus?.();
+      return () => {
+        // Close before focusing: while the modal is open everything outside it is inert and refuses focus.
+        if (d.open) d.close();
+        opener?.focus?.();
+      };
     }
     if (!props.open && d.open) d.close();
   }, [props.open]);
   return (
-    <dialog ref={ref} class={props.wide ? 'wide' : ''} aria-labelledby={titleId} onClose={props.onClose} onCancel={props.onClose}>
+    <dialog ref={ref} class={props.wide ? 'wide' : ''} aria-labelledby={titleId} onClose={props.onClose} onCancel={props.onClose} onKeyDown={(e) => trapTab(e, ref.current)}>
       {props.open && (
         <>
           <div class="dialog-head">

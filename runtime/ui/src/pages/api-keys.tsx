@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, list, session } from '../api.ts';
 import { fmtDate } from '../format.ts';
-import { Async, Confirm, CopyButton, Dialog, Empty, Field, PageHeader, Pager, StatusBadge, toast, useLoad, val } from '../ui.tsx';
+import { Async, Confirm, CopyButton, Dialog, Empty, failure, Field, PageHeader, Pager, StatusBadge, toast, useLoad, val } from '../ui.tsx';
 
 interface ApiKey {
   id: string;
@@ -78,7 +78,7 @@ function CreateDialog(props: { open: boolean; onClose: () => void; onCreated: (k
       setDescription('');
       props.onClose();
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     } finally {
       setBusy(false);
     }
@@ -204,7 +204,7 @@ export default function ApiKeys() {
       toast(`${k.name} revoked; gateways refuse it after their next sync`);
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   return (

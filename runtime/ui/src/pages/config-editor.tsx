@@ -3,7 +3,7 @@ import { api, ApiError, list } from '../api.ts';
 import { checkConfigText, configJsonSchema, type ConfigIssue } from '../config-validate.ts';
 import { fmtDate, pretty } from '../format.ts';
 import { navigate } from '../router.ts';
-import { Async, Confirm, DiffView, ErrorState, Field, PageHeader, Spinner, StatusBadge, toast, useLoad, val } from '../ui.tsx';
+import { Async, Confirm, DiffView, ErrorState, failure, Field, PageHeader, Spinner, StatusBadge, toast, useLoad, val } from '../ui.tsx';
 import type { ConfigItem } from './configs.tsx';
 
 const STARTER = `{
@@ -145,7 +145,7 @@ export default function ConfigEditor(props: { params: Record<string, string> }) 
         load.reload();
       }
     } catch (err) {
-      setSaveError((err as Error).message);
+      setSaveError(failure(err));
     } finally {
       setBusy(false);
     }
@@ -157,7 +157,7 @@ export default function ConfigEditor(props: { params: Record<string, string> }) 
       toast('Config deleted');
       navigate('/configs');
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
 

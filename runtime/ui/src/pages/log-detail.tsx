@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api.ts';
 import { fmtCost, fmtDate, fmtMs, fmtNum, maskSecrets, pick, pretty } from '../format.ts';
-import { Async, CodeBlock, Field, PageHeader, StatusBadge, toast, useLoad, val } from '../ui.tsx';
+import { Async, CodeBlock, failure, Field, PageHeader, StatusBadge, toast, useLoad, val } from '../ui.tsx';
 import { FallbackPath } from './fallback-path.tsx';
 import { logField, type LogRow } from './logs.tsx';
 
@@ -47,7 +47,7 @@ function FeedbackForm(props: { traceId: string | undefined; existing: unknown })
       setSent(true);
       toast('Feedback saved');
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     }
   }
   const existing = [...(Array.isArray(props.existing) ? (props.existing as Record<string, unknown>[]) : []), ...added];

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, list } from '../api.ts';
 import { fmtDate } from '../format.ts';
 import { setQuery, useLocation } from '../router.ts';
-import { Async, Confirm, CopyButton, Dialog, Empty, Field, PageHeader, StatusBadge, toast, useLoad, val } from '../ui.tsx';
+import { Async, Confirm, CopyButton, Dialog, Empty, failure, Field, PageHeader, StatusBadge, toast, useLoad, val } from '../ui.tsx';
 
 interface Workspace {
   id: string;
@@ -58,7 +58,7 @@ function Workspaces() {
       setDescription('');
       load.reload();
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     }
   }
   async function remove(w: Workspace) {
@@ -67,7 +67,7 @@ function Workspaces() {
       toast(`Workspace "${w.name}" deleted`);
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   return (
@@ -156,7 +156,7 @@ function MembersDialog(props: { ws: Workspace; onClose: () => void }) {
       toast('Role updated');
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   return (
@@ -203,7 +203,7 @@ function Users() {
       toast(`${u.email} is now ${role}`);
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   async function remove(u: User) {
@@ -212,7 +212,7 @@ function Users() {
       toast(`${u.email} removed`);
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   return (
@@ -295,7 +295,7 @@ function Invites() {
       setEmail('');
       load.reload();
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     }
   }
   async function cancel(i: Invite) {
@@ -304,7 +304,7 @@ function Invites() {
       toast('Invite cancelled');
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   return (

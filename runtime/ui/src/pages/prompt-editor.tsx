@@ -2,7 +2,7 @@ import Mustache from 'mustache';
 import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, list, session } from '../api.ts';
 import { fmtDate, pretty, templateVariables } from '../format.ts';
-import { Async, DiffView, ErrorState, Field, PageHeader, Spinner, toast, useLoad, val } from '../ui.tsx';
+import { Async, DiffView, ErrorState, failure, Field, PageHeader, Spinner, toast, useLoad, val } from '../ui.tsx';
 import type { Prompt } from './prompts.tsx';
 
 interface Version {
@@ -94,7 +94,7 @@ function VersionsPanel(props: { promptId: string; draft: string; reloadKey: numb
       toast(`Label ${labelId} moved to v${vnum(all.find((v) => vid(v) === target)!)}`);
       props.onChanged();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   async function makeDefault(v: Version) {
@@ -103,7 +103,7 @@ function VersionsPanel(props: { promptId: string; draft: string; reloadKey: numb
       toast(`v${vnum(v)} is now the default`);
       props.onChanged();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
 
@@ -282,7 +282,7 @@ export default function PromptEditor(props: { params: Record<string, string> }) 
       setNote('');
       setReloadKey((k) => k + 1);
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     }
   }
 

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { api, list } from '../api.ts';
 import { fmtDate } from '../format.ts';
 import { navigate } from '../router.ts';
-import { Async, Dialog, Empty, Field, PageHeader, StatusBadge, useLoad, val } from '../ui.tsx';
+import { Async, Dialog, Empty, failure, Field, PageHeader, StatusBadge, useLoad, val } from '../ui.tsx';
 
 export interface Prompt {
   id: string;
@@ -43,7 +43,7 @@ function CreateDialog(props: { open: boolean; onClose: () => void }) {
       props.onClose();
       navigate(`/prompts/${encodeURIComponent(res.slug ?? res.id)}`);
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     }
   }
   return (

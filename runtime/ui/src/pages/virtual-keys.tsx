@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, list } from '../api.ts';
 import { fmtDate } from '../format.ts';
-import { Async, Confirm, Dialog, Empty, Field, PageHeader, StatusBadge, toast, useLoad, val } from '../ui.tsx';
+import { Async, Confirm, Dialog, Empty, failure, Field, PageHeader, StatusBadge, toast, useLoad, val } from '../ui.tsx';
 
 interface VirtualKey {
   id: string;
@@ -92,7 +92,7 @@ function CreateDialog(props: { open: boolean; onClose: () => void; onDone: () =>
       props.onDone();
       props.onClose();
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     } finally {
       setBusy(false);
     }
@@ -151,7 +151,7 @@ function RotateDialog(props: { vk: VirtualKey | null; onClose: () => void; onDon
       props.onDone();
       props.onClose();
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     }
   }
   return (
@@ -195,7 +195,7 @@ function LimitsDialog(props: { vk: VirtualKey | null; onClose: () => void; onDon
       props.onDone();
       props.onClose();
     } catch (err) {
-      setError((err as Error).message);
+      setError(failure(err));
     }
   }
   return (
@@ -233,7 +233,7 @@ export default function VirtualKeys() {
       toast(`${v.name} is now ${status}`);
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   async function remove(v: VirtualKey) {
@@ -242,7 +242,7 @@ export default function VirtualKeys() {
       toast(`${v.name} deleted`);
       load.reload();
     } catch (err) {
-      toast((err as Error).message, 'error');
+      toast(failure(err), 'error');
     }
   }
   return (
