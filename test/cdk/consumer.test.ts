@@ -5,13 +5,14 @@ import { expect, it } from 'vitest';
 // What a consumer writes: the package by its name, resolved through package.json "exports" (→ lib/index.ts).
 import { ControlPlane, DataPlane } from 'tollgate';
 import * as local from '../../lib/index.js';
-import { HANDLERS_DIR, NO_BUNDLING_CONTEXT } from './helpers.js';
+import { HANDLERS_DIR, NO_BUNDLING_CONTEXT, realHandlersPresent } from './helpers.js';
 
 it('a consumer app synthesizes both constructs with minimal props', () => {
   // Bundling is proven in control-plane.test.ts; here it is switched off to keep the suite fast.
   const app = new App({ context: { [NO_BUNDLING_CONTEXT]: [] } });
   const vendor = new Stack(app, 'Vendor');
-  const controlPlane = new ControlPlane(vendor, 'Tollgate', { handlersDir: HANDLERS_DIR });
+  // No props at all once the package's own handlers exist (stand-ins only before that).
+  const controlPlane = new ControlPlane(vendor, 'Tollgate', realHandlersPresent ? undefined : { handlersDir: HANDLERS_DIR });
   const customer = new Stack(app, 'Customer');
   const credentialSecret = secretsmanager.Secret.fromSecretNameV2(customer, 'Cred', 'tollgate/data-plane-credential');
   new DataPlane(customer, 'Gateway', { controlPlaneUrl: 'https://api.tollgate.example.com', credentialSecret });
@@ -22,6 +23,7 @@ it('a consumer app synthesizes both constructs with minimal props', () => {
   Template.fromStack(customer).resourceCountIs('AWS::ElastiCache::ReplicationGroup', 1);
   Template.fromStack(vendor).resourceCountIs('AWS::RDS::DBCluster', 1);
   expect(controlPlane.url).toBeDefined();
+  expect(realHandlersPresent).toBe(true);
   // The name resolves to this package's entry point, not to some other copy.
   expect(DataPlane).toBe(local.DataPlane);
   expect(ControlPlane).toBe(local.ControlPlane);
