@@ -5,6 +5,7 @@ import { timestreamMetricsStore } from '../../runtime/adapters/timestream-metric
 import type { MetricRecord, MetricsStore } from '../../runtime/core/metrics.js';
 import { startOn, type EngineControlPlane } from '../support/cp-engines.js';
 import { startFakeTimestream, type FakeTimestream } from '../support/fake-timestream.js';
+import { startObsHarness, waitFor } from '../support/observability.js';
 
 type Any = Record<string, any>;
 const CLIENT = { region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' } };
@@ -200,4 +201,33 @@ describe('observability: analytics from Timestream equal analytics from Postgres
     expect(logs.total).toBe((await get(pgCp, 'graphs/requests', range)).summary.total);
     expect(fake.query.statements.some((s) => /feedback/i.test(s))).toBe(false);
   });
+});
+
+describe('observability: real gateway traffic, analytics read from Timestream (portkey-ai SDK)', () => {
+  it('the SDK sees what went through the gateway', async () => {
+    const fake = await startFakeTimestream({ pageSize: 2 });
+    const sink = timestreamMetricsStore({ database: 'cp', table: 'requests', client: CLIENT, discoveryEndpoint: fake.url });
+    const reader = timestreamAnalytics({ database: 'cp', table: 'requests', client: CLIENT, discoveryEndpoint: fake.url });
+    const h = await startObsHarness({ controlPlane: { metricsStore: sink, analytics: reader } });
+    try {
+      const client = (model: string, team: string) => h.openai({ 'x-portkey-virtual-key': h.slugs.primary, 'x-portkey-metadata': JSON.stringify({ team }) }).chat.completions.create({ model, messages: [{ role: 'user', content: 'a b c' }] });
+      for (let i = 0; i < 3; i++) await client('gpt-4o-mini', 'search');
+      await client('gpt-4o', "o'brien");
+      await waitFor(async () => (fake.records.get('cp/requests')?.length ?? 0) === 4, '4 records in Timestream');
+      const q = { time_of_generation_min: new Date(Date.now() - 3600_000).toISOString(), time_of_generation_max: new Date(Date.now() + 60_000).toISOString() };
+      const statements = fake.query.statements.length;
+      expect(((await h.admin.analytics.graphs.requests(q)) as Any).summary.total).toBe(4);
+      expect(((await h.admin.analytics.graphs.tokens(q)) as Any).summary.total).toBe(4 * 6);
+      const models = (await h.admin.analytics.groups.aiModels(q)) as Any;
+      expect(models.data.map((m: Any) => [m.ai_model, m.requests])).toEqual([['gpt-4o-mini', 3], ['gpt-4o', 1]]);
+      const teams = (await h.admin.analytics.groups.metadata('team', q)) as Any;
+      expect(teams.data.map((m: Any) => [m.metadata_value, m.requests])).toEqual([['search', 3], ["o'brien", 1]]);
+      // Answered by Timestream, not Postgres.
+      expect(fake.query.statements.length).toBeGreaterThan(statements);
+    } finally {
+      await h.close();
+      await Promise.all([sink.close(), reader.close()]);
+      await fake.close();
+    }
+  }, 60_000);
 });
