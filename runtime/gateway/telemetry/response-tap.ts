@@ -40,15 +40,19 @@ function toBuffer(chunk: Chunk, encoding?: unknown): Buffer {
 const EMPTY = Buffer.alloc(0);
 const join = (parts: Buffer[], size?: number): Buffer => (parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
 
-/** One tap's state. Headers are kept as the objects writeHead got and normalised only when read. */
+/**
+ * One tap's state. Headers are kept as the objects writeHead got and normalised only when read.
+ * The part lists are made on the first chunk, as one-element literals: most responses are one
+ * write, and empty arrays grown by push cost a 17-slot backing store each, per request.
+ */
 class Tap implements ResponseTap {
   bytes = 0;
   firstByteAt?: number = undefined;
-  private headParts: Buffer[] = [];
+  private headParts: Buffer[] | undefined = undefined;
   private headSize = 0;
   private headText: string | undefined = undefined;
   private headBuf: Buffer | undefined = undefined;
-  private tailParts: Buffer[] = [];
+  private tailParts: Buffer[] | undefined = undefined;
   private tailSize = 0;
   private trimmed = false;
   private captured: Buffer[] | undefined;
@@ -66,7 +70,8 @@ class Tap implements ResponseTap {
       const a = args[i];
       if (a && typeof a === 'object') {
         if (!Array.isArray(a)) {
-          (this.headObjects ??= []).push(a as Record<string, unknown>);
+          if (this.headObjects) this.headObjects.push(a as Record<string, unknown>);
+          else this.headObjects = [a as Record<string, unknown>];
           this.normalised = undefined;
         }
         return;
@@ -82,12 +87,14 @@ class Tap implements ResponseTap {
     this.firstByteAt ??= Date.now();
     this.bytes += buf.length;
     if (this.headSize < HEAD_BYTES) {
-      this.headParts.push(buf);
+      if (this.headParts) this.headParts.push(buf);
+      else this.headParts = [buf];
       this.headSize += buf.length;
       this.headText = undefined;
       this.headBuf = undefined;
     }
-    this.tailParts.push(buf);
+    if (this.tailParts) this.tailParts.push(buf);
+    else this.tailParts = [buf];
     this.tailSize += buf.length;
     if (this.tailSize > TAIL_BYTES * 2) {
       const joined = Buffer.concat(this.tailParts).subarray(-TAIL_BYTES);
@@ -129,12 +136,12 @@ class Tap implements ResponseTap {
   }
 
   headBytes(): Buffer {
-    this.headBuf ??= this.headParts.length ? join(this.headParts) : EMPTY;
+    this.headBuf ??= this.headParts ? join(this.headParts) : EMPTY;
     return this.headBuf;
   }
 
   tailBytes(): Buffer {
-    if (!this.tailParts.length) return EMPTY;
+    if (!this.tailParts) return EMPTY;
     if (!this.trimmed && this.tailSize <= TAIL_BYTES && this.tailSize === this.headSize) return this.headBytes();
     return join(this.tailParts).subarray(-TAIL_BYTES);
   }
@@ -145,7 +152,7 @@ class Tap implements ResponseTap {
   }
 
   tail(): string {
-    if (!this.tailParts.length) return '';
+    if (!this.tailParts) return '';
     // A body that fits the head is the head: decode it once.
     if (!this.trimmed && this.tailSize <= TAIL_BYTES && this.tailSize === this.headSize) return this.head();
     return join(this.tailParts).subarray(-TAIL_BYTES).toString('utf8');
@@ -193,7 +200,8 @@ export class TappedResponse<Request extends IncomingMessage = IncomingMessage> e
 export function tapResponse(res: ServerResponse, captureBytes: number): ResponseTap {
   const tap = new Tap(captureBytes);
   if (res instanceof TappedResponse) {
-    (res.taps ??= []).push(tap);
+    if (res.taps) res.taps.push(tap);
+    else res.taps = [tap];
     return tap;
   }
   // Any other response: wrap its methods on the instance.
