@@ -58,8 +58,9 @@ export function validateDataPlaneProps(p: DataPlaneProps): void {
   if (c.engine && c.engine !== 'valkey' && c.engine !== 'redis') fail(`cache.engine must be 'valkey' or 'redis' (got "${String(c.engine)}").`);
   if (p.previousKmsKeyArns?.length && !p.kmsKeyArn) fail('`previousKmsKeyArns` needs `kmsKeyArn` (the current key; the previous ones only decrypt).');
   for (const arn of [p.kmsKeyArn, ...(p.previousKmsKeyArns ?? [])]) {
-    if (arn && !Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[A-Za-z0-9/_-]+$/.test(arn)) {
-      fail(`"${arn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>).`);
+    if (arn && !Token.isUnresolved(arn) && !/^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(arn)) {
+      // IAM grants and the keyring's decrypt need the key ARN itself; an alias ARN would authorise nothing.
+      fail(`"${arn}" is not a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>; aliases cannot be granted kms:Decrypt).`);
     }
   }
   if (p.logPrefix !== undefined && logMode !== 'customer') fail("`logPrefix` applies only to logMode 'customer'.");

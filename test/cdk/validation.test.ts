@@ -48,6 +48,7 @@ describe('DataPlane validation', () => {
     ['zero cache shards', () => ({ cache: { shards: 0 } }), /cache.shards must be a whole number from 1 to 500/],
     ['previous keys without a current key', () => ({ previousKmsKeyArns: ['arn:aws:kms:eu-west-1:111111111111:key/a'] }), /`previousKmsKeyArns` needs `kmsKeyArn`/],
     ['a malformed key ARN', () => ({ kmsKeyArn: 'my-key' }), /"my-key" is not a KMS key ARN/],
+    ['an alias instead of a key', () => ({ kmsKeyArn: 'arn:aws:kms:eu-west-1:111111111111:alias/tollgate' }), /is not a KMS key ARN .*aliases cannot be granted/],
     ['a log prefix without trailing slash', () => ({ logPrefix: 'tollgate' }), /logPrefix must end with "\/"/],
     ['a log prefix in control-plane mode', () => ({ logMode: 'control-plane', logPrefix: 'x/' }), /`logPrefix` applies only to logMode 'customer'/],
     ['a plain-HTTP public URL for log fetches', () => ({ gatewayPublicUrl: 'http://gw.example.com' }), /gatewayPublicUrl must be an https:\/\/ URL/],
