@@ -186,6 +186,7 @@ export class ControlPlane extends Construct {
    * The env and grants of single handlers (runtime names in comments):
    * - `sync` (heartbeats: UpdateItem, `TOLLGATE_SYNC_WAIT_SECONDS`) and `data-planes` (list: Query): `TOLLGATE_REGISTRY_TABLE`;
    * - `ingest`: `TOLLGATE_CP_LOG_BUCKET`/`_PREFIX` (put), `TOLLGATE_METRICS_STORE` (+ Timestream names, write);
+   * - `analytics`: with Timestream, `TOLLGATE_METRICS_STORE` (+ Timestream names, Select);
    * - `logs`: `TOLLGATE_CP_LOG_BUCKET`/`_PREFIX` (get);
    * - `auth`: `TOLLGATE_OIDC_ISSUER`, `_CLIENT_ID`, `_REDIRECT_URI`, `_POST_LOGIN_URL` (+ `_CLIENT_SECRET_ARN`, `_ORGANISATION_ID`);
    * - `virtual-keys`: seal with organisations' own keys (per-org BYOK; never kms:Decrypt).
@@ -224,6 +225,12 @@ export class ControlPlane extends Construct {
       ingest.addEnvironment('TOLLGATE_TIMESTREAM_TABLE', this.timestream.tableName);
       // timestream:DescribeEndpoints has no resource-level permissions; covered by the Resource::* ack on the function.
       this.timestream.grantWrite(ingest);
+      // Graphs and groups are then read from Timestream (feedback, log search and exports stay on Aurora).
+      const analytics = fn('analytics');
+      analytics.addEnvironment('TOLLGATE_METRICS_STORE', 'timestream');
+      analytics.addEnvironment('TOLLGATE_TIMESTREAM_DATABASE', this.timestream.databaseName);
+      analytics.addEnvironment('TOLLGATE_TIMESTREAM_TABLE', this.timestream.tableName);
+      this.timestream.grantRead(analytics);
     }
 
     const auth = fn('auth');

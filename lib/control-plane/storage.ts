@@ -58,6 +58,18 @@ export class TimestreamMetricsStore extends Construct {
       resources: ['*'],
     }));
   }
+
+  /** Analytics: query this table (Select, DESCRIBE) and discover the query endpoint. */
+  grantRead(grantee: iam.IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['timestream:Select', 'timestream:DescribeTable'],
+      resources: [this.tableArn],
+    }));
+    grantee.grantPrincipal.addToPrincipalPolicy(new iam.PolicyStatement({
+      actions: ['timestream:DescribeEndpoints'],
+      resources: ['*'],
+    }));
+  }
 }
 
 /** Where control-plane-mode log records live in the log store (`TOLLGATE_CP_LOG_PREFIX`). */

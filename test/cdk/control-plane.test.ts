@@ -322,8 +322,17 @@ describe('ControlPlane options', () => {
       expect.objectContaining({ Action: ['timestream:WriteRecords', 'timestream:DescribeTable'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/MetricsTable/), 'Arn'] } }),
       expect.objectContaining({ Action: 'timestream:DescribeEndpoints', Resource: '*' }),
     ]);
-    // Nothing else writes (or reads) Timestream: analytics read Postgres.
-    for (const name of apiHandlers.filter((h) => h !== 'ingest')) {
+    // analytics reads it (Select, no write); nothing else touches Timestream.
+    expect(handlerEnv(t, 'analytics')).toMatchObject({
+      TOLLGATE_METRICS_STORE: 'timestream',
+      TOLLGATE_TIMESTREAM_DATABASE: { Ref: expect.stringMatching(/MetricsDatabase/) },
+      TOLLGATE_TIMESTREAM_TABLE: { 'Fn::GetAtt': [expect.stringMatching(/MetricsTable/), 'Name'] },
+    });
+    expect(handlerStatements(t, 'analytics').filter((s) => JSON.stringify(s.Action).includes('timestream:'))).toEqual([
+      expect.objectContaining({ Action: ['timestream:Select', 'timestream:DescribeTable'], Resource: { 'Fn::GetAtt': [expect.stringMatching(/MetricsTable/), 'Arn'] } }),
+      expect.objectContaining({ Action: 'timestream:DescribeEndpoints', Resource: '*' }),
+    ]);
+    for (const name of apiHandlers.filter((h) => h !== 'ingest' && h !== 'analytics')) {
       expect(handlerEnv(t, name).TOLLGATE_METRICS_STORE, name).toBeUndefined();
       expect(JSON.stringify(handlerStatements(t, name)), name).not.toContain('timestream:');
     }
