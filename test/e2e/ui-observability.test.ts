@@ -146,6 +146,8 @@ describe('control panel with real traffic', () => {
     const request = page.getByRole('region', { name: 'Request' });
     await request.waitFor();
     await expect(request.textContent()).resolves.toContain('my key is');
+    // Pretty-printed: one field a line, indented (not the one-line JSON the gateway stored).
+    expect(await request.getByLabel('Request body').textContent()).toMatch(/\n {2,}"messages": \[\n {4,}\{/);
     await expect(page.getByRole('region', { name: 'Response' }).textContent()).resolves.toContain('Hello from upstream');
     const html = await page.content();
     expect(html).not.toContain(PASTED_SECRET);
