@@ -3,7 +3,8 @@
  * then p95 of every analytics graph endpoint over HTTP (the admin API key, RLS on), for the last
  * 24 hours, 7 days and 30 days, plus filtered variants.
  *   node ./bin/run-ts.mjs bench/analytics-10m.ts        (DATABASE_URL, else a throwaway cluster)
- *   env: ROWS, RUNS (samples per endpoint and range, default 10), ONLY (run the variants whose name has this),
+ *   env: ROWS, RUNS (samples per endpoint and range, default 10), ONLY (run the variants whose name has this;
+ *        `unfiltered` for the first), ONLY_PATHS (comma-separated substrings of the endpoints to run),
  *        BENCH_PGDATA (a directory that keeps the generated cluster: the first run fills it, later
  *        runs start it again and only measure; pending migrations are applied on start)
  * Rows are generated server-side (generate_series) as the ingest would have written them, then the
@@ -132,6 +133,7 @@ try {
   const graphs = [...requestGraphs, ...usersGraphs, ...feedbackGraphs];
   const ranges: Record<string, number> = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000 };
   const meta = (pairs: Record<string, string>) => JSON.stringify(pairs);
+  // (team=ads rows are odd-numbered, whose models are the last three.)
   // Every filter of the issue (workspace, model, provider, status, API key, virtual key, config,
   // prompt, metadata key=value, trace id) and the combinations the UI sends, on every graph it
   // applies to; the group-by endpoints and the log list with the same filters. `runs` is lower for
@@ -149,7 +151,7 @@ try {
       ranges: ['30d'], paths: g(requestGraphs), runs: RUNS,
     },
     { name: 'metadata', filter: { metadata: meta({ team: 'ads' }) }, ranges: all, paths: [...g(requestGraphs), 'analytics/groups/ai-models', 'logs'], runs: RUNS },
-    { name: 'metadata + model', filter: { metadata: meta({ team: 'ads' }), ai_org_model: 'openai__gpt-4o' }, ranges: ['24h', '30d'], paths: [...g(requestGraphs), 'analytics/groups/metadata/env', 'logs'], runs: RUNS },
+    { name: 'metadata + model', filter: { metadata: meta({ team: 'ads' }), ai_org_model: 'anthropic__claude-3-5-sonnet-latest' }, ranges: ['24h', '30d'], paths: [...g(requestGraphs), 'analytics/groups/metadata/env', 'logs'], runs: RUNS },
     { name: 'trace id', filter: { trace_id: `tr-${fbTrace(ROWS / 250)}` }, ranges: ['30d'], paths: [...g(graphs), 'logs'], runs: RUNS },
     { name: 'users, model', filter: { ai_org_model: 'openai__gpt-4o' }, ranges: ['24h', '30d'], paths: g(usersGraphs), runs: 3 },
     { name: 'users, metadata', filter: { metadata: meta({ team: 'ads' }) }, ranges: ['24h', '30d'], paths: g(usersGraphs), runs: 3 },
@@ -158,6 +160,7 @@ try {
     { name: 'metadata, two pairs (raw rows)', filter: { metadata: meta({ team: 'ads', env: 'prod' }) }, ranges: ['24h'], paths: [...g(requestGraphs), 'logs'], runs: 3 },
   ];
   const only = process.env.ONLY; // a substring of variant names, to re-run a few
+  const onlyPaths = process.env.ONLY_PATHS?.split(','); // substrings of endpoint paths (e.g. groups,logs)
   const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
   const results: { path: string; range: string; variant: string; p95: number; p50: number }[] = [];
   const measure = async (path: string, query: Record<string, string>, runs: number) => {
@@ -179,6 +182,7 @@ try {
       const ms = ranges[range];
       const q = { time_of_generation_min: new Date(end - ms).toISOString(), time_of_generation_max: new Date(end).toISOString(), ...v.filter };
       for (const path of v.paths) {
+        if (onlyPaths && !onlyPaths.some((x) => path.includes(x))) continue;
         const r = await measure(path, q, v.runs);
         results.push({ path: path.replace('analytics/', '').replace('graphs/', ''), range, variant: v.name, ...r });
         log(`${path} ${range} ${v.name}: p95 ${r.p95} ms, p50 ${r.p50} ms`);

@@ -1,6 +1,6 @@
 import type { SqlDatabase } from '../../core/db.js';
 import type { Logger } from '../../core/logger.js';
-import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS, rollupSelectSql } from '../db/schema/063-metric-rollups.js';
+import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS, perBucketSql, rollupFromBucketsSql } from '../db/schema/063-metric-rollups.js';
 import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
 import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
@@ -30,14 +30,18 @@ const merge = (t: string) => `requests = ${t}.requests + EXCLUDED.requests,
       first_at = least(${t}.first_at, EXCLUDED.first_at),
       last_at = greatest(${t}.last_at, EXCLUDED.last_at)`;
 
-// The hourly aggregate is computed once and feeds both the hourly and the daily rollups.
+// The hourly aggregate is computed once and feeds both the hourly and the daily rollups. Rows are
+// first counted per latency bucket and whole metadata object (`pre`): the plain and the metadata
+// rollups are both summed from those few rows, and only they are split into metadata pairs
+// (splitting every raw row cost ~20% more Postgres CPU per ingested record).
 const ROLL_UP_SQL = `WITH bounds AS (
     SELECT rolled_to AS lo, pg_snapshot_xmin(pg_current_snapshot()) AS hi FROM metric_rollup_state WHERE id = 1 FOR UPDATE
   ),
   src AS MATERIALIZED (
     SELECT r.* FROM request_metrics r, bounds WHERE r.ingest_xid >= bounds.lo AND r.ingest_xid < bounds.hi
   ),
-  agg (organisation_id, hour, ${dims}, ${ROLLUP_MEASURE_COLUMNS}) AS MATERIALIZED (${rollupSelectSql('src')}),
+  pre AS MATERIALIZED (${perBucketSql('src', [...ROLLUP_DIMENSIONS, 'metadata'])}),
+  agg (organisation_id, hour, ${dims}, ${ROLLUP_MEASURE_COLUMNS}) AS MATERIALIZED (${rollupFromBucketsSql('pre')}),
   hourly AS (
     INSERT INTO request_metrics_hourly (organisation_id, hour, ${dims}, ${ROLLUP_MEASURE_COLUMNS})
     SELECT * FROM agg
@@ -48,7 +52,7 @@ const ROLL_UP_SQL = `WITH bounds AS (
     ${dailyFromHourlySql('agg')}
     ON CONFLICT (organisation_id, day, ${dims}) DO UPDATE SET ${merge('request_metrics_daily')}
   ),
-  meta (organisation_id, hour, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS}) AS MATERIALIZED (${rollupSelectSql(metadataPairsSql('src'), false, META_DIMENSIONS)}),
+  meta (organisation_id, hour, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS}) AS MATERIALIZED (${rollupFromBucketsSql(metadataPairsSql('pre'), META_DIMENSIONS)}),
   hourly_meta AS (
     INSERT INTO request_metrics_hourly_meta (organisation_id, hour, ${metaDims}, ${ROLLUP_MEASURE_COLUMNS})
     SELECT * FROM meta

@@ -24,17 +24,25 @@ export const ROLLUP_MEASURE_COLUMNS = 'requests, cost, total_units, req_units, r
  */
 export function rollupSelectSql(source: string, ordered = false, extra: readonly string[] = []): string {
   // `extra`: further dimensions placed before the standard ones (the metadata rollups' key and value, migration 67).
-  const dims = [...extra, ...ROLLUP_DIMENSIONS].join(', ');
-  const n = extra.length + ROLLUP_DIMENSIONS.length;
-  return `SELECT organisation_id, hour, ${dims}, sum(n), sum(cost), sum(total_units), sum(req_units), sum(res_units), sum(total_ms),
-      min(min_ms), max(max_ms), ${histFromCountsSql('b', 'n')}, min(first_at), max(last_at)
-    FROM (
-      SELECT organisation_id, date_trunc('hour', created_at, 'UTC') AS hour, ${dims}, ${histIndexSql('total_ms')} AS b, count(*) AS n,
+  const dims = [...extra, ...ROLLUP_DIMENSIONS];
+  return `${rollupFromBucketsSql(`(${perBucketSql(source, dims)}) per_bucket`, extra)}${ordered ? ` ORDER BY organisation_id, hour, ${dims.join(', ')}` : ''}`;
+}
+
+/** The first level: raw rows counted per (organisation, hour, `dims`, latency bucket `b`). */
+export function perBucketSql(source: string, dims: readonly string[]): string {
+  return `SELECT organisation_id, date_trunc('hour', created_at, 'UTC') AS hour, ${dims.join(', ')}, ${histIndexSql('total_ms')} AS b, count(*) AS n,
         sum(cost) AS cost, sum(total_units) AS total_units, sum(req_units) AS req_units, sum(res_units) AS res_units, sum(total_ms) AS total_ms,
         min(total_ms) AS min_ms, max(total_ms) AS max_ms, min(created_at) AS first_at, max(created_at) AS last_at
-      FROM ${source} GROUP BY 1, 2, ${dims}, ${3 + n}
-    ) per_bucket
-    GROUP BY organisation_id, hour, ${dims}${ordered ? ` ORDER BY organisation_id, hour, ${dims}` : ''}`;
+      FROM ${source} GROUP BY 1, 2, ${dims.join(', ')}, ${3 + dims.length}`;
+}
+
+/** The second level: rollup rows (organisation_id, hour, `extra`, dimensions, measures) from per-bucket rows `source`. */
+export function rollupFromBucketsSql(source: string, extra: readonly string[] = []): string {
+  const dims = [...extra, ...ROLLUP_DIMENSIONS].join(', ');
+  return `SELECT organisation_id, hour, ${dims}, sum(n), sum(cost), sum(total_units), sum(req_units), sum(res_units), sum(total_ms),
+      min(min_ms), max(max_ms), ${histFromCountsSql('b', 'n')}, min(first_at), max(last_at)
+    FROM ${source}
+    GROUP BY organisation_id, hour, ${dims}`;
 }
 
 /** Rebuilds both rollups from raw rows (this migration's backfill; the 10M-row bench loads the same way). */
