@@ -17,8 +17,8 @@ import { metadataDimension } from './timestream-metrics.js';
  * added after old records were written) would be an error in Timestream, so the table's columns
  * are read with DESCRIBE and a missing one reads as NULL.
  *
- * Latency percentiles are `approx_percentile` (Timestream has no exact percentile). Group rows carry
- * no feedback columns: feedback lives in Postgres only.
+ * Latency percentiles are `approx_percentile` (Timestream has no exact percentile). Feedback lives
+ * in Postgres only: groups join it through the trace ids the route hands over.
  */
 export interface TimestreamAnalyticsOptions {
   database: string;
@@ -187,14 +187,15 @@ export function timestreamAnalytics(opts: TimestreamAnalyticsOptions): Analytics
     };
   }
 
-  async function groups(q: AnalyticsCriteria, dimension: AnalyticsGroupDimension): Promise<GroupRow[]> {
+  async function groups(q: AnalyticsCriteria, dimension: AnalyticsGroupDimension, feedback?: () => Promise<Map<string, number>>): Promise<GroupRow[]> {
     const cols = await knownColumns();
     const c = (name: string) => col(cols, name);
     const isStatus = !('metadataKey' in dimension) && dimension.column === 'status';
     const key = 'metadataKey' in dimension ? c(metadataDimension(dimension.metadataKey)) : isStatus ? `CAST(${c('status')} AS BIGINT)` : c(dimension.column);
     const hit = `${c('cache_status')} IN (${HIT_VALUES.map(literal).join(', ')})`;
     const ms = `CAST(${c('total_ms')} AS DOUBLE)`;
-    const rows = await query(
+    const keyWhere = `${where(cols, q)}${'metadataKey' in dimension ? ` AND ${key} IS NOT NULL` : ''}`;
+    const [rows, weights] = await Promise.all([query(
       `SELECT ${key} AS group_key,
   count(*) AS requests,
   coalesce(sum(${c('cost')}), 0.0) AS cost,
@@ -210,9 +211,10 @@ export function timestreamAnalytics(opts: TimestreamAnalyticsOptions): Analytics
   sum(CASE WHEN ${hit} THEN 1 ELSE 0 END) AS cache_hits,
   to_milliseconds(max("time")) AS last_seen,
   to_milliseconds(min("time")) AS first_seen
-FROM ${table} WHERE ${where(cols, q)}${'metadataKey' in dimension ? ` AND ${key} IS NOT NULL` : ''}
+FROM ${table} WHERE ${keyWhere}
 GROUP BY ${key} ORDER BY requests DESC, group_key ASC NULLS LAST`,
-    );
+    ), feedback?.() ?? new Map<string, number>()]);
+    const fb = await feedbackByGroup(cols, key, keyWhere, weights);
     return rows.map((r) => ({
       key: r.group_key === null ? null : isStatus ? Number(r.group_key) : r.group_key,
       requests: Number(r.requests), cost: Number(r.cost), total_tokens: Number(r.total_tokens), avg_tokens: Number(r.avg_tokens),
@@ -221,8 +223,34 @@ GROUP BY ${key} ORDER BY requests DESC, group_key ASC NULLS LAST`,
       cache_hits: Number(r.cache_hits),
       last_seen: r.last_seen === null ? null : new Date(Number(r.last_seen)).toISOString(),
       first_seen: r.first_seen === null ? null : new Date(Number(r.first_seen)).toISOString(),
-      avg_weighted_feedback: null, requests_with_feedback: 0, total_groups: rows.length,
+      avg_weighted_feedback: fb.get(r.group_key)?.avg ?? null, requests_with_feedback: fb.get(r.group_key)?.n ?? 0, total_groups: rows.length,
     }));
+  }
+
+  /**
+   * Feedback per group, as Postgres joins it: every matching request whose trace has feedback
+   * counts once with its trace's weighted value. The traces come from Postgres; they are asked
+   * for in chunks so a statement stays far below Timestream's query-length limit.
+   */
+  async function feedbackByGroup(cols: Set<string>, key: string, keyWhere: string, weights: Map<string, number>) {
+    const out = new Map<string | null, { avg: number; n: number }>();
+    const traces = [...weights.keys()];
+    const sums = new Map<string | null, { sum: number; n: number }>();
+    for (let i = 0; i < traces.length; i += 500) {
+      const chunk = traces.slice(i, i + 500);
+      const trace = col(cols, 'trace_id');
+      const rows = await query(
+        `SELECT ${key} AS group_key, ${trace} AS trace, count(*) AS n FROM ${table} WHERE ${keyWhere} AND ${trace} IN (${chunk.map(literal).join(', ')}) GROUP BY ${key}, ${trace}`,
+      );
+      for (const r of rows) {
+        const s = sums.get(r.group_key) ?? { sum: 0, n: 0 };
+        s.sum += (weights.get(r.trace ?? '') ?? 0) * Number(r.n);
+        s.n += Number(r.n);
+        sums.set(r.group_key, s);
+      }
+    }
+    for (const [k, s] of sums) out.set(k, { avg: s.sum / s.n, n: s.n });
+    return out;
   }
 
   return {
@@ -264,8 +292,8 @@ WHERE ${where(cols, q)} AND ${by} IS NOT NULL GROUP BY ${BUCKET[g]}, ${by}, ${re
       const rows = await query(`SELECT ${aggregates(cols)} FROM ${table} WHERE ${where(cols, q)}`);
       return cacheSummaryOf(toAggregates(rows[0]));
     },
-    async groupBy({ criteria: q }, dimension, page) {
-      const all = await groups(q, dimension);
+    async groupBy({ criteria: q }, dimension, page, feedback) {
+      const all = await groups(q, dimension, feedback);
       return groupList(all.slice(page.size * page.current, page.size * (page.current + 1)), dimension);
     },
     async close() {

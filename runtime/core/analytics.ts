@@ -56,5 +56,9 @@ export interface AnalyticsSource<F extends { criteria: AnalyticsCriteria } = { c
   errorsStack(filter: F, granularity: string | undefined): Promise<object>;
   rescued(filter: F, granularity: string | undefined): Promise<object>;
   cacheSummary(filter: F): Promise<object>;
-  groupBy(filter: F, dimension: AnalyticsGroupDimension, page: { size: number; current: number }): Promise<object>;
+  /**
+   * `feedback`: the weighted feedback per trace id given in the filter's time range (feedback lives
+   * in Postgres); a store without it joins it to its requests by trace id. Postgres joins in SQL.
+   */
+  groupBy(filter: F, dimension: AnalyticsGroupDimension, page: { size: number; current: number }, feedback?: () => Promise<Map<string, number>>): Promise<object>;
 }

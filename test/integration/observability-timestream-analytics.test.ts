@@ -64,6 +64,13 @@ describe('observability: analytics from Timestream equal analytics from Postgres
     [pgCp, tsCp] = await Promise.all([startOn('pglite'), startOn('pglite', { metricsStore: sink, analytics: reader })]);
     await Promise.all([ingest(pgCp), ingest(tsCp)]);
     expect(fake.records.get('tollgate/requests')).toHaveLength(N);
+    // Feedback (Postgres only) on some traces, twice on a few: groups join it by trace id.
+    for (const t of [pgCp, tsCp]) {
+      for (let i = 0; i < N; i += 7) {
+        expect((await t.api('/v1/feedback', { method: 'POST', json: { trace_id: `t-${i}`, value: (i % 21) - 10, weight: (1 + (i % 3)) / 3 } })).status).toBeLessThan(300);
+        if (i % 5 === 0) expect((await t.api('/v1/feedback', { method: 'POST', json: { trace_id: `t-${i}`, value: 3, weight: 0.5 } })).status).toBeLessThan(300);
+      }
+    }
   }, 120_000);
   afterAll(async () => {
     await Promise.all([pgCp?.stop(), tsCp?.stop()]);
@@ -106,6 +113,7 @@ describe('observability: analytics from Timestream equal analytics from Postgres
     { span_id: 's-3' },
     { cost_min: '3', latency_max: '3000' },
   ];
+  const untilNow = new Date(Date.now() + 10 * 60_000).toISOString();
   const exact = ['requests', 'cost', 'tokens', 'errors', 'errors-rate', 'errors-stack', 'errors-status-code', 'requests-rescued', 'cache-hit-rate', 'cache-latency', 'users', 'users-requests'];
 
   it.each(filters)('every graph and the cache summary equal Postgres (%o)', async (filter) => {
@@ -137,6 +145,10 @@ describe('observability: analytics from Timestream equal analytics from Postgres
     ['api_key', { page_size: '2', current_page: '1' }],
     ['users', { page_size: '5' }],
     ['virtual_key', { success: 'true' }],
+    // Feedback is dated now: a range up to now joins it.
+    ['ai-models', { time_of_generation_max: untilNow }],
+    ['metadata/team', { time_of_generation_max: untilNow, status_code: '200' }],
+    ['status_code', { time_of_generation_max: untilNow }],
   ];
   it.each(groups)('groups equal Postgres (%s %o)', async (path, filter) => {
     const q = { ...range, ...filter };
@@ -144,6 +156,7 @@ describe('observability: analytics from Timestream equal analytics from Postgres
     const strip = (r: Any) => rounded({ ...r, data: r.data.map(({ p95_latency, p99_latency, ...rest }: Any) => rest) });
     expect(strip(ts)).toEqual(strip(pg));
     if (path !== 'metadata/nobody-sent-this') expect(pg.data.length).toBeGreaterThan(0);
+    if (filter.time_of_generation_max === untilNow) expect(pg.data.some((g: Any) => g.requests_with_feedback > 0)).toBe(true);
     for (const [i, g] of ts.data.entries()) {
       for (const k of ['p95_latency', 'p99_latency']) expect(Math.abs(g[k] - pg.data[i][k]), k).toBeLessThanOrEqual(2 + pg.data[i][k] * 0.2);
     }
@@ -192,11 +205,14 @@ describe('observability: analytics from Timestream equal analytics from Postgres
   });
 
   it('feedback and log search stay on Postgres with Timestream as the store', async () => {
+    const untilNow = { ...range, time_of_generation_max: new Date(Date.now() + 60_000).toISOString() };
+    const before = (await get(pgCp, 'graphs/feedbacks', untilNow)).summary.total;
+    expect(before).toBeGreaterThan(0);
     const fb = await tsCp.api('/v1/feedback', { method: 'POST', json: { trace_id: 't-40', value: 5, weight: 1 } });
     expect(fb.status).toBeLessThan(300);
     // Feedback is dated when it was given (now), past the records' range.
-    const graph = await get(tsCp, 'graphs/feedbacks', { ...range, time_of_generation_max: new Date(Date.now() + 60_000).toISOString() });
-    expect(graph.summary.total).toBe(1);
+    const graph = await get(tsCp, 'graphs/feedbacks', untilNow);
+    expect(graph.summary.total).toBe(before + 1);
     const logs = (await (await tsCp.api(`/v1/logs?${new URLSearchParams({ ...range, page_size: '1' })}`)).json()) as Any;
     expect(logs.total).toBe((await get(pgCp, 'graphs/requests', range)).summary.total);
     expect(fake.query.statements.some((s) => /feedback/i.test(s))).toBe(false);

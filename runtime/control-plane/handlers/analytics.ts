@@ -1,5 +1,5 @@
-import { postgresAnalytics } from '../../adapters/postgres-analytics.js';
-import type { AnalyticsGraph, AnalyticsSource } from '../../core/analytics.js';
+import { feedbackWeights, postgresAnalytics } from '../../adapters/postgres-analytics.js';
+import type { AnalyticsGraph, AnalyticsGroupDimension, AnalyticsSource } from '../../core/analytics.js';
 import { withCaller } from '../analytics/access.js';
 import { buildFilter, type Filter } from '../analytics/filters.js';
 import { feedbackByModel, feedbackGraph, feedbackScores, GROUP_COLUMNS } from '../analytics/queries.js';
@@ -25,6 +25,11 @@ function page(query: Record<string, string | undefined>) {
 
 /** Graphs and groups come from the configured metrics store (Postgres, or Timestream); feedback always from Postgres. */
 const source = (req: RouteRequest): AnalyticsSource<Filter> => req.ctx.analytics ?? postgresAnalytics(req.ctx.db);
+
+const groups = async (req: RouteRequest, caller: Caller, dimension: AnalyticsGroupDimension) => {
+  const filter = await requestFilter(req, caller);
+  return source(req).groupBy(filter, dimension, page(req.query), () => feedbackWeights(req.ctx.db, filter.criteria));
+};
 
 const simple = (name: AnalyticsGraph): RouteFn => view(async (req, caller) => source(req).graph(name, await requestFilter(req, caller), req.query.granularity));
 
@@ -59,15 +64,13 @@ const routes: Record<string, RouteFn> = {
   'GET /v1/analytics/graphs/feedbacks/scores': view(async (req, c) => feedbackScores(req.ctx.db, await feedbackFilter(req, c))),
   'GET /v1/analytics/graphs/feedbacks/ai-models': view(async (req, c) => feedbackByModel(req.ctx.db, await feedbackFilter(req, c))),
   'GET /v1/analytics/summary/cache': view(async (req, c) => source(req).cacheSummary(await requestFilter(req, c))),
-  'GET /v1/analytics/groups/ai-models': view(async (req, c) => source(req).groupBy(await requestFilter(req, c), GROUP_COLUMNS['ai-models'], page(req.query))),
-  'GET /v1/analytics/groups/users': view(async (req, c) => source(req).groupBy(await requestFilter(req, c), GROUP_COLUMNS.users, page(req.query))),
-  'GET /v1/analytics/groups/metadata/{metadataKey}': view(async (req, c) =>
-    source(req).groupBy(await requestFilter(req, c), { metadataKey: req.params.metadataKey ?? '' }, page(req.query)),
-  ),
+  'GET /v1/analytics/groups/ai-models': view((req, c) => groups(req, c, GROUP_COLUMNS['ai-models'])),
+  'GET /v1/analytics/groups/users': view((req, c) => groups(req, c, GROUP_COLUMNS.users)),
+  'GET /v1/analytics/groups/metadata/{metadataKey}': view((req, c) => groups(req, c, { metadataKey: req.params.metadataKey ?? '' })),
   'GET /v1/analytics/groups/{groupBy}': view(async (req, c) => {
     const dimension = GROUP_COLUMNS[req.params.groupBy ?? ''];
     if (!dimension) throw notFound(`no analytics group "${req.params.groupBy}"; one of ${Object.keys(GROUP_COLUMNS).join(', ')}`);
-    return source(req).groupBy(await requestFilter(req, c), dimension, page(req.query));
+    return groups(req, c, dimension);
   }),
 };
 
