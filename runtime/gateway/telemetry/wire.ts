@@ -4,11 +4,11 @@ import type { ClientInfo } from './client-info.js';
 import { CLIENT_COLUMNS, FACT_COLUMNS, MetricRow, recordToRow, type RouteFacts } from './metric-row.js';
 
 /**
- * The open batch of metric records, kept as columns from the moment a row is added: numbers in
- * typed arrays, the values that differ per record (ids, trace/span ids, log keys) as strings, and
- * everything else as indexes into per-batch dictionaries. The 16 route fields share one index (the
- * route's RouteFacts object) and the 4 client fields another (the ClientInfo object), expanded into
- * their columns only when the batch is sealed: adding a row is ~10 array writes, not 30 lookups.
+ * The open batch of metric records, kept compact from the moment a row is added: numbers and
+ * dictionary indexes in one typed array (row by row), the values that differ per record (ids,
+ * trace/span ids, log keys) as strings, and everything else as indexes into per-batch
+ * dictionaries. The 16 route fields share one index (the route's RouteFacts object) and the 4
+ * client fields another (the ClientInfo object). Sealing transposes rows into the format 2 columns.
  */
 // Column order inside each group; `add` below writes them in exactly this order.
 const NUMBER_COLUMNS = ['created_at', 'req_units', 'res_units', 'total_units', 'cost', 'total_ms', 'upstream_ms', 'gateway_ms'] as const;
@@ -30,68 +30,98 @@ export interface PackedBatch {
 class Dict {
   readonly values: unknown[] = [];
   private readonly index = new Map<unknown, number>();
-  private last: unknown = undefined;
-  private lastIndex = -1;
 
   of(v: unknown): number {
-    // Runs of one value (same route, client, status...) skip the Map.
-    if (this.lastIndex >= 0 && v === this.last) return this.lastIndex;
     let k = this.index.get(v);
     if (k === undefined) {
       k = this.values.length;
       this.values.push(v);
       this.index.set(v, k);
     }
-    this.last = v;
-    this.lastIndex = k;
     return k;
   }
 }
 
+const NUMBERS = NUMBER_COLUMNS.length;
+/** Dictionaries: SMALL_COLUMNS, then routes, clients and metadata (the last three by identity). */
+const DICTS = SMALL_COLUMNS.length + 3;
+/** One record's cells: its numbers, then its dictionary indexes. */
+const WIDTH = NUMBERS + DICTS;
+const STRINGS = DISTINCT_COLUMNS.length;
+const NOTHING = Symbol('nothing');
+
 export class MetricColumnsBatch {
   count = 0;
   private capacity: number;
-  private numbers: Float64Array[];
-  private indexes: Int32Array[];
-  /** Dictionaries of SMALL_COLUMNS, then routes, clients and metadata (the last three by identity). */
-  private readonly dicts = [...SMALL_COLUMNS, 'facts', 'client', 'metadata'].map(() => new Dict());
-  private readonly strings: (string | null)[][] = DISTINCT_COLUMNS.map(() => []);
+  /**
+   * Cells row by row (record i at i * WIDTH), transposed into columns only when sealed: records
+   * arrive one at a time between other requests' work, and one row is 3 cache lines where 20
+   * typed-array columns were 20 (each cold by the next request).
+   */
+  private cells: Float64Array;
+  private strings: (string | null)[];
+  private readonly dicts = Array.from({ length: DICTS }, () => new Dict());
+  // The previous value and index of each dictionary, side by side: runs of one value (same route,
+  // client, status...) touch only these two small arrays.
+  private readonly lastValues: unknown[] = new Array<unknown>(DICTS).fill(NOTHING);
+  private readonly lastIndexes = new Int32Array(DICTS);
 
   constructor(capacity: number) {
     this.capacity = Math.max(1, capacity);
-    this.numbers = NUMBER_COLUMNS.map(() => new Float64Array(this.capacity));
-    this.indexes = this.dicts.map(() => new Int32Array(this.capacity));
+    this.cells = new Float64Array(this.capacity * WIDTH);
+    this.strings = new Array<string | null>(this.capacity * STRINGS).fill(null);
   }
 
   private grow(): void {
     this.capacity *= 2;
-    this.numbers = this.numbers.map((a) => {
-      const b = new Float64Array(this.capacity);
-      b.set(a);
-      return b;
-    });
-    this.indexes = this.indexes.map((a) => {
-      const b = new Int32Array(this.capacity);
-      b.set(a);
-      return b;
-    });
+    const cells = new Float64Array(this.capacity * WIDTH);
+    cells.set(this.cells);
+    this.cells = cells;
+    const strings = new Array<string | null>(this.capacity * STRINGS).fill(null);
+    for (let i = 0; i < this.strings.length; i++) strings[i] = this.strings[i];
+    this.strings = strings;
+  }
+
+  private code(k: number, v: unknown): number {
+    if (this.lastValues[k] === v) return this.lastIndexes[k];
+    const index = this.dicts[k].of(v);
+    this.lastValues[k] = v;
+    this.lastIndexes[k] = index;
+    return index;
   }
 
   /** Copies a row's values in; the row object is reused by the caller. */
   add(r: MetricRow): void {
     if (this.count === this.capacity) this.grow();
     const i = this.count++;
-    const n = this.numbers;
-    n[0][i] = r.createdAtMs; n[1][i] = r.req_units; n[2][i] = r.res_units; n[3][i] = r.total_units;
-    n[4][i] = r.cost; n[5][i] = r.total_ms; n[6][i] = r.upstream_ms; n[7][i] = r.gateway_ms;
+    const c = this.cells;
+    const o = i * WIDTH;
+    c[o] = r.createdAtMs; c[o + 1] = r.req_units; c[o + 2] = r.res_units; c[o + 3] = r.total_units;
+    c[o + 4] = r.cost; c[o + 5] = r.total_ms; c[o + 6] = r.upstream_ms; c[o + 7] = r.gateway_ms;
+    c[o + 8] = this.code(0, r.stream); c[o + 9] = this.code(1, r.status); c[o + 10] = this.code(2, r.success);
+    c[o + 11] = this.code(3, r.cache_status); c[o + 12] = this.code(4, r.retry_count); c[o + 13] = this.code(5, r.rescued_by);
+    c[o + 14] = this.code(6, r.units_estimated); c[o + 15] = this.code(7, r.span_name); c[o + 16] = this.code(8, r.user);
+    c[o + 17] = this.code(9, r.facts); c[o + 18] = this.code(10, r.client); c[o + 19] = this.code(11, r.metadata);
     const s = this.strings;
-    s[0].push(r.id); s[1].push(r.trace_id); s[2].push(r.span_id); s[3].push(r.parent_span_id); s[4].push(r.log_key); s[5].push(r.log_token);
-    const x = this.indexes;
-    const d = this.dicts;
-    x[0][i] = d[0].of(r.stream); x[1][i] = d[1].of(r.status); x[2][i] = d[2].of(r.success);
-    x[3][i] = d[3].of(r.cache_status); x[4][i] = d[4].of(r.retry_count); x[5][i] = d[5].of(r.rescued_by);
-    x[6][i] = d[6].of(r.units_estimated); x[7][i] = d[7].of(r.span_name); x[8][i] = d[8].of(r.user);
-    x[9][i] = d[9].of(r.facts); x[10][i] = d[10].of(r.client); x[11][i] = d[11].of(r.metadata);
+    const so = i * STRINGS;
+    s[so] = r.id; s[so + 1] = r.trace_id; s[so + 2] = r.span_id; s[so + 3] = r.parent_span_id; s[so + 4] = r.log_key; s[so + 5] = r.log_token;
+  }
+
+  /** Cell `k` of every record, as a plain array (for JSON.stringify). */
+  private cellColumn(k: number): number[] {
+    const n = this.count;
+    const c = this.cells;
+    const out = new Array<number>(n);
+    for (let i = 0; i < n; i++) out[i] = c[i * WIDTH + k];
+    return out;
+  }
+
+  private stringColumn(k: number): (string | null)[] {
+    const n = this.count;
+    const s = this.strings;
+    const out = new Array<string | null>(n);
+    for (let i = 0; i < n; i++) out[i] = s[i * STRINGS + k];
+    return out;
   }
 
   /** The format 2 body (runtime/core/metrics-wire.ts). */
@@ -99,29 +129,32 @@ export class MetricColumnsBatch {
     const n = this.count;
     const columns = {} as Record<MetricColumn, EncodedColumn>;
     if (n) {
-      NUMBER_COLUMNS.forEach((name, k) => (columns[name] = plain(toArray(this.numbers[k], n))));
-      DISTINCT_COLUMNS.forEach((name, k) => (columns[name] = plain(this.strings[k])));
-      SMALL_COLUMNS.forEach((name, k) => (columns[name] = dictColumn(this.dicts[k].values, this.indexes[k], n)));
-      const facts = this.dicts[9].values as RouteFacts[];
-      for (const name of FACT_COLUMNS) columns[name] = derivedColumn(facts, (f) => f[name], this.indexes[9], n);
-      const clients = this.dicts[10].values as ClientInfo[];
-      for (const [name, field] of CLIENT_COLUMNS) columns[name] = derivedColumn(clients, (c) => c[field], this.indexes[10], n);
-      columns.metadata = dictColumn(this.dicts[11].values, this.indexes[11], n);
+      NUMBER_COLUMNS.forEach((name, k) => (columns[name] = plain(this.cellColumn(k))));
+      DISTINCT_COLUMNS.forEach((name, k) => (columns[name] = plain(this.stringColumn(k))));
+      const dictColumn = (k: number): EncodedColumn => {
+        const values = this.dicts[k].values;
+        return values.length === 1 ? { c: values[0] } : { d: values, i: this.cellColumn(NUMBERS + k) };
+      };
+      SMALL_COLUMNS.forEach((name, k) => (columns[name] = dictColumn(k)));
+      const routes = SMALL_COLUMNS.length;
+      const facts = this.dicts[routes].values as RouteFacts[];
+      const factIndexes = facts.length > 1 ? this.cellColumn(NUMBERS + routes) : undefined;
+      for (const name of FACT_COLUMNS) columns[name] = derivedColumn(facts, (f) => f[name], factIndexes);
+      const clients = this.dicts[routes + 1].values as ClientInfo[];
+      const clientIndexes = clients.length > 1 ? this.cellColumn(NUMBERS + routes + 1) : undefined;
+      for (const [name, field] of CLIENT_COLUMNS) columns[name] = derivedColumn(clients, (c) => c[field], clientIndexes);
+      columns.metadata = dictColumn(routes + 2);
     }
     return JSON.stringify({ format: METRICS_FORMAT_COLUMNS, ...head, count: n, columns });
   }
 }
 
-function dictColumn(values: unknown[], indexes: Int32Array, n: number): EncodedColumn {
-  return values.length === 1 ? { c: values[0] } : { d: values, i: toArray(indexes, n) };
-}
-
 /** A column whose value is a field of the row's shared object: that object's dictionary, re-keyed by the field's distinct values. */
-function derivedColumn<T>(owners: T[], field: (owner: T) => unknown, indexes: Int32Array, n: number): EncodedColumn {
+function derivedColumn<T>(owners: T[], field: (owner: T) => unknown, indexes: number[] | undefined): EncodedColumn {
   const first = field(owners[0]);
   let same = true;
   for (let k = 1; same && k < owners.length; k++) same = field(owners[k]) === first;
-  if (same) return { c: first };
+  if (same || !indexes) return { c: first };
   const values: unknown[] = [];
   const seen = new Map<unknown, number>();
   const remap = owners.map((o) => {
@@ -134,17 +167,7 @@ function derivedColumn<T>(owners: T[], field: (owner: T) => unknown, indexes: In
     }
     return k;
   });
-  if (values.length === 1) return { c: values[0] };
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = remap[indexes[i]];
-  return { d: values, i: out };
-}
-
-/** The first `n` values as a plain array (for JSON.stringify); `Array.from` goes through the iterator protocol, several times slower. */
-function toArray(values: Float64Array | Int32Array, n: number): number[] {
-  const out = new Array<number>(n);
-  for (let i = 0; i < n; i++) out[i] = values[i];
-  return out;
+  return values.length === 1 ? { c: values[0] } : { d: values, i: indexes.map((k) => remap[k]) };
 }
 
 function plain(values: unknown[]): EncodedColumn {
