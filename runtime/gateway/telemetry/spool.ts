@@ -76,7 +76,7 @@ export class Shipper<T> {
   readonly stats: ShipperStats = { queued: 0, spooledBatches: 0, spooledItems: 0, sentItems: 0, sentBatches: 0, droppedItems: 0, failedSends: 0 };
   readonly ready: Promise<void>;
 
-  constructor(private readonly opts: ShipperOptions<T>) {
+  constructor(private opts: ShipperOptions<T>) {
     this.timer = setInterval(() => void this.flush(), opts.flushIntervalMs);
     this.timer.unref();
     this.ready = this.recover();
@@ -194,8 +194,21 @@ export class Shipper<T> {
   /** Files left by an earlier run (or another gateway process using this directory): send them first. */
   private async recover(): Promise<void> {
     if (!this.opts.spoolDir) return;
-    await mkdir(this.opts.spoolDir, { recursive: true, mode: 0o700 });
-    const names = (await readdir(this.opts.spoolDir)).filter((n) => n.endsWith(SUFFIX)).sort();
+    let names: string[];
+    try {
+      await mkdir(this.opts.spoolDir, { recursive: true, mode: 0o700 });
+      names = (await readdir(this.opts.spoolDir)).filter((n) => n.endsWith(SUFFIX)).sort();
+    } catch (err) {
+      // Serving must not depend on the spool: an unusable directory (read-only file system, wrong
+      // owner) degrades to the in-memory spool, and the operator is told what to fix.
+      this.opts.logger.error('telemetry spool directory is not usable; undeliverable batches are kept in memory and lost on restart. Make it writable by the gateway user or point TOLLGATE_SPOOL_DIR elsewhere', {
+        shipper: this.opts.name,
+        spoolDir: this.opts.spoolDir,
+        reason: (err as Error).message,
+      });
+      this.opts = { ...this.opts, spoolDir: undefined };
+      return;
+    }
     for (const name of names) {
       const file = join(this.opts.spoolDir, name);
       try {
