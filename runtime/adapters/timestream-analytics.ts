@@ -5,6 +5,7 @@ import { buckets, simpleGraphs, ZERO, type Aggregates, type Series } from '../co
 import type { GroupRow } from '../control-plane/analytics/rollup-groups.js';
 import { cacheSummaryOf, errorsByStatusGraph, errorsStackGraph, groupList, rescuedGraph } from '../control-plane/analytics/shapes.js';
 import { metadataDimension } from './timestream-metrics.js';
+import { timestreamClientResolver } from './timestream-endpoint.js';
 
 /**
  * Analytics graphs and groups read from Timestream for LiveAnalytics (`TOLLGATE_METRICS_STORE=timestream`),
@@ -59,27 +60,16 @@ const MEASURE_TYPES: Record<string, string> = {
 };
 
 export function timestreamAnalytics(opts: TimestreamAnalyticsOptions): AnalyticsSource & { query(sql: string): Promise<Row[]>; close(): Promise<void> } {
-  let client: TimestreamQueryClient | undefined;
-  let expiresAt = 0;
-  const discovery = opts.discoveryEndpoint ? new TimestreamQueryClient({ ...opts.client, endpoint: opts.discoveryEndpoint }) : undefined;
+  const clients = timestreamClientResolver({
+    discoveryEndpoint: opts.discoveryEndpoint,
+    create: (endpoint) => new TimestreamQueryClient({ ...opts.client, ...(endpoint ? { endpoint } : {}) }),
+    describe: (client) => client.send(new DescribeEndpointsCommand({})),
+  });
   const table = `${identifier(opts.database)}.${identifier(opts.table)}`;
-
-  const reader = async (): Promise<TimestreamQueryClient> => {
-    if (!discovery) return (client ??= new TimestreamQueryClient({ ...opts.client }));
-    if (client && Date.now() < expiresAt) return client;
-    const { Endpoints } = await discovery.send(new DescribeEndpointsCommand({}));
-    const found = Endpoints?.[0];
-    if (!found?.Address) throw new Error('Timestream DescribeEndpoints returned no endpoint');
-    const scheme = new URL(opts.discoveryEndpoint!).protocol;
-    client?.destroy();
-    client = new TimestreamQueryClient({ ...opts.client, endpoint: `${scheme}//${found.Address}` });
-    expiresAt = Date.now() + Math.max(1, found.CachePeriodInMinutes ?? 1) * 60_000;
-    return client;
-  };
 
   /** Runs one statement to its last page; every value comes back as its scalar string (or null). */
   async function query(sql: string): Promise<Row[]> {
-    const c = await reader();
+    const c = await clients.get();
     const out: Row[] = [];
     let token: string | undefined;
     do {
@@ -297,8 +287,7 @@ WHERE ${where(cols, q)} AND ${by} IS NOT NULL GROUP BY ${BUCKET[g]}, ${by}, ${re
       return groupList(all.slice(page.size * page.current, page.size * (page.current + 1)), dimension);
     },
     async close() {
-      client?.destroy();
-      discovery?.destroy();
+      clients.close();
     },
   };
 }

@@ -5,6 +5,7 @@ import {
   type _Record,
   type TimestreamWriteClientConfig,
 } from '@aws-sdk/client-timestream-write';
+import { timestreamClientResolver } from './timestream-endpoint.js';
 import type { MetricRecord, MetricsStore } from '../core/metrics.js';
 
 /**
@@ -87,26 +88,15 @@ export function toTimestreamRecord(r: MetricRecord): _Record {
 }
 
 export function timestreamMetricsStore(opts: TimestreamMetricsOptions): MetricsStore {
-  let client: TimestreamWriteClient | undefined;
-  let expiresAt = 0;
-  const discovery = opts.discoveryEndpoint ? new TimestreamWriteClient({ ...opts.client, endpoint: opts.discoveryEndpoint }) : undefined;
-
-  const writer = async (): Promise<TimestreamWriteClient> => {
-    if (!discovery) return (client ??= new TimestreamWriteClient({ ...opts.client }));
-    if (client && Date.now() < expiresAt) return client;
-    const { Endpoints } = await discovery.send(new DescribeEndpointsCommand({}));
-    const found = Endpoints?.[0];
-    if (!found?.Address) throw new Error('Timestream DescribeEndpoints returned no endpoint');
-    const scheme = new URL(opts.discoveryEndpoint!).protocol;
-    client?.destroy();
-    client = new TimestreamWriteClient({ ...opts.client, endpoint: `${scheme}//${found.Address}` });
-    expiresAt = Date.now() + Math.max(1, found.CachePeriodInMinutes ?? 1) * 60_000;
-    return client;
-  };
+  const clients = timestreamClientResolver({
+    discoveryEndpoint: opts.discoveryEndpoint,
+    create: (endpoint) => new TimestreamWriteClient({ ...opts.client, ...(endpoint ? { endpoint } : {}) }),
+    describe: (client) => client.send(new DescribeEndpointsCommand({})),
+  });
 
   return {
     async write(records) {
-      const c = await writer();
+      const c = await clients.get();
       for (let i = 0; i < records.length; i += MAX_RECORDS_PER_WRITE) {
         const chunk = records.slice(i, i + MAX_RECORDS_PER_WRITE);
         await c.send(new WriteRecordsCommand({ DatabaseName: opts.database, TableName: opts.table, Records: chunk.map(toTimestreamRecord) }));
@@ -115,8 +105,7 @@ export function timestreamMetricsStore(opts: TimestreamMetricsOptions): MetricsS
       return { inserted: records.length };
     },
     async close() {
-      client?.destroy();
-      discovery?.destroy();
+      clients.close();
     },
   };
 }
