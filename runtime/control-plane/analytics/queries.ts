@@ -2,7 +2,7 @@ import type { SqlQueryable } from '../../core/db.js';
 import { granularity, type Filter, type Granularity } from './filters.js';
 import { rollupGroups, type GroupDimension, type GroupRow } from './rollup-groups.js';
 import { cacheSummaryOf, errorsByStatusGraph, errorsStackGraph, graph, groupList, pct, rescuedGraph, round } from './shapes.js';
-import { latencyOf, rollupBuckets, rollupErrors, rollupPlan, rollupRescued, rollupUsers, type RollupBucket, type RollupPlan } from './rollups.js';
+import { latencyOf, rollupBuckets, rollupCount, rollupErrors, rollupPlan, rollupRescued, rollupUsers, type RollupBucket, type RollupPlan } from './rollups.js';
 
 /**
  * Analytics over `request_metrics`, in Portkey's response shapes:
@@ -210,7 +210,7 @@ export const simpleGraphs: Record<string, (s: Series) => object> = {
 /** How many requests match: from the rollups when they can answer (a log list's total over a month counted every raw row). */
 export async function requestCount(db: SqlQueryable, filter: Filter): Promise<number> {
   const plan = rollupPlan(filter, 'hour');
-  if (plan) return (await rollupBuckets(db, filter, plan, 'day', false)).reduce((n, b) => n + Number(b.requests), 0);
+  if (plan) return rollupCount(db, filter, plan);
   const { rows } = await db.query<{ total: number }>(`SELECT count(*)::int AS total FROM request_metrics WHERE ${filter.where}`, filter.params);
   return Number(rows[0]?.total ?? 0);
 }

@@ -57,7 +57,7 @@ interface Source {
  * requests, cost, total_units, total_ms, min_ms, max_ms, latency_hist) for the whole range. Callers
  * that sum the whole range (no buckets) pass `g = 'day'` so that whole days come from the daily rollups.
  */
-function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist: boolean, watermark: string): Source {
+function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist: boolean, watermark: string, countOnly = false): Source {
   const params = [...filter.params, plan.hourFrom.toISOString(), plan.hourTo.toISOString(), watermark];
   const h1 = `$${params.length - 2}::timestamptz`;
   const h2 = `$${params.length - 1}::timestamptz`;
@@ -66,7 +66,10 @@ function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist
   // One metadata pair: the metadata rollups (migration 67), keyed by that pair and every other dimension.
   const [hourly, daily] = filter.metadataRollup ? ['request_metrics_hourly_meta', 'request_metrics_daily_meta'] : ['request_metrics_hourly', 'request_metrics_daily'];
   const keys = 'status, success, cache_status, rescued_by, retry_count';
-  const rollupRows = (table: string, time: string, range: string) => `SELECT ${bucketOf(time, g)} AS bucket, ${keys}, requests, cost, total_units, total_ms, min_ms, max_ms,
+  const rollupRows = (table: string, time: string, range: string) =>
+    countOnly
+      ? `SELECT requests FROM ${table} WHERE ${where} AND ${range}`
+      : `SELECT ${bucketOf(time, g)} AS bucket, ${keys}, requests, cost, total_units, total_ms, min_ms, max_ms,
       ${withHist ? 'latency_hist' : 'NULL::bigint[] AS latency_hist'}
     FROM ${table} WHERE ${where} AND ${range}`;
   // Day and week buckets read whole days from the daily rollups and only the hours around them hourly.
@@ -89,9 +92,15 @@ function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist
         sum(total_units) AS total_units, sum(total_ms) AS total_ms, min(total_ms) AS min_ms, max(total_ms) AS max_ms
       FROM request_metrics WHERE ${filter.where} AND ${range}
       GROUP BY 1, 2, 3, 4, 5, 6, 7`;
+  const rawRanges = [`created_at < ${h1}`, `created_at >= ${h2}`, `created_at >= ${h1} AND created_at < ${h2} AND ${pending}`];
+  if (countOnly) {
+    // A bare count of the raw edges and pending rows: grouping them as rollup rows costs far more.
+    const counts = rawRanges.map((range) => `SELECT count(*) AS requests FROM request_metrics WHERE ${filter.where} AND ${range}`);
+    return { sql: `(${fromRollups} UNION ALL ${counts.join(' UNION ALL ')}) src`, params };
+  }
   const fromRaw = `SELECT bucket, ${keys}, sum(n) AS requests, sum(cost) AS cost, sum(total_units) AS total_units, sum(total_ms) AS total_ms,
       min(min_ms) AS min_ms, max(max_ms) AS max_ms, ${withHist ? histFromCountsSql('b', 'n') : 'NULL::bigint[]'} AS latency_hist
-    FROM (${edge(`created_at < ${h1}`)} UNION ALL ${edge(`created_at >= ${h2}`)} UNION ALL ${edge(`created_at >= ${h1} AND created_at < ${h2} AND ${pending}`)}) edge
+    FROM (${rawRanges.map(edge).join(' UNION ALL ')}) edge
     GROUP BY 1, 2, 3, 4, 5, 6`;
   return { sql: `(${fromRollups} UNION ALL ${fromRaw}) src`, params };
 }
@@ -139,6 +148,13 @@ export async function rollupBuckets(db: SqlQueryable, filter: Filter, plan: Roll
     src.params,
   );
   return rows;
+}
+
+/** How many requests match over the plan's range: rolled-up counts plus raw edges and pending rows. */
+export async function rollupCount(db: SqlQueryable, filter: Filter, plan: RollupPlan): Promise<number> {
+  const src = rollupSource(filter, plan, 'day', false, await rolledTo(db), true);
+  const { rows } = await db.query<{ total: number | string | null }>(`SELECT sum(requests)::float8 AS total FROM ${src.sql}`, src.params);
+  return Number(rows[0]?.total ?? 0);
 }
 
 /** Error counts by status (and bucket when `byBucket`). */
