@@ -144,6 +144,8 @@ describe('gateway --workers', () => {
     });
 
     it('serves from both workers on one port', async () => {
+      // Worker log lines are written asynchronously (pino), so they may follow the primary's "listening".
+      await until('both workers to report listening', () => (cli.workers.size === 2 ? true : undefined));
       expect(cli.workers.size).toBe(2);
       const instances = new Set<string>();
       for (let i = 0; i < 20; i++) {
