@@ -100,7 +100,6 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
           send: (items) => poster.post(INGEST_LOGS_PATH, JSON.stringify({ logs: items }), 30_000),
         });
 
-  // Queued entries and their taps, side by side (no wrapper object per request).
   // Deferred work, side by side (no wrapper object per request): full logs of recorded requests
   // (their record already built), and whole records of rejected ones.
   let pending: RequestLogEntry[] = [];
@@ -184,6 +183,16 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
     await Promise.all([metrics.flush(), logs.flush()]);
   };
 
+  /** Marks the response as recorded (an error thrown while replying is not recorded again) and returns its tap. */
+  const claimTap = (res: ServerResponse): ResponseTap | undefined => {
+    if (res instanceof TappedResponse) {
+      res.telemetryRecorded = true;
+      return res.telemetryTap;
+    }
+    recorded.add(res);
+    return taps.get(res);
+  };
+
   const telemetry: RequestLogger = {
     enabled,
     observe(res) {
@@ -194,15 +203,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
     },
     record(entry) {
       if (!enabled || !entry.organisationId) return;
-      const res = entry.res;
-      let tap: ResponseTap | undefined;
-      if (res instanceof TappedResponse) {
-        res.telemetryRecorded = true;
-        tap = res.telemetryTap;
-      } else if (res) {
-        recorded.add(res);
-        tap = taps.get(res);
-      }
+      const tap = entry.res ? claimTap(entry.res) : undefined;
       let record: MetricRecord | undefined;
       try {
         record = addRow(entry, tap);
@@ -247,15 +248,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
         headers: req.headers,
         res,
       });
-      let tap: ResponseTap | undefined;
-      if (res instanceof TappedResponse) {
-        res.telemetryRecorded = true;
-        tap = res.telemetryTap;
-      } else {
-        recorded.add(res);
-        tap = taps.get(res);
-      }
-      pendingTaps.push(tap);
+      pendingTaps.push(claimTap(res));
       pendingRecords.push(undefined);
       schedule();
     },
