@@ -21,7 +21,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { bundleGateway, cpuMicros, freePort, startBenchStack } from './lib/stack.js';
+import { bundleGateway, cpuMicros, cpuSplitMicros, freePort, startBenchStack, syscallCounts } from './lib/stack.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 1000);
@@ -119,21 +119,35 @@ async function round(bundle: string, cpUrl: string, dataDir: string, token: stri
 }
 
 /** One PAIRED round: both gateways at once, the same load, CPU over the same window. */
-async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token: string, headers: Record<string, string>) {
-  const [on, off] = await Promise.all([startGateway(bundle, cpUrl, dataDir, token, true), startGateway(bundle, cpUrl, dataDir, token, false)]);
+async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token: string, headers: Record<string, string>, onFirst: boolean) {
+  // AA=1 runs telemetry off in both slots: the method's own bias and noise, which any on/off figure is read against.
+  const aa = process.env.AA === '1';
+  // The slot started, and driven, first costs a few % more even with both off (AA=1): rounds alternate the slots.
+  const started = await Promise.all([startGateway(bundle, cpUrl, dataDir, token, onFirst && !aa), startGateway(bundle, cpUrl, dataDir, token, !onFirst && !aa)]);
+  const [on, off] = onFirst ? started : [started[1], started[0]];
   try {
-    const pools = [new Pool(on.url, { connections: CONCURRENCY }), new Pool(off.url, { connections: CONCURRENCY })];
-    await Promise.all(pools.map((p) => sendAll(p, headers, 2000)));
+    const slotPools = started.map((gw) => new Pool(gw.url, { connections: CONCURRENCY }));
+    await Promise.all(slotPools.map((p) => sendAll(p, headers, 2000)));
     await sleep(3500);
-    const sentBefore = await sent(on.url);
-    const before = await Promise.all([cpuMicros(on.proc.pid!), cpuMicros(off.proc.pid!)]);
-    await Promise.all(pools.map((p) => sendAtRate(p, headers, REQUESTS)));
+    const sentBefore = aa ? 0 : await sent(on.url);
+    const before = await Promise.all([cpuSplitMicros(on.proc.pid!), cpuSplitMicros(off.proc.pid!)]);
+    const ioBefore = await Promise.all([syscallCounts(on.proc.pid!), syscallCounts(off.proc.pid!)]);
+    await Promise.all(slotPools.map((p) => sendAtRate(p, headers, REQUESTS)));
     const deadline = Date.now() + 15_000;
-    while ((await sent(on.url)) - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
-    const after = await Promise.all([cpuMicros(on.proc.pid!), cpuMicros(off.proc.pid!)]);
-    const delivered = (await sent(on.url)) - sentBefore;
-    await Promise.all(pools.map((p) => p.close()));
-    return { on: (after[0] - before[0]) / REQUESTS, off: (after[1] - before[1]) / REQUESTS, delivered };
+    if (aa) await sleep(1000);
+    else while ((await sent(on.url)) - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
+    const after = await Promise.all([cpuSplitMicros(on.proc.pid!), cpuSplitMicros(off.proc.pid!)]);
+    const ioAfter = await Promise.all([syscallCounts(on.proc.pid!), syscallCounts(off.proc.pid!)]);
+    const delivered = aa ? REQUESTS : (await sent(on.url)) - sentBefore;
+    await Promise.all(slotPools.map((p) => p.close()));
+    // Syscalls per request: a difference here is the kernel's work (loopback TCP), not telemetry's code.
+    const perRequest = (i: number) => ({
+      reads: Math.round(((ioAfter[i].reads - ioBefore[i].reads) / REQUESTS) * 100) / 100,
+      writes: Math.round(((ioAfter[i].writes - ioBefore[i].writes) / REQUESTS) * 100) / 100,
+    });
+    const cpu = (i: number) => (after[i].user + after[i].system - before[i].user - before[i].system) / REQUESTS;
+    const split = (i: number) => ({ user: (after[i].user - before[i].user) / REQUESTS, system: (after[i].system - before[i].system) / REQUESTS });
+    return { on: cpu(0), off: cpu(1), delivered, split: { on: split(0), off: split(1) }, syscalls: { on: perRequest(0), off: perRequest(1) } };
   } finally {
     on.proc.kill('SIGTERM');
     off.proc.kill('SIGTERM');
@@ -158,12 +172,12 @@ async function main() {
 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     if (process.env.PAIRED === '1') {
-      const pairs: { on: number; off: number; delivered: number }[] = [];
+      const pairs: { on: number; off: number; delivered: number; split: unknown; syscalls: unknown }[] = [];
       for (let r = 0; r < ROUNDS; r++) {
-        const res = await pairedRound(bundle, creds.controlPlaneUrl, dataDir, creds.dataPlaneToken, headers);
+        const res = await pairedRound(bundle, creds.controlPlaneUrl, dataDir, creds.dataPlaneToken, headers, r % 2 === 0);
         if (res.delivered < REQUESTS) throw new Error(`only ${res.delivered} of ${REQUESTS} records were delivered`);
         pairs.push(res);
-        process.stderr.write(`pair ${r + 1}: on ${res.on.toFixed(1)}, off ${res.off.toFixed(1)} µs CPU/request (+${((res.on / res.off - 1) * 100).toFixed(1)}%)\n`);
+        process.stderr.write(`pair ${r + 1}: on ${res.on.toFixed(1)}, off ${res.off.toFixed(1)} µs CPU/request (+${((res.on / res.off - 1) * 100).toFixed(1)}%), user/system µs ${JSON.stringify(res.split)}, syscalls/request ${JSON.stringify(res.syscalls)}\n`);
       }
       const round1 = (x: number) => Math.round(x * 10) / 10;
       console.log(JSON.stringify({

@@ -36,14 +36,29 @@ export async function freePort(): Promise<number> {
 
 /** utime+stime of a process and its direct children (cluster workers), in µs. */
 export async function cpuMicros(pid: number): Promise<number> {
+  const { user, system } = await cpuSplitMicros(pid);
+  return user + system;
+}
+
+/** User and system CPU µs of a process and its children so far (utime, stime from /proc). */
+export async function cpuSplitMicros(pid: number): Promise<{ user: number; system: number }> {
   const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').then((t) => t.trim().split(/\s+/).filter(Boolean).map(Number), () => []);
-  let total = 0;
+  let user = 0;
+  let system = 0;
   for (const p of [pid, ...children]) {
     const stat = await readFile(`/proc/${p}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    total += (Number(fields[11]) + Number(fields[12])) * 10_000;
+    user += Number(fields[11]) * 10_000;
+    system += Number(fields[12]) * 10_000;
   }
-  return total;
+  return { user, system };
+}
+
+/** Read and write syscalls (all threads) of a process so far, from /proc/<pid>/io. */
+export async function syscallCounts(pid: number): Promise<{ reads: number; writes: number }> {
+  const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? NaN);
+  return { reads: field('syscr'), writes: field('syscw') };
 }
 
 export interface BenchStack {
