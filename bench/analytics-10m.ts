@@ -20,6 +20,7 @@ import { silentLogger } from '../runtime/core/logger.js';
 import { rollupBackfillStatements } from '../runtime/control-plane/db/schema/063-metric-rollups.js';
 import { dailyFromHourlySql } from '../runtime/control-plane/db/schema/065-daily-rollups.js';
 import { metadataBackfillStatements } from '../runtime/control-plane/db/schema/067-metadata-rollups.js';
+import { feedbackLinkBackfillSql } from '../runtime/control-plane/db/schema/068-feedback-requests.js';
 import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS } from '../runtime/control-plane/db/schema/063-metric-rollups.js';
 import { startControlPlane } from '../runtime/control-plane/server.js';
 import { benchPostgres } from './lib/postgres-server.js';
@@ -119,7 +120,11 @@ try {
              FROM (SELECT 100 * x - (x * 37) % 100 AS g FROM generate_series(1::bigint, $5::bigint / 100) x) gs) x`,
       [cp.organisationId, cp.defaultWorkspaceId, end - spanMs, spanMs, ROWS],
     );
+    // Their requests, as the background roll-up links them (migration 68).
+    await cp.db.query('DELETE FROM feedback_requests');
+    await cp.db.query(feedbackLinkBackfillSql());
     await cp.db.query('VACUUM ANALYZE feedback');
+    await cp.db.query('VACUUM ANALYZE feedback_requests');
     log('feedback generated');
   }
   const { rows: fbCount } = await cp.db.query<{ n: number }>('SELECT count(*)::int AS n FROM feedback');

@@ -31,7 +31,9 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
       cache_status: cache[i % 5], retry_count: i % 13 === 0 ? 2 : 0, last_used_option_index: null,
       rescued_by: i % 13 === 0 ? 'retry' : i % 19 === 0 ? 'fallback' : null,
       req_units: 10 + (i % 50), res_units: 5 + (i % 30), total_units: 15 + (i % 50) + (i % 30), units_estimated: false, cost: ((i * 37) % 100) / 7,
-      currency: 'USD', cost_unknown: false, total_ms: (i * 7919) % 4000, upstream_ms: 0, gateway_ms: 1, trace_id: `t-${i}`,
+      currency: 'USD', cost_unknown: false, total_ms: (i * 7919) % 4000, upstream_ms: 0, gateway_ms: 1,
+      // Every 50th trace has a second request, of another model, seven requests later.
+      trace_id: i % 50 === 7 ? `t-${i - 7}` : `t-${i}`,
       span_id: null, parent_span_id: null, span_name: null, metadata: i % 10 === 0 ? {} : i % 10 === 1 ? { team: 'a', note: 'x'.repeat(300) } : { team: i % 2 ? 'a' : 'b', env: i % 7 < 2 ? 'dev' : 'prod' }, user: i % 9 === 0 ? null : `u-${i % 23}`,
       client_runtime: null, client_runtime_version: null, client_sdk: null, client_sdk_version: null, log_location: null, log_key: null, log_token: null,
     };
@@ -51,6 +53,19 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     return (await res.json()) as Any;
   };
   let batch: MetricRecord[];
+  /** Every feedback posted (with its latest value), to check the feedback graphs against. */
+  const given = new Map<string, { trace: string; value: number; weight: number }>();
+  const giveFeedback = async (trace: string, value: number, weight: number) => {
+    const res = await t.api('/v1/feedback', { method: 'POST', json: { trace_id: trace, value, weight } });
+    expect(res.status).toBeLessThan(300);
+    const id = ((await res.json()) as Any).feedback_ids[0] as string;
+    given.set(id, { trace, value, weight });
+    return id;
+  };
+  const updateFeedback = async (id: string, value: number, weight: number) => {
+    expect((await t.api(`/v1/feedback/${id}`, { method: 'PUT', json: { value, weight } })).status).toBe(200);
+    given.set(id, { ...given.get(id)!, value, weight });
+  };
 
   /** Rolls up until every row is in; another database's open transaction on the shared server can hold the xmin back briefly. */
   const rollUpAll = async () => {
@@ -70,6 +85,9 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     process.env.TOLLGATE_METRICS_ROLLUP_MS = '3600000';
     t = await startOn(engine);
     batch = Array.from({ length: 1800 }, (_, i) => record(i));
+    // Feedback before its requests arrive (on the traces with two requests), and on a trace that never does.
+    for (let i = 0; i < 1800; i += 50) await giveFeedback(`t-${i}`, (i % 19) - 9, 1);
+    await giveFeedback('t-never', 7, 1);
     // Three batches, the middle one twice and the last overlapping it: a retried record must not
     // count twice in the rollups either.
     await ingest(batch.slice(0, 600));
@@ -79,9 +97,9 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     expect((await ingest(batch.slice(1100))).inserted).toBe(600);
     // Feedback on some traces (two on a few), for the groups' feedback columns.
     for (let i = 0; i < 1800; i += 37) {
-      const res = await t.api('/v1/feedback', { method: 'POST', json: { trace_id: `t-${i}`, value: (i % 21) - 10, weight: (1 + (i % 3)) / 3 } });
-      expect(res.status).toBeLessThan(300);
-      if (i % 5 === 0) expect((await t.api('/v1/feedback', { method: 'POST', json: { trace_id: `t-${i}`, value: 3, weight: 0.5 } })).status).toBeLessThan(300);
+      const id = await giveFeedback(`t-${i}`, (i % 21) - 10, (1 + (i % 3)) / 3);
+      if (i % 5 === 0) await giveFeedback(`t-${i}`, 3, 0.5);
+      if (i % 3 === 1) await updateFeedback(id, 10 - (i % 7), 0.25);
     }
   }, 120_000);
   afterAll(async () => {
@@ -180,6 +198,46 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     await compareGroups(path, filter, longRange, false);
   });
 
+  // Feedback graphs: under request filters (from the links of migration 68, some still pending) they
+  // equal the direct lookups in request_metrics that a raw-only filter (latency_min=0) still makes.
+  const feedbackPaths = ['feedbacks', 'feedbacks/weighted', 'feedbacks/scores', 'feedbacks/ai-models'];
+  const compareFeedback = async (filter: Record<string, string>) => {
+    const q = { ...toNow(), ...filter };
+    const requestFiltered = Object.keys(filter).some((k) => k !== 'granularity');
+    for (const path of feedbackPaths) {
+      // Unfiltered graphs count feedback without a request; `latency_min` asks for a request.
+      if (!requestFiltered && path !== 'feedbacks/ai-models') continue;
+      const [fromLinks, fromRaw] = await Promise.all([get(`graphs/${path}`, q), get(`graphs/${path}`, { ...q, latency_min: '0' })]);
+      expect(rounded(fromLinks), `${path} ${JSON.stringify(filter)}`).toEqual(rounded(fromRaw));
+    }
+  };
+  /** The feedback graphs against what was posted, computed here from the records. */
+  const expectFeedback = async () => {
+    const byTrace = new Map<string, MetricRecord[]>();
+    for (const r of batch) byTrace.set(r.trace_id!, [...(byTrace.get(r.trace_id!) ?? []), r]);
+    const all = [...given.values()];
+    const weighted = (list: typeof all) => list.reduce((n, f) => n + f.value * f.weight, 0) / list.reduce((n, f) => n + f.weight, 0);
+    const total = await get('graphs/feedbacks', toNow());
+    expect(total.summary.total).toBe(all.length);
+    const gpt4o = all.filter((f) => byTrace.get(f.trace)?.some((r) => r.model === 'gpt-4o'));
+    expect(gpt4o.length).toBeGreaterThan(0);
+    const q = { ...toNow(), ai_org_model: 'gpt-4o' };
+    expect((await get('graphs/feedbacks', q)).summary.total).toBe(gpt4o.length);
+    expect((await get('graphs/feedbacks/weighted', q)).summary.avg).toBeCloseTo(weighted(gpt4o), 3);
+    // By model: the model of the trace's latest request; feedback without a request is left out.
+    const latest = (trace: string) => byTrace.get(trace)?.reduce((a, b) => (b.created_at > a.created_at ? b : a)).model;
+    const expected = new Map<string, number>();
+    for (const f of all) {
+      const m = latest(f.trace);
+      if (m) expected.set(m, (expected.get(m) ?? 0) + 1);
+    }
+    const byModel = await get('graphs/feedbacks/ai-models', toNow());
+    expect(new Map(byModel.data_points.map((p: Any) => [p.ai_model, p.total]))).toEqual(expected);
+  };
+  const feedbackFilters = filters.filter((f) => !f.metadata || Object.keys(JSON.parse(f.metadata)).length === 1);
+  it('feedback graphs count what was posted (some feedback before its requests, two requests on some traces, updates)', expectFeedback);
+  it.each(feedbackFilters)('feedback graphs under request filters equal the direct lookups, most pairs still pending (%o)', compareFeedback);
+
   const logTotal = async (q: Record<string, string>) => {
     const res = await t.api(`/v1/logs?${new URLSearchParams({ ...range, ...q, page_size: '1' })}`);
     expect(res.status).toBe(200);
@@ -221,6 +279,15 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     for (const filter of filters) await compareLogTotal(filter);
     for (const filter of longFilters) await compareExact(filter, longRange);
     for (const [path, filter] of groups) await compareGroups(path, filter, toNow());
+    const { rows } = await t.cp.db.query<{ n: number }>('SELECT count(*)::int AS n FROM feedback_requests');
+    expect(rows[0].n).toBeGreaterThan(0);
+    await expectFeedback();
+    for (const filter of feedbackFilters) await compareFeedback(filter);
+    // A feedback updated after its trace was linked counts with its new value.
+    const [id] = [...given.keys()];
+    await updateFeedback(id, -10, 1);
+    await expectFeedback();
+    await compareFeedback({ ai_org_model: 'gpt-4o' });
   }, 120_000);
 
   it('a range inside one hour reads raw rows and still answers', async () => {

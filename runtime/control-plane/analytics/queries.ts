@@ -260,58 +260,6 @@ export async function cacheSummary(db: SqlQueryable, filter: Filter) {
   return cacheSummaryOf(a);
 }
 
-/**
- * Feedback graphs take a filter built with `{ alias: 'm', scopeAlias: 'f' }`: feedback in the time
- * range (by when it was given) and workspace, and, when request filters are set (model, metadata,
- * ...), only feedback whose trace id matches such a request.
- */
-function feedbackScope(filter: Filter): { sql: string; params: unknown[] } {
-  const scope = filter.scopeClauses.join(' AND ');
-  const sql = filter.requestClauses.length
-    ? `${scope} AND EXISTS (SELECT 1 FROM request_metrics m WHERE m.organisation_id = f.organisation_id AND m.trace_id = f.trace_id AND ${filter.requestClauses.join(' AND ')})`
-    : scope;
-  return { sql, params: filter.params };
-}
-
-export async function feedbackGraph(db: SqlQueryable, filter: Filter, requested: string | undefined, kind: 'total' | 'weighted') {
-  const g = granularity(filter, requested);
-  const scope = feedbackScope(filter);
-  const { rows } = await db.query<{ bucket: number | null; total: number; avg: number }>(
-    `SELECT (extract(epoch FROM date_trunc('${g}', f.created_at AT TIME ZONE 'UTC')) * 1000)::float8 AS bucket,
-            count(*)::int AS total, coalesce(sum(f.value * f.weight) / nullif(sum(f.weight), 0), 0)::float8 AS avg
-     FROM feedback f WHERE ${scope.sql} GROUP BY ROLLUP (1)`,
-    scope.params,
-  );
-  const all = rows.find((r) => r.bucket === null) ?? { total: 0, avg: 0 };
-  const map = new Map(rows.filter((r) => r.bucket !== null).map((r) => [Number(r.bucket), r]));
-  const points = buckets(filter, g).map((t) => {
-    const r = map.get(t);
-    return kind === 'total' ? { timestamp: new Date(t).toISOString(), total: r?.total ?? 0 } : { timestamp: new Date(t).toISOString(), avg: round(r?.avg ?? 0, 3) };
-  });
-  return graph(kind === 'total' ? { total: all.total } : { avg: round(all.avg, 3) }, points);
-}
-
-export async function feedbackScores(db: SqlQueryable, filter: Filter) {
-  const scope = feedbackScope(filter);
-  const { rows } = await db.query<{ score: number; total: number }>(
-    `SELECT f.value AS score, count(*)::int AS total FROM feedback f WHERE ${scope.sql} GROUP BY 1 ORDER BY 1`,
-    scope.params,
-  );
-  return graph({ total: rows.reduce((n, r) => n + r.total, 0) }, rows);
-}
-
-export async function feedbackByModel(db: SqlQueryable, filter: Filter) {
-  const scope = feedbackScope(filter);
-  const { rows } = await db.query<{ ai_model: string | null; total: number; avg_weighted_feedback: number }>(
-    `SELECT m.model AS ai_model, count(*)::int AS total, coalesce(sum(f.value * f.weight) / nullif(sum(f.weight), 0), 0)::float8 AS avg_weighted_feedback
-     FROM feedback f
-     JOIN LATERAL (SELECT model FROM request_metrics r WHERE r.organisation_id = f.organisation_id AND r.trace_id = f.trace_id ORDER BY r.created_at DESC LIMIT 1) m ON true
-     WHERE ${scope.sql} GROUP BY 1 ORDER BY total DESC`,
-    scope.params,
-  );
-  return graph({}, rows.map((r) => ({ ...r, avg_weighted_feedback: round(r.avg_weighted_feedback, 3) })));
-}
-
 /** Group-by dimensions of `/analytics/groups/{groupBy}`. */
 export const GROUP_COLUMNS: Record<string, { column: string; name: string }> = {
   model: { column: 'model', name: 'model' },

@@ -1,6 +1,7 @@
 import type { SqlQueryable } from '../../core/db.js';
 import type { Filter } from './filters.js';
 import { histFromCountsSql, histIndexSql, histPercentile, histSumSql } from './latency-hist.js';
+import { feedbackByGroup } from './feedback.js';
 import { dailyPlan, pendingSql, rolledTo, rollupPlan } from './rollups.js';
 
 /**
@@ -11,7 +12,7 @@ import { dailyPlan, pendingSql, rolledTo, rollupPlan } from './rollups.js';
  * watermark from raw rows, in one statement, as the graphs do. Counts, sums, averages, first/last
  * seen equal the raw answers; p95/p99 come from the latency histograms (within one bucket).
  * Feedback given in the range (as the feedback graphs count it) is joined per request through the
- * trace id, from the feedback side: a lookup per feedback trace instead of a scan of the requests.
+ * trace id, to the requests of traces with feedback (feedback.ts, migration 68).
  */
 const HIT = `cache_status IN ('HIT', 'SEMANTIC HIT', 'SEMANTIC_HIT')`;
 
@@ -60,7 +61,8 @@ export async function rollupGroups(
   // The metadata key first, so that it has the same number in the feedback query (which has no time parameters).
   const k = byMeta ? p(dimension.metadataKey) : '';
   const [h1, h2] = [`${p(plan.hourFrom.toISOString())}::timestamptz`, `${p(plan.hourTo.toISOString())}::timestamptz`];
-  const pending = pendingSql(p(await rolledTo(db)));
+  const watermark = await rolledTo(db);
+  const pending = pendingSql(p(watermark));
   let rollupKey: string;
   let rawKey: string;
   let rawExtra = '';
@@ -112,19 +114,9 @@ export async function rollupGroups(
      LIMIT ${page.size} OFFSET ${page.size * page.current}`,
     params,
   );
-  // Feedback per trace, joined to the filtered requests by trace id ($2/$3: the filter's time range).
-  const feedback = db.query<{ key: unknown; avg: number | null; n: number }>(
-    `WITH fb AS (
-       SELECT trace_id AS fb_trace, sum(value * weight) / nullif(sum(weight), 0) AS weighted FROM feedback
-       WHERE organisation_id = $1 AND created_at >= $2::timestamptz AND created_at <= $3::timestamptz GROUP BY trace_id
-     )
-     SELECT ${rawKey} AS key, avg(fb.weighted)::float8 AS avg, count(fb.weighted)::int AS n
-     FROM fb JOIN request_metrics ON request_metrics.organisation_id = $1 AND request_metrics.trace_id = fb.fb_trace
-     WHERE ${filter.where}${rawExtra} GROUP BY 1`,
-    params.slice(0, filter.params.length + (byMeta ? 1 : 0)),
-  );
+  const feedback = feedbackByGroup(db, filter, rawKey, rawExtra, byMeta ? [dimension.metadataKey] : [], watermark);
   const [{ rows }, fb] = await Promise.all([groups, feedback]);
-  const fbBy = new Map(fb.rows.map((r) => [r.key, r]));
+  const fbBy = new Map(fb.map((r) => [r.key, r]));
   return rows.map((r) => {
     const f = fbBy.get(r.key);
     const hist = r.latency_hist.map(Number);

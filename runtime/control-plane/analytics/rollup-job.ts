@@ -4,11 +4,13 @@ import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS, perBucketSql, rollupFromBuck
 import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
 import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
+import { FEEDBACK_REQUEST_COLUMNS } from '../db/schema/068-feedback-requests.js';
 import { histAddSql } from './latency-hist.js';
 
 /**
- * The background roll-up (migrations 64, 65, 67): folds raw rows inserted since the watermark into the
- * hourly, daily, metadata and user rollups and moves the watermark, in one statement. Rows count once because the
+ * The background roll-up (migrations 64, 65, 67, 68): folds raw rows inserted since the watermark into the
+ * hourly, daily, metadata and user rollups, links requests and feedback of the same trace, and moves the
+ * watermark, in one statement. Rows count once because the
  * watermark and the rollups change in the same transaction and the xid range [rolled_to, xmin) is
  * read from the statement's own snapshot: every transaction below its xmin has ended, and one that
  * ends later has an xid at or above it. A retried ingest batch inserts no row, so adds nothing.
@@ -16,6 +18,7 @@ import { histAddSql } from './latency-hist.js';
  */
 const dims = ROLLUP_DIMENSIONS.join(', ');
 const metaDims = [...META_DIMENSIONS, ...ROLLUP_DIMENSIONS].join(', ');
+const linkCols = (alias: string) => FEEDBACK_REQUEST_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
 /** Adds an upsert's new measures to the stored row. */
 const merge = (t: string) => `requests = ${t}.requests + EXCLUDED.requests,
@@ -71,6 +74,21 @@ const ROLL_UP_SQL = `WITH bounds AS (
   daily_users AS (
     INSERT INTO request_metrics_daily_users (organisation_id, day, workspace_id, end_user)
     SELECT DISTINCT organisation_id, date_trunc('day', created_at, 'UTC'), workspace_id, end_user FROM src WHERE end_user IS NOT NULL
+    ON CONFLICT DO NOTHING
+  ),
+  -- Requests of traces with feedback (migration 68): a request is linked once it and some feedback
+  -- of its trace are both below the new watermark, from whichever side arrived in this run. NULL
+  -- xids are older than the watermark columns.
+  new_feedback AS MATERIALIZED (
+    SELECT DISTINCT f.organisation_id, f.trace_id FROM feedback f, bounds WHERE f.link_xid >= bounds.lo AND f.link_xid < bounds.hi
+  ),
+  links AS (
+    INSERT INTO feedback_requests (${FEEDBACK_REQUEST_COLUMNS.join(', ')})
+    SELECT ${linkCols('s')} FROM src s, bounds WHERE s.trace_id IS NOT NULL AND EXISTS (
+      SELECT 1 FROM feedback f WHERE f.organisation_id = s.organisation_id AND f.trace_id = s.trace_id AND (f.link_xid IS NULL OR f.link_xid < bounds.hi))
+    UNION ALL
+    SELECT ${linkCols('r')} FROM new_feedback n JOIN request_metrics r ON r.organisation_id = n.organisation_id AND r.trace_id = n.trace_id, bounds
+    WHERE r.ingest_xid IS NULL OR r.ingest_xid < bounds.hi
     ON CONFLICT DO NOTHING
   ),
   moved AS (

@@ -2,7 +2,8 @@ import { feedbackWeights, postgresAnalytics } from '../../adapters/postgres-anal
 import type { AnalyticsGraph, AnalyticsGroupDimension, AnalyticsSource } from '../../core/analytics.js';
 import { withCaller } from '../analytics/access.js';
 import { buildFilter, type Filter } from '../analytics/filters.js';
-import { feedbackByModel, feedbackGraph, feedbackScores, GROUP_COLUMNS } from '../analytics/queries.js';
+import { feedbackByModel, feedbackGraph, feedbackScores } from '../analytics/feedback.js';
+import { GROUP_COLUMNS } from '../analytics/queries.js';
 import { controlPlaneHandler, type RouteFn, type RouteRequest } from '../http/handler.js';
 import { badRequest, notFound } from '../http/problems.js';
 import { json } from '../http/response.js';
