@@ -21,6 +21,7 @@ import { rollupBackfillStatements } from '../runtime/control-plane/db/schema/063
 import { dailyFromHourlySql } from '../runtime/control-plane/db/schema/065-daily-rollups.js';
 import { metadataBackfillStatements } from '../runtime/control-plane/db/schema/067-metadata-rollups.js';
 import { feedbackLinkBackfillSql } from '../runtime/control-plane/db/schema/068-feedback-requests.js';
+import { USER_SET_TABLES, userSetBackfillStatements } from '../runtime/control-plane/db/schema/069-user-sets.js';
 import { ROLLUP_DIMENSIONS, ROLLUP_MEASURE_COLUMNS } from '../runtime/control-plane/db/schema/063-metric-rollups.js';
 import { startControlPlane } from '../runtime/control-plane/server.js';
 import { benchPostgres } from './lib/postgres-server.js';
@@ -92,12 +93,15 @@ try {
       `INSERT INTO request_metrics_daily (organisation_id, day, ${ROLLUP_DIMENSIONS.join(', ')}, ${ROLLUP_MEASURE_COLUMNS}) ${dailyFromHourlySql('request_metrics_hourly')}`,
     );
     for (const sql of metadataBackfillStatements(`organisation_id = '${cp.organisationId}'`)) await cp.db.query(sql);
+    for (const sql of userSetBackfillStatements(`organisation_id = '${cp.organisationId}'`)) await cp.db.query(sql);
     // Everything loaded is in the rollups now: move the watermark past it.
     await cp.db.query('UPDATE metric_rollup_state SET rolled_to = pg_snapshot_xmin(pg_current_snapshot())');
     await cp.db.query('VACUUM ANALYZE request_metrics');
     await cp.db.query('VACUUM ANALYZE request_metrics_hourly');
     await cp.db.query('VACUUM ANALYZE request_metrics_hourly_users');
-    for (const t of ['request_metrics_daily', 'request_metrics_daily_users', 'request_metrics_hourly_meta', 'request_metrics_daily_meta']) await cp.db.query(`VACUUM ANALYZE ${t}`);
+    for (const t of ['request_metrics_daily', 'request_metrics_daily_users', 'request_metrics_hourly_meta', 'request_metrics_daily_meta', ...USER_SET_TABLES.plain, ...USER_SET_TABLES.meta]) {
+      await cp.db.query(`VACUUM ANALYZE ${t}`);
+    }
     if (keepDir) writeFileSync(saved, JSON.stringify({ adminApiKey: cp.adminApiKey, dataPlaneToken: cp.dataPlaneToken, end }));
     log(`generated in ${Math.round((performance.now() - startedAt) / 1000)} s`);
   }

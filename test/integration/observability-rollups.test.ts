@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MetricRecord } from '../../runtime/core/metrics.js';
 import { engines, startOn, type EngineControlPlane } from '../support/cp-engines.js';
 import { rollUpMetrics } from '../../runtime/control-plane/analytics/rollup-job.js';
+import { ROLLUP_DIMENSIONS } from '../../runtime/control-plane/db/schema/063-metric-rollups.js';
 
 type Any = Record<string, any>;
 
@@ -289,6 +290,33 @@ describe.each(engines)('observability: hourly rollups answer like raw rows (%s)'
     await expectFeedback();
     await compareFeedback({ ai_org_model: 'gpt-4o' });
   }, 120_000);
+
+  it('user sets hold exactly the distinct users of their rollup rows, also when a later roll-up adds users to a row', async () => {
+    // Two more requests with the keys and hour of one already rolled up: one new user, one known.
+    const late = [{ ...batch[200], id: randomUUID(), user: 'u-late' }, { ...batch[200], id: randomUUID(), user: batch[201].user }];
+    expect((await ingest(late)).inserted).toBe(2);
+    await rollUpAll();
+    const dims = ROLLUP_DIMENSIONS.join(', ');
+    const pairs = `(SELECT r.*, kv.key AS meta_key, kv.value #>> '{}' AS meta_value FROM request_metrics r, jsonb_each(r.metadata) kv) p`;
+    const cases: [string, string, string][] = [
+      ['request_metrics_hourly_user_sets', `hour, ${dims}`, `date_trunc('hour', created_at, 'UTC'), ${dims} FROM request_metrics`],
+      ['request_metrics_daily_user_sets', `day, ${dims}`, `date_trunc('day', created_at, 'UTC'), ${dims} FROM request_metrics`],
+      ['request_metrics_hourly_meta_user_sets', 'hour, meta_key, meta_value, workspace_id', `date_trunc('hour', created_at, 'UTC'), meta_key, meta_value, workspace_id FROM ${pairs}`],
+      ['request_metrics_daily_meta_user_sets', 'day, meta_key, meta_value, workspace_id', `date_trunc('day', created_at, 'UTC'), meta_key, meta_value, workspace_id FROM ${pairs}`],
+    ];
+    for (const [table, keys, raw] of cases) {
+      const { rows } = await t.cp.db.query<{ stored: number; expected: number; differ: number }>(
+        `WITH stored AS (SELECT ${keys}, u FROM ${table}, unnest(users) u),
+              expected AS (SELECT DISTINCT ${raw.replace(' FROM ', ', end_user FROM ')} WHERE end_user IS NOT NULL)
+         SELECT (SELECT count(*) FROM stored)::int AS stored, (SELECT count(*) FROM expected)::int AS expected,
+           (SELECT count(*) FROM ((SELECT * FROM stored EXCEPT SELECT * FROM expected) UNION ALL (SELECT * FROM expected EXCEPT SELECT * FROM stored)) d)::int AS differ`,
+      );
+      expect(rows[0].stored, table).toBe(rows[0].expected);
+      expect(rows[0].differ, table).toBe(0);
+    }
+    await compareExact({ ai_org_model: batch[200].model! });
+    await compareExact({ metadata: JSON.stringify({ env: 'prod' }), api_key_ids: batch[200].api_key_id! }, longRange);
+  });
 
   it('a range inside one hour reads raw rows and still answers', async () => {
     const q = { time_of_generation_min: new Date(start + 3.1 * hour).toISOString(), time_of_generation_max: new Date(start + 3.6 * hour).toISOString() };

@@ -101,8 +101,8 @@ export type SeriesNeed = 'base' | 'latency' | 'users';
 export async function series(db: SqlQueryable, filter: Filter, requestedGranularity: string | undefined, need: SeriesNeed = 'base'): Promise<Series> {
   const g = granularity(filter, requestedGranularity);
   const plan = rollupPlan(filter, g);
-  // The user rollup is keyed by workspace only, so user counts under request filters need raw rows.
-  if (plan && !(need === 'users' && filter.requestClauses.length)) return rollupSeries(db, filter, g, plan, need);
+  // User sets keyed by a metadata pair have no other request dimension (migration 69).
+  if (plan && !(need === 'users' && filter.metadataRollup && filter.requestClauses.length > 1)) return rollupSeries(db, filter, g, plan, need);
   const bucketExpr = `(extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8`;
   const [byBucket, total] = await Promise.all([
     db.query<Aggregates & { bucket: number }>(`SELECT ${bucketExpr} AS bucket, ${aggregates(need)} FROM request_metrics WHERE ${filter.where} GROUP BY 1`, filter.params),

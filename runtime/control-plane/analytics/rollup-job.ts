@@ -5,11 +5,12 @@ import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
 import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
 import { FEEDBACK_REQUEST_COLUMNS } from '../db/schema/068-feedback-requests.js';
+import { USER_SET_TABLES, dailyUserSetsSql, keysOf, mergeUserSetSql, userSetKey, userSetsSql } from '../db/schema/069-user-sets.js';
 import { histAddSql } from './latency-hist.js';
 
 /**
- * The background roll-up (migrations 64, 65, 67, 68): folds raw rows inserted since the watermark into the
- * hourly, daily, metadata and user rollups, links requests and feedback of the same trace, and moves the
+ * The background roll-up (migrations 64, 65, 67, 68, 69): folds raw rows inserted since the watermark into the
+ * hourly, daily, metadata and user rollups and user sets, links requests and feedback of the same trace, and moves the
  * watermark, in one statement. Rows count once because the
  * watermark and the rollups change in the same transaction and the xid range [rolled_to, xmin) is
  * read from the statement's own snapshot: every transaction below its xmin has ended, and one that
@@ -18,6 +19,21 @@ import { histAddSql } from './latency-hist.js';
  */
 const dims = ROLLUP_DIMENSIONS.join(', ');
 const metaDims = [...META_DIMENSIONS, ...ROLLUP_DIMENSIONS].join(', ');
+/** Upserts of one kind of user sets (migration 69): hourly from this run's rows, daily from those hourly sets. */
+const userSetCtes = (meta: boolean) => {
+  const [hourly, daily] = meta ? USER_SET_TABLES.meta : USER_SET_TABLES.plain;
+  const keys = keysOf(meta);
+  const name = meta ? 'meta_users' : 'plain_users';
+  return `${name} (organisation_id, hour, ${keys}, users) AS MATERIALIZED (${userSetsSql('src', meta)}),
+  ${name}_hourly AS (
+    INSERT INTO ${hourly} (organisation_id, hour, ${keys}, users) SELECT * FROM ${name}
+    ON CONFLICT (organisation_id, ${userSetKey(meta, 'hour')}) DO UPDATE ${mergeUserSetSql(hourly)}
+  ),
+  ${name}_daily AS (
+    INSERT INTO ${daily} (organisation_id, day, ${keys}, users) ${dailyUserSetsSql(name, meta)}
+    ON CONFLICT (organisation_id, ${userSetKey(meta, 'day')}) DO UPDATE ${mergeUserSetSql(daily)}
+  ),`;
+};
 const linkCols = (alias: string) => FEEDBACK_REQUEST_COLUMNS.map((c) => `${alias}.${c}`).join(', ');
 
 /** Adds an upsert's new measures to the stored row. */
@@ -76,6 +92,8 @@ const ROLL_UP_SQL = `WITH bounds AS (
     SELECT DISTINCT organisation_id, date_trunc('day', created_at, 'UTC'), workspace_id, end_user FROM src WHERE end_user IS NOT NULL
     ON CONFLICT DO NOTHING
   ),
+  ${userSetCtes(false)}
+  ${userSetCtes(true)}
   -- Requests of traces with feedback (migration 68): a request is linked once it and some feedback
   -- of its trace are both below the new watermark, from whichever side arrived in this run. NULL
   -- xids are older than the watermark columns.

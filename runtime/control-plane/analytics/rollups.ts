@@ -1,5 +1,6 @@
 import type { SqlQueryable } from '../../core/db.js';
 import type { Filter, Granularity } from './filters.js';
+import { USER_SET_TABLES } from '../db/schema/069-user-sets.js';
 import { addHist, histFromCountsSql, histIndexSql, histPercentile, histSumSql } from './latency-hist.js';
 
 /**
@@ -180,8 +181,10 @@ export async function rollupRescued(db: SqlQueryable, filter: Filter, plan: Roll
 
 /**
  * Distinct users per bucket and over the range (`bucket` null), from the user rollups (per day
- * for day and week buckets, else per hour) and the raw rows outside whole days/hours. Only
- * without request filters: the user rollups are keyed by workspace alone.
+ * for day and week buckets, else per hour) and the raw rows outside whole days/hours. Without
+ * request filters the user rollups keyed by workspace are read; with them, the user sets keyed
+ * like the rollups or by one metadata pair (migration 69), whose matching rows' sets are unnested.
+ * (A metadata pair with another request filter is answered from raw rows, see `series`.)
  */
 export async function rollupUsers(db: SqlQueryable, filter: Filter, plan: RollupPlan, g: Granularity) {
   const daily = g === 'day' || g === 'week' ? dailyPlan(filter) : null;
@@ -193,17 +196,22 @@ export async function rollupUsers(db: SqlQueryable, filter: Filter, plan: Rollup
   const [h1, h2] = [p(plan.hourFrom), p(plan.hourTo)];
   params.push(await rolledTo(db));
   const pending = pendingSql(`$${params.length}`);
-  const where = ['organisation_id = $1', ...filter.workspaceClauses].join(' AND ');
+  const sets = filter.requestClauses.length > 0;
+  const where = ['organisation_id = $1', ...filter.workspaceClauses, ...(sets ? filter.rollupClauses : [])].join(' AND ');
+  const [hourlyTable, dailyTable] = !sets
+    ? ['request_metrics_hourly_users', 'request_metrics_daily_users']
+    : filter.metadataRollup ? USER_SET_TABLES.meta : USER_SET_TABLES.plain;
+  const usersOf = (table: string) => (sets ? `u FROM ${table} CROSS JOIN LATERAL unnest(users) u` : `end_user FROM ${table}`);
   // Buckets stay timestamps until the end: the epoch-ms conversion is numeric arithmetic, a third of
   // this query's time when done for each of ~100,000 rows instead of for each bucket.
   const trunc = (column: string) => `date_trunc('${g}', ${column} AT TIME ZONE 'UTC')`;
-  const hours = (range: string) => `SELECT ${trunc('hour')}, end_user FROM request_metrics_hourly_users WHERE ${where} AND ${range}`;
+  const hours = (range: string) => `SELECT ${trunc('hour')}, ${usersOf(hourlyTable)} WHERE ${where} AND ${range}`;
   const raw = (range: string) => `SELECT ${trunc('created_at')}, end_user FROM request_metrics WHERE ${filter.where} AND end_user IS NOT NULL AND ${range}`;
   const parts = [raw(`created_at < ${h1}`), raw(`created_at >= ${h2}`), raw(`created_at >= ${h1} AND created_at < ${h2} AND ${pending}`)];
   if (daily) {
     const [d1, d2] = [p(daily.hourFrom), p(daily.hourTo)];
     parts.push(
-      `SELECT ${trunc('day')}, end_user FROM request_metrics_daily_users WHERE ${where} AND day >= ${d1} AND day < ${d2}`,
+      `SELECT ${trunc('day')}, ${usersOf(dailyTable)} WHERE ${where} AND day >= ${d1} AND day < ${d2}`,
       hours(`hour >= ${h1} AND hour < ${d1}`),
       hours(`hour >= ${d2} AND hour < ${h2}`),
     );

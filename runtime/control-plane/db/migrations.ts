@@ -23,6 +23,7 @@ import { m065 } from './schema/065-daily-rollups.js';
 import { m066 } from './schema/066-metrics-no-org-fk.js';
 import { m067 } from './schema/067-metadata-rollups.js';
 import { m068 } from './schema/068-feedback-requests.js';
+import { m069 } from './schema/069-user-sets.js';
 
 /**
  * Ordered, append-only schema migrations. Plain Postgres SQL that runs on PGlite and on Aurora.
@@ -35,7 +36,7 @@ export interface Migration {
   statements: string[];
 }
 
-export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m041, m042, m043, m060, m061, m062, m063, m064, m065, m066, m067, m068, m070, m071, m090, m091, m092, m093];
+export const migrations: Migration[] = [m001, m002, m003, m004, m005, m006, m007, m008, m040, m041, m042, m043, m060, m061, m062, m063, m064, m065, m066, m067, m068, m069, m070, m071, m090, m091, m092, m093];
 
 /** Any constant works; it only has to be the same for every process that migrates this database. */
 const MIGRATION_LOCK_KEY = 7_302_026;
