@@ -34,7 +34,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function startGateway(bundle: string, cpUrl: string, dataDir: string, token: string, telemetry: boolean) {
   const port = await freePort();
-  const prof = process.env.CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`, `--cpu-prof-name=gateway-${telemetry ? 'on' : 'off'}-${Date.now()}.cpuprofile`] : [];
+  const prof = process.env.CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-interval=${process.env.CPU_PROF_INTERVAL ?? 1000}`, `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`, `--cpu-prof-name=gateway-${telemetry ? 'on' : 'off'}-${Date.now()}.cpuprofile`] : [];
   const proc = spawn(process.execPath, [...prof, bundle], {
     cwd: root,
     env: {

@@ -24,4 +24,23 @@ describe('telemetry: usage scanner', () => {
     const tail = 'data: {"usage":{"prompt_tokens":4,"completion_tokens":2}}\n\ndata: {"usage":{"prompt_tokens":9';
     expect(usageFromResponse('', tail)).toEqual({ input: 4, output: 2, total: undefined });
   });
+
+  it('finds the same usage whether the bytes are searched in JS (short) or natively (over 2 KB)', () => {
+    // An Anthropic stream: input tokens only in message_start (head), output in the last message_delta (tail).
+    const stream = (padding: number) =>
+      Buffer.from(
+        `event: message_start\ndata: {"type":"message_start","message":{"usage":{"input_tokens":17,"output_tokens":1}}}\n\n` +
+          `data: {"type":"content_block_delta","delta":{"text":"${'x'.repeat(padding)}"}}\n\n` +
+          `data: {"type":"message_delta","usage":{"output_tokens":42}}\n\n` +
+          `data: {"type":"message_delta","usage":null}\n\n`,
+      );
+    for (const padding of [10, 5000]) {
+      const body = stream(padding);
+      expect(body.length > 2048).toBe(padding > 2048);
+      expect(usageFromResponse(body, body), `padding ${padding}`).toEqual({ input: 17, output: 42, total: undefined });
+    }
+    // A key at the very start and at the very end of a short buffer.
+    expect(usageFromResponse('', Buffer.from('"usage":{"total_tokens":3}'))).toEqual({ input: undefined, output: undefined, total: 3 });
+    expect(usageFromResponse('', Buffer.from('{"a":1,"usage"'))).toBeUndefined();
+  });
 });

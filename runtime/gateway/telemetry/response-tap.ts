@@ -20,7 +20,6 @@ export interface ResponseTap {
   tailBytes(): Buffer;
   /** The captured body (only when `captureBytes` > 0); `truncated` when it went past the cap. */
   body(): { text: string; truncated: boolean } | undefined;
-  firstByteAt?: number;
   /** Headers passed to `writeHead` (lower-cased names, string values); `getHeader` does not see those. */
   readonly headers: Record<string, string>;
   /** One header passed to `writeHead` (`name` lower-case), without normalising the others. */
@@ -41,24 +40,25 @@ const EMPTY = Buffer.alloc(0);
 const join = (parts: Buffer[], size?: number): Buffer => (parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
 
 /**
- * One tap's state. Headers are kept as the objects writeHead got and normalised only when read.
- * The part lists are made on the first chunk, as one-element literals: most responses are one
- * write, and empty arrays grown by push cost a 17-slot backing store each, per request.
+ * One tap's state. Most responses are one write (`end(body)`) with one headers object: that chunk
+ * and that object are kept in fields, and the part lists are made only when a second one comes.
+ * Headers are kept as the objects writeHead got and normalised only when read.
  */
 class Tap implements ResponseTap {
   bytes = 0;
-  firstByteAt?: number = undefined;
+  /** The only chunk so far (until a second one moves it into the part lists). */
+  private single: Buffer | undefined = undefined;
   private headParts: Buffer[] | undefined = undefined;
   private headSize = 0;
   private headText: string | undefined = undefined;
   private headBuf: Buffer | undefined = undefined;
   private tailParts: Buffer[] | undefined = undefined;
   private tailSize = 0;
-  private trimmed = false;
   private captured: Buffer[] | undefined;
   private capturedSize = 0;
   private truncated = false;
-  private headObjects: Record<string, unknown>[] | undefined = undefined;
+  private headObject: Record<string, unknown> | undefined = undefined;
+  private moreHeadObjects: Record<string, unknown>[] | undefined = undefined;
   private normalised: Record<string, string> | undefined = undefined;
 
   constructor(private readonly captureBytes: number) {
@@ -70,8 +70,8 @@ class Tap implements ResponseTap {
       const a = args[i];
       if (a && typeof a === 'object') {
         if (!Array.isArray(a)) {
-          if (this.headObjects) this.headObjects.push(a as Record<string, unknown>);
-          else this.headObjects = [a as Record<string, unknown>];
+          if (!this.headObject) this.headObject = a as Record<string, unknown>;
+          else (this.moreHeadObjects ??= []).push(a as Record<string, unknown>);
           this.normalised = undefined;
         }
         return;
@@ -84,65 +84,82 @@ class Tap implements ResponseTap {
     if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return;
     const buf = toBuffer(chunk, encoding);
     if (!buf.length) return;
-    this.firstByteAt ??= Date.now();
     this.bytes += buf.length;
+    if (this.captured) this.capture(buf);
+    if (this.bytes === buf.length) {
+      this.single = buf;
+      this.headSize = this.tailSize = buf.length;
+      return;
+    }
+    if (this.single) {
+      this.headParts = [this.single];
+      this.tailParts = [this.single];
+      this.single = undefined;
+    }
     if (this.headSize < HEAD_BYTES) {
-      if (this.headParts) this.headParts.push(buf);
-      else this.headParts = [buf];
+      this.headParts!.push(buf);
       this.headSize += buf.length;
       this.headText = undefined;
       this.headBuf = undefined;
     }
-    if (this.tailParts) this.tailParts.push(buf);
-    else this.tailParts = [buf];
+    this.tailParts!.push(buf);
     this.tailSize += buf.length;
     if (this.tailSize > TAIL_BYTES * 2) {
-      const joined = Buffer.concat(this.tailParts).subarray(-TAIL_BYTES);
+      const joined = Buffer.concat(this.tailParts!).subarray(-TAIL_BYTES);
       this.tailParts = [joined];
       this.tailSize = joined.length;
-      this.trimmed = true;
     }
-    const captured = this.captured;
-    if (captured && !this.truncated) {
-      if (this.capturedSize + buf.length > this.captureBytes) {
-        captured.push(buf.subarray(0, this.captureBytes - this.capturedSize));
-        this.capturedSize = this.captureBytes;
-        this.truncated = true;
-      } else {
-        captured.push(buf);
-        this.capturedSize += buf.length;
-      }
+  }
+
+  private capture(buf: Buffer): void {
+    if (this.truncated) return;
+    if (this.capturedSize + buf.length > this.captureBytes) {
+      this.captured!.push(buf.subarray(0, this.captureBytes - this.capturedSize));
+      this.capturedSize = this.captureBytes;
+      this.truncated = true;
+    } else {
+      this.captured!.push(buf);
+      this.capturedSize += buf.length;
     }
   }
 
   get headers(): Record<string, string> {
     if (!this.normalised) {
       const out: Record<string, string> = {};
-      for (const obj of this.headObjects ?? []) for (const k in obj) if (obj[k] !== undefined) out[k.toLowerCase()] = String(obj[k]);
+      const add = (obj: Record<string, unknown>) => {
+        for (const k in obj) if (obj[k] !== undefined) out[k.toLowerCase()] = String(obj[k]);
+      };
+      if (this.headObject) add(this.headObject);
+      for (const obj of this.moreHeadObjects ?? []) add(obj);
       this.normalised = out;
     }
     return this.normalised;
   }
 
   header(name: string): string | undefined {
-    const objs = this.headObjects;
-    if (!objs) return undefined;
+    if (!this.headObject) return undefined;
     // The gateway writes lower-case names: look those up as they are, normalise only on a miss.
-    for (let i = objs.length - 1; i >= 0; i--) {
-      const v = objs[i][name];
-      if (v !== undefined) return String(v);
+    const more = this.moreHeadObjects;
+    if (more) {
+      for (let i = more.length - 1; i >= 0; i--) {
+        const v = more[i][name];
+        if (v !== undefined) return String(v);
+      }
     }
-    return this.headers[name];
+    const v = this.headObject[name];
+    return v !== undefined ? String(v) : this.headers[name];
   }
 
   headBytes(): Buffer {
+    if (this.single) return this.single;
     this.headBuf ??= this.headParts ? join(this.headParts) : EMPTY;
     return this.headBuf;
   }
 
   tailBytes(): Buffer {
+    const single = this.single;
+    if (single) return single.length <= TAIL_BYTES ? single : single.subarray(-TAIL_BYTES);
     if (!this.tailParts) return EMPTY;
-    if (!this.trimmed && this.tailSize <= TAIL_BYTES && this.tailSize === this.headSize) return this.headBytes();
     return join(this.tailParts).subarray(-TAIL_BYTES);
   }
 
@@ -152,10 +169,10 @@ class Tap implements ResponseTap {
   }
 
   tail(): string {
-    if (!this.tailParts) return '';
-    // A body that fits the head is the head: decode it once.
-    if (!this.trimmed && this.tailSize <= TAIL_BYTES && this.tailSize === this.headSize) return this.head();
-    return join(this.tailParts).subarray(-TAIL_BYTES).toString('utf8');
+    // A body that fits the tail is the head: decode it once.
+    if (this.single && this.single.length <= TAIL_BYTES) return this.head();
+    const tail = this.tailBytes();
+    return tail.length ? tail.toString('utf8') : '';
   }
 
   body(): { text: string; truncated: boolean } | undefined {

@@ -37,7 +37,7 @@ function walkPath(config: GatewayConfig | undefined, path: string | undefined): 
   return { virtualKey, fellBack };
 }
 
-export const str = (v: unknown, max = 255): string | null => (typeof v === 'string' && v ? v.slice(0, max) : null);
+export const str = (v: unknown, max = 255): string | null => (typeof v === 'string' && v ? (v.length > max ? v.slice(0, max) : v) : null);
 
 const keysById = new WeakMap<GatewayState, Map<string, SyncApiKey>>();
 

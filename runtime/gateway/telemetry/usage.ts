@@ -108,6 +108,28 @@ function usageAt(b: Buffer, at: number): RawUsage | undefined {
   return usageObjectAt(b, i);
 }
 
+/** Below this many bytes the key is searched in JS: a native indexOf call costs more than the scan. */
+const NATIVE_SEARCH_BYTES = 2048;
+const Q = 34; // '"'
+
+/** Whether `"usage"` starts at `i`. */
+const keyAt = (b: Buffer, i: number) =>
+  b[i] === Q && b[i + 1] === 117 && b[i + 2] === 115 && b[i + 3] === 97 && b[i + 4] === 103 && b[i + 5] === 101 && b[i + 6] === Q;
+
+/** The last `"usage"` that starts before `before`, or -1. */
+function lastKey(b: Buffer, before: number): number {
+  if (b.length > NATIVE_SEARCH_BYTES) return before > 0 ? b.lastIndexOf(KEY, before - 1) : -1;
+  for (let i = Math.min(before - 1, b.length - KEY.length); i >= 0; i--) if (keyAt(b, i)) return i;
+  return -1;
+}
+
+/** The first `"usage"` that starts at or after `from`, or -1. */
+function firstKey(b: Buffer, from: number): number {
+  if (b.length > NATIVE_SEARCH_BYTES) return b.indexOf(KEY, from);
+  for (let i = from, end = b.length - KEY.length; i <= end; i++) if (keyAt(b, i)) return i;
+  return -1;
+}
+
 const anyField = (u: RawUsage | undefined) => !!u && (u.input !== undefined || u.output !== undefined || u.total !== undefined);
 const bytes = (v: string | Buffer) => (typeof v === 'string' ? Buffer.from(v) : v);
 
@@ -120,7 +142,7 @@ const bytes = (v: string | Buffer) => (typeof v === 'string' ? Buffer.from(v) : 
 export function usageFromResponse(headText: string | Buffer, tailText: string | Buffer): RawUsage | undefined {
   const tail = bytes(tailText);
   let last: RawUsage | undefined;
-  for (let at = tail.lastIndexOf(KEY); at >= 0; at = at > 0 ? tail.lastIndexOf(KEY, at - 1) : -1) {
+  for (let at = lastKey(tail, tail.length); at >= 0; at = lastKey(tail, at)) {
     const u = usageAt(tail, at);
     if (anyField(u)) {
       last = u;
@@ -130,7 +152,7 @@ export function usageFromResponse(headText: string | Buffer, tailText: string | 
   let first: RawUsage | undefined;
   if (last?.input === undefined || last.output === undefined) {
     const head = headText === tailText ? tail : bytes(headText);
-    for (let at = head.indexOf(KEY); at >= 0; at = head.indexOf(KEY, at + 1)) {
+    for (let at = firstKey(head, 0); at >= 0; at = firstKey(head, at + 1)) {
       const u = usageAt(head, at);
       if (u?.input !== undefined) {
         first = u;
