@@ -5,7 +5,7 @@ import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
 import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
 import { FEEDBACK_REQUEST_COLUMNS } from '../db/schema/068-feedback-requests.js';
-import { USER_SET_TABLES, dailyUserSetsSql, keysOf, mergeUserSetSql, userSetKey, userSetsSql } from '../db/schema/069-user-sets.js';
+import { USER_SET_TABLES, dailyUserSetsSql, keysOf, mergeUserSetSql, metaUserSetsSql, userHoursSql, userSetKey, userSetsSql } from '../db/schema/069-user-sets.js';
 import { histAddSql } from './latency-hist.js';
 
 /**
@@ -24,7 +24,7 @@ const userSetCtes = (meta: boolean) => {
   const [hourly, daily] = meta ? USER_SET_TABLES.meta : USER_SET_TABLES.plain;
   const keys = keysOf(meta);
   const name = meta ? 'meta_users' : 'plain_users';
-  return `${name} (organisation_id, hour, ${keys}, users) AS MATERIALIZED (${userSetsSql('src', meta)}),
+  return `${name} (organisation_id, hour, ${keys}, users) AS MATERIALIZED (${meta ? metaUserSetsSql('user_hours') : userSetsSql('src', false)}),
   ${name}_hourly AS (
     INSERT INTO ${hourly} (organisation_id, hour, ${keys}, users) SELECT * FROM ${name}
     ON CONFLICT (organisation_id, ${userSetKey(meta, 'hour')}) DO UPDATE ${mergeUserSetSql(hourly)}
@@ -82,14 +82,17 @@ const ROLL_UP_SQL = `WITH bounds AS (
     ${dailyFromHourlySql('meta', META_DIMENSIONS)}
     ON CONFLICT (organisation_id, ${META_KEY_COLUMNS}, day, ${dims}) DO UPDATE SET ${merge('request_metrics_daily_meta')}
   ),
+  -- Users per hour (as created_at), workspace and metadata object: one pass over the new rows for the
+  -- user rollups and the metadata user sets.
+  user_hours AS MATERIALIZED (${userHoursSql('src')}),
   users AS (
     INSERT INTO request_metrics_hourly_users (organisation_id, hour, workspace_id, end_user)
-    SELECT DISTINCT organisation_id, date_trunc('hour', created_at, 'UTC'), workspace_id, end_user FROM src WHERE end_user IS NOT NULL
+    SELECT DISTINCT organisation_id, created_at, workspace_id, end_user FROM user_hours
     ON CONFLICT DO NOTHING
   ),
   daily_users AS (
     INSERT INTO request_metrics_daily_users (organisation_id, day, workspace_id, end_user)
-    SELECT DISTINCT organisation_id, date_trunc('day', created_at, 'UTC'), workspace_id, end_user FROM src WHERE end_user IS NOT NULL
+    SELECT DISTINCT organisation_id, date_trunc('day', created_at, 'UTC'), workspace_id, end_user FROM user_hours
     ON CONFLICT DO NOTHING
   ),
   ${userSetCtes(false)}

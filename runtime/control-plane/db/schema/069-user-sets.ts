@@ -28,11 +28,21 @@ export const USER_SET_TABLES = {
  * `array_agg(DISTINCT)` sorted every row by all fifteen keys, most of the roll-up's added cost.
  */
 export function userSetsSql(source: string, meta: boolean): string {
-  const keys = keysOf(meta);
-  const distinct = (from: string, what: string) => `(SELECT DISTINCT ${what} FROM ${from})`;
-  const hourly = distinct(`${source} r WHERE r.end_user IS NOT NULL`, `organisation_id, date_trunc('hour', created_at, 'UTC') AS created_at, ${meta ? 'workspace_id, metadata' : dims}, end_user`);
-  const from = meta ? `${distinct(metadataPairsSql(hourly), `organisation_id, created_at, ${keys}, end_user`)} d` : `${hourly} d`;
-  return `SELECT organisation_id, created_at AS hour, ${keys}, array_agg(end_user) AS users FROM ${from} GROUP BY organisation_id, created_at, ${keys}`;
+  const hourly = meta ? `(${userHoursSql(source)})` : `(SELECT DISTINCT organisation_id, date_trunc('hour', created_at, 'UTC') AS created_at, ${dims}, end_user FROM ${source} r WHERE r.end_user IS NOT NULL)`;
+  return meta ? metaUserSetsSql(hourly) : `SELECT organisation_id, created_at AS hour, ${dims}, array_agg(end_user) AS users FROM ${hourly} d GROUP BY organisation_id, created_at, ${dims}`;
+}
+
+/**
+ * Distinct (organisation, hour as `created_at`, workspace, metadata object, user) of raw rows: the
+ * roll-up computes it once for the user rollups and the metadata user sets (one pass over the new rows).
+ */
+export const userHoursSql = (source: string) =>
+  `SELECT DISTINCT organisation_id, date_trunc('hour', created_at, 'UTC') AS created_at, workspace_id, metadata, end_user FROM ${source} r WHERE r.end_user IS NOT NULL`;
+
+/** Metadata user sets from `userHoursSql` rows `source` (a relation that takes an alias). */
+export function metaUserSetsSql(source: string): string {
+  return `SELECT organisation_id, created_at AS hour, ${metaKeys}, array_agg(end_user) AS users
+    FROM (SELECT DISTINCT organisation_id, created_at, ${metaKeys}, end_user FROM ${metadataPairsSql(source)}) d GROUP BY organisation_id, created_at, ${metaKeys}`;
 }
 
 /** Daily sets from hourly-shaped sets `source` (organisation_id, hour, keys, users). */
