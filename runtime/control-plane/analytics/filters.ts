@@ -24,7 +24,7 @@ export interface Filter {
   /** The workspace clause alone (empty when the whole organisation is in scope). */
   workspaceClauses: string[];
   /**
-   * A filter the rollups cannot answer (trace or span id, several metadata pairs, numeric ranges):
+   * A filter the rollups cannot answer (trace or span id, numeric ranges):
    * such queries read raw rows only.
    */
   rawOnly: boolean;
@@ -35,6 +35,11 @@ export interface Filter {
   rollupClauses: string[];
   /** One metadata pair: rollup answers come from the metadata rollups instead of the plain ones. */
   metadataRollup: boolean;
+  /**
+   * Two or more metadata pairs: rollup answers come from the rollups keyed by the whole metadata
+   * object (migration 69), which `requestClauses` apply to as they are.
+   */
+  metadataObjects: boolean;
   /** The same filter, store-neutral: what the Timestream analytics adapter reads. */
   criteria: AnalyticsCriteria;
 }
@@ -165,6 +170,7 @@ export async function buildFilter(
     }
   }
   let metadataClause = '';
+  let metadataObjects = false;
   let metadataRollupClause = '';
   if (query.metadata) {
     let parsed: unknown;
@@ -186,7 +192,7 @@ export async function buildFilter(
       clauses.push(metadataClause);
     } else if (entries.length) {
       clauses.push(`${a}metadata @> ${p(JSON.stringify(pairs))}::jsonb`);
-      rawOnly = true;
+      metadataObjects = true;
     }
   }
   const requestClauses = clauses.slice(scopeCount);
@@ -201,6 +207,7 @@ export async function buildFilter(
     rawOnly,
     rollupClauses: requestClauses.map((c) => (c === metadataClause ? metadataRollupClause : c)),
     metadataRollup: metadataClause !== '',
+    metadataObjects,
     criteria,
   };
 }

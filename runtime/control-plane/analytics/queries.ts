@@ -101,8 +101,10 @@ export type SeriesNeed = 'base' | 'latency' | 'users';
 export async function series(db: SqlQueryable, filter: Filter, requestedGranularity: string | undefined, need: SeriesNeed = 'base'): Promise<Series> {
   const g = granularity(filter, requestedGranularity);
   const plan = rollupPlan(filter, g);
-  // User sets keyed by a metadata pair have no other request dimension (migration 69).
-  if (plan && !(need === 'users' && filter.metadataRollup && filter.requestClauses.length > 1)) return rollupSeries(db, filter, g, plan, need);
+  // User sets keyed by a metadata pair have no other request dimension, and none are kept per
+  // metadata object (migration 69).
+  const rawUsers = need === 'users' && (filter.metadataObjects || (filter.metadataRollup && filter.requestClauses.length > 1));
+  if (plan && !rawUsers) return rollupSeries(db, filter, g, plan, need);
   const bucketExpr = `(extract(epoch FROM date_trunc('${g}', created_at AT TIME ZONE 'UTC')) * 1000)::float8`;
   // Buckets and the whole range in one scan (two statements read every matching row twice).
   const { rows } = await db.query<Aggregates & { bucket: number | null }>(

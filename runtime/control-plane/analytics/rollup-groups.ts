@@ -2,7 +2,8 @@ import type { SqlQueryable } from '../../core/db.js';
 import type { Filter } from './filters.js';
 import { histFromCountsSql, histIndexSql, histPercentile, histSumSql } from './latency-hist.js';
 import { feedbackByGroup } from './feedback.js';
-import { dailyPlan, pendingSql, rolledTo, rollupPlan } from './rollups.js';
+import { METADATA_OBJECT_TABLES } from '../db/schema/069-metadata-object-rollups.js';
+import { dailyPlan, pendingSql, rolledTo, rollupPlan, rollupTables } from './rollups.js';
 
 /**
  * `/analytics/groups/*` from the rollups (issue 6: a group-by over a month read every raw row of it).
@@ -42,7 +43,7 @@ export interface GroupRow {
 /** Rollup columns the group key can be read from. */
 const ROLLUP_KEYS = new Set(['model', 'provider', 'status', 'api_key_id', 'config_id', 'workspace_id', 'prompt_id', 'virtual_key']);
 
-/** Null when the rollups cannot answer (raw-only filter, user groups, a metadata group under a metadata filter, no whole hour). */
+/** Null when the rollups cannot answer (raw-only filter, user groups, no whole hour). */
 export async function rollupGroups(
   db: SqlQueryable,
   filter: Filter,
@@ -52,7 +53,7 @@ export async function rollupGroups(
   const plan = rollupPlan(filter, 'hour');
   if (!plan) return null;
   const byMeta = 'metadataKey' in dimension;
-  if (byMeta ? filter.metadataRollup : !ROLLUP_KEYS.has(dimension.column)) return null;
+  if (!byMeta && !ROLLUP_KEYS.has(dimension.column)) return null;
   const params = [...filter.params];
   const p = (v: unknown) => {
     params.push(v);
@@ -66,15 +67,21 @@ export async function rollupGroups(
   let rollupKey: string;
   let rawKey: string;
   let rawExtra = '';
-  const where = ['organisation_id = $1', ...filter.workspaceClauses, ...filter.rollupClauses];
-  let tables: [string, string];
-  if (byMeta) {
-    where.push(`meta_key = ${k}::text`);
+  const where = ['organisation_id = $1', ...filter.workspaceClauses];
+  let tables: readonly [string, string];
+  if (byMeta && (filter.metadataRollup || filter.metadataObjects)) {
+    // A metadata group under a metadata filter: rows that carry both, keyed by the whole object.
+    where.push(...filter.requestClauses, `metadata ? ${k}::text`);
+    [rollupKey, rawKey, rawExtra] = [`metadata ->> ${k}::text`, `metadata ->> ${k}::text`, ` AND metadata ? ${k}::text`];
+    tables = METADATA_OBJECT_TABLES;
+  } else if (byMeta) {
+    where.push(...filter.rollupClauses, `meta_key = ${k}::text`);
     [rollupKey, rawKey, rawExtra] = ['meta_value', `metadata ->> ${k}::text`, ` AND metadata ? ${k}::text`];
     tables = ['request_metrics_hourly_meta', 'request_metrics_daily_meta'];
   } else {
+    where.push(...filter.rollupClauses);
     [rollupKey, rawKey] = [dimension.column, dimension.column];
-    tables = filter.metadataRollup ? ['request_metrics_hourly_meta', 'request_metrics_daily_meta'] : ['request_metrics_hourly', 'request_metrics_daily'];
+    tables = rollupTables(filter);
   }
   const rollupRows = (table: string, range: string) => `SELECT ${rollupKey} AS key, success, cache_status, requests, cost, total_units, req_units, res_units,
       total_ms, min_ms, max_ms, latency_hist, first_at, last_at FROM ${table} WHERE ${where.join(' AND ')} AND ${range}`;

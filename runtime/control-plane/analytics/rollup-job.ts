@@ -5,6 +5,7 @@ import { ROLLUP_ROLE } from '../db/schema/064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY, dailyFromHourlySql } from '../db/schema/065-daily-rollups.js';
 import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from '../db/schema/067-metadata-rollups.js';
 import { FEEDBACK_REQUEST_COLUMNS } from '../db/schema/068-feedback-requests.js';
+import { METADATA_OBJECT_TABLES, metadataObjectKey } from '../db/schema/069-metadata-object-rollups.js';
 import { USER_SET_TABLES, dailyUserSetsSql, keysOf, mergeUserSetSql, metaUserSetsSql, userHoursSql, userSetKey, userSetsSql } from '../db/schema/069-user-sets.js';
 import { histAddSql } from './latency-hist.js';
 
@@ -85,6 +86,17 @@ const ROLL_UP_SQL = `WITH bounds AS (
   -- Users per hour (as created_at), workspace and metadata object: one pass over the new rows for the
   -- user rollups and the metadata user sets.
   user_hours AS MATERIALIZED (${userHoursSql('src')}),
+  metaobj (organisation_id, hour, metadata, ${dims}, ${ROLLUP_MEASURE_COLUMNS}) AS MATERIALIZED (${rollupFromBucketsSql('pre', ['metadata'])}),
+  hourly_metaobj AS (
+    INSERT INTO ${METADATA_OBJECT_TABLES[0]} (organisation_id, hour, metadata, ${dims}, ${ROLLUP_MEASURE_COLUMNS})
+    SELECT * FROM metaobj
+    ON CONFLICT (organisation_id, ${metadataObjectKey('hour')}) DO UPDATE SET ${merge(METADATA_OBJECT_TABLES[0])}
+  ),
+  daily_metaobj AS (
+    INSERT INTO ${METADATA_OBJECT_TABLES[1]} (organisation_id, day, metadata, ${dims}, ${ROLLUP_MEASURE_COLUMNS})
+    ${dailyFromHourlySql('metaobj', ['metadata'])}
+    ON CONFLICT (organisation_id, ${metadataObjectKey('day')}) DO UPDATE SET ${merge(METADATA_OBJECT_TABLES[1])}
+  ),
   users AS (
     INSERT INTO request_metrics_hourly_users (organisation_id, hour, workspace_id, end_user)
     SELECT DISTINCT organisation_id, created_at, workspace_id, end_user FROM user_hours

@@ -1,5 +1,6 @@
 import type { SqlQueryable } from '../../core/db.js';
 import type { Filter, Granularity } from './filters.js';
+import { METADATA_OBJECT_TABLES } from '../db/schema/069-metadata-object-rollups.js';
 import { USER_SET_TABLES } from '../db/schema/069-user-sets.js';
 import { addHist, histFromCountsSql, histIndexSql, histPercentile, histSumSql } from './latency-hist.js';
 
@@ -12,11 +13,21 @@ import { addHist, histFromCountsSql, histIndexSql, histPercentile, histSumSql } 
  * snapshot, so a row is counted from exactly one of the two).
  * Counts, sums and averages equal the raw answers; percentiles come from the latency histograms
  * (within one 20% bucket, see latency-hist.ts). A filter on one metadata pair reads the metadata
- * rollups (migration 67) instead. Queries whose filters the rollups do not key on (trace/span id,
- * several metadata pairs, numeric ranges) and minute buckets stay on raw rows.
+ * rollups (migration 67) instead, several pairs the metadata-object rollups (69). Queries whose
+ * filters the rollups do not key on (trace/span id, numeric ranges) and minute buckets stay on raw rows.
  */
 const HOUR = 3_600_000;
 const HIT = `cache_status IN ('HIT', 'SEMANTIC HIT', 'SEMANTIC_HIT')`;
+
+/**
+ * [hourly, daily] rollups for a filter: keyed by one metadata pair (migration 67), by the whole
+ * metadata object for several pairs (69, whose rows `rollupClauses` = `requestClauses` apply to), or
+ * plain.
+ */
+export function rollupTables(filter: Filter): readonly [string, string] {
+  if (filter.metadataObjects) return METADATA_OBJECT_TABLES;
+  return filter.metadataRollup ? ['request_metrics_hourly_meta', 'request_metrics_daily_meta'] : ['request_metrics_hourly', 'request_metrics_daily'];
+}
 
 export interface RollupPlan {
   /** Whole hours [hourFrom, hourTo) come from the rollups. */
@@ -65,7 +76,7 @@ function rollupSource(filter: Filter, plan: RollupPlan, g: Granularity, withHist
   const pending = pendingSql(`$${params.length}`);
   const where = ['organisation_id = $1', ...filter.workspaceClauses, ...filter.rollupClauses].join(' AND ');
   // One metadata pair: the metadata rollups (migration 67), keyed by that pair and every other dimension.
-  const [hourly, daily] = filter.metadataRollup ? ['request_metrics_hourly_meta', 'request_metrics_daily_meta'] : ['request_metrics_hourly', 'request_metrics_daily'];
+  const [hourly, daily] = rollupTables(filter);
   const keys = 'status, success, cache_status, rescued_by, retry_count';
   const rollupRows = (table: string, time: string, range: string) =>
     countOnly

@@ -3,6 +3,7 @@ import { ROLLUP_DIMENSIONS } from './063-metric-rollups.js';
 import { ROLLUP_ROLE } from './064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY } from './065-daily-rollups.js';
 import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from './067-metadata-rollups.js';
+import { metadataObjectStatements } from './069-metadata-object-rollups.js';
 import { tenantTable } from './rls.js';
 
 const wsSetting = `current_setting('tollgate.workspace_id', true)`;
@@ -105,7 +106,7 @@ const table = (name: string, time: string, meta: boolean) =>
  */
 export const m069: Migration = {
   id: 69,
-  name: 'observability: user sets per rollup row',
+  name: 'observability: user sets per rollup row, metadata-object rollups',
   statements: [
     `SELECT pg_advisory_xact_lock(${ROLLUP_LOCK_KEY})`,
     ...[false, true].flatMap((meta) => {
@@ -128,5 +129,6 @@ export const m069: Migration = {
     ...userSetBackfillStatements(`ingest_xid IS NULL OR ingest_xid < (SELECT rolled_to FROM metric_rollup_state WHERE id = 1)`),
     `ALTER TABLE request_metrics FORCE ROW LEVEL SECURITY`,
     ...[...USER_SET_TABLES.plain, ...USER_SET_TABLES.meta].flatMap((t) => [`ALTER TABLE ${t} FORCE ROW LEVEL SECURITY`, `ANALYZE ${t}`]),
+    ...metadataObjectStatements(),
   ],
 };
