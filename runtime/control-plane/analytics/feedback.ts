@@ -15,7 +15,7 @@ import { graph, round } from './shapes.js';
  * background roll-up keeps for every request that is, together with some feedback of its trace,
  * below the roll-up watermark. The rest comes from the raw tables in the same statement (one
  * snapshot): requests past the watermark, and the requests of feedback past it. Filters the rollups
- * do not take (trace or span id, numeric ranges, several metadata pairs) keep the direct lookup in
+ * do not take (trace or span id, numeric ranges) keep the direct lookup in
  * `request_metrics`: a trace id is one index probe, and the raw answer is what tests compare with.
  */
 const WATERMARK = '(SELECT rolled_to FROM metric_rollup_state WHERE id = 1)';

@@ -8,7 +8,8 @@ import { dailyPlan, pendingSql, rolledTo, rollupPlan, rollupTables } from './rol
 /**
  * `/analytics/groups/*` from the rollups (issue 6: a group-by over a month read every raw row of it).
  * A group is a rollup dimension (model, provider, status, API key, ...) or the values of one
- * metadata key (the metadata rollups, migration 67). Whole days come from the daily rollups, the
+ * metadata key (the metadata rollups, migration 67; under a metadata filter, the rollups keyed by
+ * the whole metadata object, migration 69). Whole days come from the daily rollups, the
  * hours around them from the hourly ones, the partial hours at the edges and rows past the roll-up
  * watermark from raw rows, in one statement, as the graphs do. Counts, sums, averages, first/last
  * seen equal the raw answers; p95/p99 come from the latency histograms (within one bucket).
