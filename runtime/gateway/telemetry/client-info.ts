@@ -43,6 +43,7 @@ export function clientInfo(headers: IncomingHttpHeaders): ClientInfo {
   };
 }
 
+// In the order of cachedClientInfo's unrolled check (lastValues[i] is CLIENT_HEADERS[i]'s value).
 const CLIENT_HEADERS = [
   'user-agent', 'x-portkey-package-version', 'x-stainless-lang', 'x-stainless-package-version',
   'x-stainless-runtime', 'x-portkey-runtime', 'x-stainless-runtime-version', 'x-portkey-runtime-version',
@@ -57,10 +58,21 @@ let lastInfo: ClientInfo | undefined;
  * Results are shared and never mutated; the map is bounded.
  */
 export function cachedClientInfo(headers: IncomingHttpHeaders): ClientInfo {
-  // The previous caller first: the same SDK sends the same headers, and comparing them allocates nothing.
-  let same = lastInfo !== undefined;
-  for (let i = 0; same && i < CLIENT_HEADERS.length; i++) same = headers[CLIENT_HEADERS[i]] === lastValues[i];
-  if (same) return lastInfo!;
+  // The previous caller first: the same SDK sends the same headers, and comparing them allocates
+  // nothing. Named loads: a loop's one keyed load site sees every name and goes megamorphic.
+  if (
+    lastInfo !== undefined &&
+    headers['user-agent'] === lastValues[0] &&
+    headers['x-portkey-package-version'] === lastValues[1] &&
+    headers['x-stainless-lang'] === lastValues[2] &&
+    headers['x-stainless-package-version'] === lastValues[3] &&
+    headers['x-stainless-runtime'] === lastValues[4] &&
+    headers['x-portkey-runtime'] === lastValues[5] &&
+    headers['x-stainless-runtime-version'] === lastValues[6] &&
+    headers['x-portkey-runtime-version'] === lastValues[7]
+  ) {
+    return lastInfo;
+  }
   let key = '';
   for (let i = 0; i < CLIENT_HEADERS.length; i++) {
     const v = headers[CLIENT_HEADERS[i]];

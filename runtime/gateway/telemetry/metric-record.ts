@@ -16,6 +16,9 @@ export const header = (headers: IncomingHttpHeaders | undefined, name: string): 
   return s ? s : undefined;
 };
 
+/** A header's value (Node joins repeated x-* headers into one string; an array only for a few standard ones). */
+const one = (v: string | string[] | undefined): string | undefined => (typeof v === 'string' ? v || undefined : v?.[0] || undefined);
+
 const MAX_METADATA_KEYS = 64;
 
 /**
@@ -26,7 +29,7 @@ const MAX_METADATA_KEYS = 64;
 const metadataCache = new Map<string, { defaults: Record<string, string> | undefined; value: Record<string, string> }>();
 
 function metadataOf(headers: IncomingHttpHeaders | undefined, defaults: Record<string, string> | undefined): Record<string, string> {
-  const raw = header(headers, 'x-portkey-metadata') ?? '';
+  const raw = one(headers?.['x-portkey-metadata']) ?? '';
   const hit = metadataCache.get(raw);
   if (hit && hit.defaults === defaults) return hit.value;
   const out: Record<string, string> = { ...(defaults ?? {}) };
@@ -102,10 +105,11 @@ export class RowBuilder {
     const res = entry.res;
     const h = this.routeHeaders;
     const byEndpoint = entry.routeFromEndpoint === true;
-    h.config = byEndpoint ? undefined : header(headers, 'x-portkey-config');
-    h.virtualKey = byEndpoint ? undefined : header(headers, 'x-portkey-virtual-key');
+    // Named loads, not header(): a helper's one keyed load site sees every name and goes megamorphic.
+    h.config = byEndpoint ? undefined : one(headers?.['x-portkey-config']);
+    h.virtualKey = byEndpoint ? undefined : one(headers?.['x-portkey-virtual-key']);
     // Only consulted to tell whether the key's default config routed the request.
-    h.provider = byEndpoint || h.config || h.virtualKey ? undefined : header(headers, 'x-portkey-provider');
+    h.provider = byEndpoint || h.config || h.virtualKey ? undefined : one(headers?.['x-portkey-provider']);
     h.optionIndex = resHeaderOf(tap, res, 'x-portkey-last-used-option-index');
     const facts = this.routes.get(state, entry, h);
 
@@ -149,9 +153,9 @@ export class RowBuilder {
     row.user = str(metadata._user) ?? str((entry.request as Record<string, unknown> | undefined)?.user);
     row.client = headers ? cachedClientInfo(headers) : NO_CLIENT;
     row.trace_id = str(entry.traceId);
-    row.span_id = str(header(headers, 'x-portkey-span-id'));
-    row.parent_span_id = str(header(headers, 'x-portkey-parent-span-id'));
-    row.span_name = str(header(headers, 'x-portkey-span-name'));
+    row.span_id = str(one(headers?.['x-portkey-span-id']));
+    row.parent_span_id = str(one(headers?.['x-portkey-parent-span-id']));
+    row.span_name = str(one(headers?.['x-portkey-span-name']));
     if (this.logMode === 'off') {
       row.log_key = null;
       row.log_token = null;
