@@ -122,6 +122,19 @@ describe('observability: metric records', () => {
     });
   });
 
+  it('records the cache status the caller was sent: MISS, then HIT for the same request', async () => {
+    const config = JSON.stringify({ virtual_key: h.slugs.primary, cache: { mode: 'simple', max_age: 60 } });
+    const messages = [{ role: 'user' as const, content: 'cache me please' }];
+    const statuses: (string | null)[] = [];
+    for (const trace of ['trace-cache-1', 'trace-cache-2']) {
+      const { response } = await h.openai({ 'x-portkey-config': config, 'x-portkey-trace-id': trace }).chat.completions.create({ model: 'gpt-4o-mini', messages }).withResponse();
+      statuses.push(response.headers.get('x-portkey-cache-status'));
+    }
+    expect(statuses).toEqual(['MISS', 'HIT']);
+    expect(await byTrace('trace-cache-1')).toMatchObject({ cache_status: 'MISS', last_used_option_index: 'config' });
+    expect(await byTrace('trace-cache-2')).toMatchObject({ cache_status: 'HIT', last_used_option_index: 'config' });
+  });
+
   it('records upstream errors and the portkey-ai SDK as the client', async () => {
     h.primary.control.fail(429, 1);
     const client = h.openai({ 'x-portkey-virtual-key': h.slugs.primary, 'x-portkey-trace-id': 'trace-429' });

@@ -1,9 +1,9 @@
-import { createHmac, randomUUID } from 'node:crypto';
-import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import { createHmac } from 'node:crypto';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { logKey } from '../../core/metrics.js';
 import type { GatewayState } from '../sync/gateway-state.js';
 import { cachedClientInfo } from './client-info.js';
-import type { MetricRow } from './metric-row.js';
+import { assignRecordId, rowId, type MetricRow } from './metric-row.js';
 import { costCents } from './pricing.js';
 import type { ResponseTap } from './response-tap.js';
 import { RouteFactsCache, str, type RouteHeaders } from './route-facts.js';
@@ -18,6 +18,9 @@ export const header = (headers: IncomingHttpHeaders | undefined, name: string): 
 
 /** A header's value (Node joins repeated x-* headers into one string; an array only for a few standard ones). */
 const one = (v: string | string[] | undefined): string | undefined => (typeof v === 'string' ? v || undefined : v?.[0] || undefined);
+
+/** An outgoing header's value as text (numbers as the response would send them). */
+const text = (v: OutgoingHttpHeaders[string]): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? v[0] : String(v));
 
 const MAX_METADATA_KEYS = 64;
 
@@ -54,23 +57,6 @@ function metadataOf(headers: IncomingHttpHeaders | undefined, defaults: Record<s
   }
   return out;
 }
-
-let idBase = '';
-let idSeq = 4096;
-/**
- * Record ids: a fresh random UUID every 4,096 records, its last three hex digits replaced by a
- * counter. Still UUID-shaped and unique (110 random bits per base), at a string concatenation
- * per record instead of a randomUUID() call, which was a visible share of building one.
- */
-function recordId(): string {
-  if (idSeq === 4096) {
-    idBase = randomUUID().slice(0, 33);
-    idSeq = 0;
-  }
-  const n = idSeq++;
-  return idBase + HEX3[n];
-}
-const HEX3 = Array.from({ length: 4096 }, (_, n) => n.toString(16).padStart(3, '0'));
 
 const NO_CLIENT = { runtime: null, runtimeVersion: null, sdk: null, sdkVersion: null };
 
@@ -110,20 +96,20 @@ export class RowBuilder {
     h.virtualKey = byEndpoint ? undefined : one(headers?.['x-portkey-virtual-key']);
     // Only consulted to tell whether the key's default config routed the request.
     h.provider = byEndpoint || h.config || h.virtualKey ? undefined : one(headers?.['x-portkey-provider']);
-    h.optionIndex = resHeaderOf(tap, res, 'x-portkey-last-used-option-index');
+    const sent = entry.responseHeaders;
+    h.optionIndex = sent ? text(sent['x-portkey-last-used-option-index']) : resHeaderOf(tap, res, 'x-portkey-last-used-option-index');
     const facts = this.routes.get(state, entry, h);
 
     const status = entry.status;
     const success = status >= 200 && status < 300;
     const retries = entry.retries;
-    const id = recordId();
     row.facts = facts;
-    row.id = id;
+    assignRecordId(row);
     row.createdAtMs = entry.startedAt;
     row.stream = entry.stream;
     row.status = status;
     row.success = success;
-    row.cache_status = str(resHeaderOf(tap, res, 'x-portkey-cache-status'), 16) ?? 'DISABLED';
+    row.cache_status = str(sent ? text(sent['x-portkey-cache-status']) : resHeaderOf(tap, res, 'x-portkey-cache-status'), 16) ?? 'DISABLED';
     row.retry_count = Math.max(0, retries);
     row.rescued_by = !success ? null : facts.fellBack ? 'fallback' : retries > 0 ? 'retry' : null;
 
@@ -160,7 +146,7 @@ export class RowBuilder {
       row.log_key = null;
       row.log_token = null;
     } else {
-      const key = logKey(entry.organisationId, facts.workspace_id, new Date(entry.startedAt), id);
+      const key = logKey(entry.organisationId, facts.workspace_id, new Date(entry.startedAt), rowId(row));
       row.log_key = key;
       row.log_token = this.logMode === 'customer' ? createHmac('sha256', this.fetchKey).update(key).digest('base64url') : null;
     }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { MetricRecord } from '../../core/metrics.js';
 import type { ClientInfo } from './client-info.js';
 import type { ModelPrice } from './pricing.js';
@@ -54,7 +55,9 @@ export class MetricRow {
   facts: RouteFacts = undefined as unknown as RouteFacts;
   client: ClientInfo = undefined as unknown as ClientInfo;
   metadata: Record<string, string> = {};
-  id = '';
+  /** The record id is `idBase` + the 3 hex digits of `idSeq`, or `idBase` alone when `idSeq` < 0 (see rowId). */
+  idBase = '';
+  idSeq = -1;
   createdAtMs = 0;
   stream = false;
   status = 0;
@@ -79,6 +82,30 @@ export class MetricRow {
   log_token: string | null = null;
 }
 
+const HEX3 = Array.from({ length: 4096 }, (_, n) => n.toString(16).padStart(3, '0'));
+let idPrefix = '';
+let idNext = 4096;
+
+/**
+ * Gives the row a fresh record id: a random UUID's first 33 characters, renewed every 4,096
+ * records, then a 3-hex-digit counter. Still UUID-shaped and unique (110 random bits per base).
+ * The string is only joined when read (rowId): the batch keeps base and counter, and joins a
+ * whole column when it is sealed.
+ */
+export function assignRecordId(row: MetricRow): void {
+  if (idNext === 4096) {
+    idPrefix = randomUUID().slice(0, 33);
+    idNext = 0;
+  }
+  row.idBase = idPrefix;
+  row.idSeq = idNext++;
+}
+
+/** A record id from its base and counter (assignRecordId), or a whole id kept as the base. */
+export const idOf = (base: string, seq: number): string => (seq < 0 ? base : base + HEX3[seq]);
+
+export const rowId = (row: MetricRow): string => idOf(row.idBase, row.idSeq);
+
 let isoSecond = -1;
 let isoPrefix = '';
 /** `toISOString()` of an ms epoch, formatting the date part once per second (records come in bursts). */
@@ -97,7 +124,7 @@ export function rowToRecord(row: MetricRow): MetricRecord {
   const f = row.facts;
   const c = row.client;
   return {
-    id: row.id,
+    id: rowId(row),
     created_at: isoOf(row.createdAtMs),
     organisation_id: f.organisation_id,
     workspace_id: f.workspace_id,
@@ -155,7 +182,8 @@ export function recordToRow(r: MetricRecord, row = new MetricRow()): MetricRow {
   };
   row.client = { runtime: r.client_runtime, runtimeVersion: r.client_runtime_version, sdk: r.client_sdk, sdkVersion: r.client_sdk_version };
   row.metadata = r.metadata;
-  row.id = r.id;
+  row.idBase = r.id;
+  row.idSeq = -1;
   row.createdAtMs = Date.parse(r.created_at);
   row.stream = r.stream;
   row.status = r.status;

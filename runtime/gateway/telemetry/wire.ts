@@ -1,7 +1,7 @@
 import type { MetricRecord } from '../../core/metrics.js';
 import { METRIC_COLUMNS, METRICS_FORMAT_COLUMNS, type EncodedColumn, type MetricColumn } from '../../core/metrics-wire.js';
 import type { ClientInfo } from './client-info.js';
-import { CLIENT_COLUMNS, FACT_COLUMNS, MetricRow, recordToRow, type RouteFacts } from './metric-row.js';
+import { CLIENT_COLUMNS, FACT_COLUMNS, idOf, MetricRow, recordToRow, type RouteFacts } from './metric-row.js';
 
 /**
  * The open batch of metric records, kept compact from the moment a row is added: numbers and
@@ -45,8 +45,10 @@ class Dict {
 const NUMBERS = NUMBER_COLUMNS.length;
 /** Dictionaries: SMALL_COLUMNS, then routes, clients and metadata (the last three by identity). */
 const DICTS = SMALL_COLUMNS.length + 3;
-/** One record's cells: its numbers, then its dictionary indexes. */
-const WIDTH = NUMBERS + DICTS;
+/** The id's counter (MetricRow.idSeq), after the dictionary indexes: ids are joined only when sealed. */
+const ID_SEQ = NUMBERS + DICTS;
+/** One record's cells: its numbers, its dictionary indexes, its id counter. */
+const WIDTH = ID_SEQ + 1;
 const STRINGS = DISTINCT_COLUMNS.length;
 const NOTHING = Symbol('nothing');
 
@@ -104,7 +106,8 @@ export class MetricColumnsBatch {
     c[o + 17] = this.code(9, r.facts); c[o + 18] = this.code(10, r.client); c[o + 19] = this.code(11, r.metadata);
     const s = this.strings;
     const so = i * STRINGS;
-    s[so] = r.id; s[so + 1] = r.trace_id; s[so + 2] = r.span_id; s[so + 3] = r.parent_span_id; s[so + 4] = r.log_key; s[so + 5] = r.log_token;
+    c[o + ID_SEQ] = r.idSeq;
+    s[so] = r.idBase; s[so + 1] = r.trace_id; s[so + 2] = r.span_id; s[so + 3] = r.parent_span_id; s[so + 4] = r.log_key; s[so + 5] = r.log_token;
   }
 
   /** Cell `k` of every record, as a plain array (for JSON.stringify). */
@@ -124,13 +127,22 @@ export class MetricColumnsBatch {
     return out;
   }
 
+  /** Record ids, joined from the base and counter of each (assignRecordId). */
+  private idColumn(): string[] {
+    const n = this.count;
+    const out = new Array<string>(n);
+    for (let i = 0; i < n; i++) out[i] = idOf(this.strings[i * STRINGS] as string, this.cells[i * WIDTH + ID_SEQ]);
+    return out;
+  }
+
   /** The format 2 body (runtime/core/metrics-wire.ts). */
   encode(head: { gateway_url?: string; gateway_version?: string }): string {
     const n = this.count;
     const columns = {} as Record<MetricColumn, EncodedColumn>;
     if (n) {
       NUMBER_COLUMNS.forEach((name, k) => (columns[name] = plain(this.cellColumn(k))));
-      DISTINCT_COLUMNS.forEach((name, k) => (columns[name] = plain(this.stringColumn(k))));
+      // Slot 0 of a record's strings is its id's base (DISTINCT_COLUMNS[0] is 'id').
+      DISTINCT_COLUMNS.forEach((name, k) => (columns[name] = k === 0 ? this.idColumn() : plain(this.stringColumn(k))));
       const dictColumn = (k: number): EncodedColumn => {
         const values = this.dicts[k].values;
         return values.length === 1 ? { c: values[0] } : { d: values, i: this.cellColumn(NUMBERS + k) };
