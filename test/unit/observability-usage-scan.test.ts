@@ -43,4 +43,26 @@ describe('telemetry: usage scanner', () => {
     expect(usageFromResponse('', Buffer.from('"usage":{"total_tokens":3}'))).toEqual({ input: undefined, output: undefined, total: 3 });
     expect(usageFromResponse('', Buffer.from('{"a":1,"usage"'))).toBeUndefined();
   });
+
+  it('agrees with JSON.parse on generated usage objects (nested values, strings with braces and quotes, spacing)', () => {
+    let seed = 42;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const pick = <T>(xs: T[]) => xs[Math.floor(rand() * xs.length)];
+    const keys = ['prompt_tokens', 'input_tokens', 'completion_tokens', 'output_tokens', 'total_tokens', 'cached_tokens', 'prompt_tokens_details'];
+    const values = () => pick<unknown>([Math.floor(rand() * 5000), -3, 2.6, null, 'x}"{', { total_tokens: 9, note: ']' }, [1, { prompt_tokens: 4 }], true]);
+    for (let n = 0; n < 500; n++) {
+      const usage: Record<string, unknown> = {};
+      for (let k = Math.floor(rand() * 6); k > 0; k--) usage[pick(keys)] = values();
+      const space = rand() < 0.5 ? 0 : 1;
+      const body = Buffer.from(JSON.stringify({ choices: [{ text: 'the "usage": {"total_tokens": 1}' }], usage }, null, space));
+      const count = (k: string) => {
+        const v = usage[k];
+        return typeof v === 'number' && v >= 0 ? Math.round(v) : undefined;
+      };
+      const expected = { input: count('prompt_tokens') ?? count('input_tokens'), output: count('completion_tokens') ?? count('output_tokens'), total: count('total_tokens') };
+      const found = usageFromResponse(body, body);
+      if (expected.input === undefined && expected.output === undefined && expected.total === undefined) expect(found, body.toString()).toBeUndefined();
+      else expect(found, body.toString()).toEqual(expected);
+    }
+  });
 });

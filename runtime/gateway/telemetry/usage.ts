@@ -36,52 +36,82 @@ const TOTAL = Buffer.from('total_tokens');
 
 /**
  * The token counts of the usage object that starts at `start` (a `{`), or undefined when it does
- * not close. One pass over the object's bytes, reading the numbers of its own (depth 1)
- * `prompt_tokens`/`input_tokens`, `completion_tokens`/`output_tokens` and `total_tokens` keys; nested
- * objects (`prompt_tokens_details`, ...) and strings are stepped over. It works on the bytes the
- * client was sent (JSON's structural characters are ASCII, and no byte of a multi-byte UTF-8
- * character is), so the response is never decoded to a string to find its usage.
+ * not close. It walks the object key by key, reading the numbers of its own `prompt_tokens`/
+ * `input_tokens`, `completion_tokens`/`output_tokens` and `total_tokens` (the last of duplicates)
+ * and stepping over every other value (`prompt_tokens_details`, strings, ...). It works on the
+ * bytes the client was sent (JSON's structural characters are ASCII, and no byte of a multi-byte
+ * UTF-8 character is), so the response is never decoded to a string to find its usage.
  */
 function usageObjectAt(b: Buffer, start: number): RawUsage | undefined {
-  let depth = 0;
-  let inString = false;
-  let stringStart = 0;
-  let keyStart = -1;
-  let keyEnd = -1;
+  const n = b.length;
   let prompt: number | undefined, input: number | undefined, completion: number | undefined, output: number | undefined, total: number | undefined;
-  for (let i = start; i < b.length; i++) {
-    const c = b[i];
-    if (inString) {
-      if (c === 92) i++; // backslash
-      else if (c === 34) {
-        inString = false;
-        keyStart = stringStart;
-        keyEnd = i;
-      }
+  let i = start + 1;
+  for (;;) {
+    while (i < n && (isSpace(b[i]) || b[i] === 44)) i++; // whitespace and ','
+    if (i >= n) return undefined;
+    if (b[i] === 125) return { input: prompt ?? input, output: completion ?? output, total }; // '}'
+    if (b[i] !== 34) return undefined; // not a key: not JSON we can read
+    const keyStart = i + 1;
+    i = stringEnd(b, i);
+    if (i < 0) return undefined;
+    const keyEnd = i - 1;
+    while (i < n && isSpace(b[i])) i++;
+    if (b[i] !== 58) return undefined; // ':'
+    i++;
+    while (i < n && isSpace(b[i])) i++;
+    if (!isNumberStart(b[i])) {
+      i = valueEnd(b, i);
+      if (i < 0) return undefined;
       continue;
     }
-    if (c === 34) {
-      inString = true;
-      stringStart = i + 1;
-    } else if (c === 123 || c === 91) depth++;
-    else if (c === 125 || c === 93) {
-      if (--depth === 0) return { input: prompt ?? input, output: completion ?? output, total };
-    } else if (c === 58 && depth === 1) {
-      let j = i + 1;
-      while (isSpace(b[j])) j++;
-      if (!isNumberStart(b[j])) continue;
-      let k = j + 1;
-      while (isNumberChar(b[k])) k++;
-      const v = num(numberAt(b, j, k));
-      if (keyIs(b, keyStart, keyEnd, PROMPT)) prompt = v;
-      else if (keyIs(b, keyStart, keyEnd, INPUT)) input = v;
-      else if (keyIs(b, keyStart, keyEnd, COMPLETION)) completion = v;
-      else if (keyIs(b, keyStart, keyEnd, OUTPUT)) output = v;
-      else if (keyIs(b, keyStart, keyEnd, TOTAL)) total = v;
-      i = k - 1;
+    let k = i + 1;
+    while (isNumberChar(b[k])) k++;
+    const v = num(numberAt(b, i, k));
+    i = k;
+    switch (keyEnd - keyStart) {
+      case 12:
+        if (keyIs(b, keyStart, keyEnd, INPUT)) input = v;
+        else if (keyIs(b, keyStart, keyEnd, TOTAL)) total = v;
+        break;
+      case 13:
+        if (keyIs(b, keyStart, keyEnd, PROMPT)) prompt = v;
+        else if (keyIs(b, keyStart, keyEnd, OUTPUT)) output = v;
+        break;
+      case 17:
+        if (keyIs(b, keyStart, keyEnd, COMPLETION)) completion = v;
+        break;
     }
   }
-  return undefined;
+}
+
+/** The index after the string that opens at `i` (a `"`), or -1 when it does not close. */
+function stringEnd(b: Buffer, i: number): number {
+  for (let j = i + 1; j < b.length; j++) {
+    const c = b[j];
+    if (c === 92) j++; // backslash
+    else if (c === 34) return j + 1;
+  }
+  return -1;
+}
+
+/** The index after the JSON value at `i` (string, object, array or literal), or -1 when it does not end. */
+function valueEnd(b: Buffer, i: number): number {
+  const c = b[i];
+  if (c === 34) return stringEnd(b, i);
+  if (c !== 123 && c !== 91) {
+    while (i < b.length && b[i] !== 44 && b[i] !== 125 && b[i] !== 93 && !isSpace(b[i])) i++; // null, true, false
+    return i < b.length ? i : -1;
+  }
+  let depth = 0;
+  for (let j = i; j < b.length; j++) {
+    const d = b[j];
+    if (d === 34) {
+      j = stringEnd(b, j) - 1;
+      if (j < 0) return -1;
+    } else if (d === 123 || d === 91) depth++;
+    else if ((d === 125 || d === 93) && --depth === 0) return j + 1;
+  }
+  return -1;
 }
 
 /** A JSON number's bytes: plain digits (token counts) without making a string, anything else through Number(). */
