@@ -14,7 +14,10 @@
  * move alternating rounds by ±20%, while both gateways of a pair see the same machine.
  *   env: REQUESTS per round (default 15000), RATE req/s (default 1000; 0 = closed loop at CONCURRENCY),
  *        ROUNDS (default 3), CONCURRENCY (default 16), PAIRED (1: side by side, see above),
- *        CPU_PROF_DIR (write a V8 CPU profile of each gateway there), GATEWAY_BUNDLE (use this bundle)
+ *        CPU_PROF_DIR (write a V8 CPU profile of each gateway there; CPU_PROF_INTERVAL µs, default 1000),
+ *        GATEWAY_BUNDLE (use this bundle), AA=1 (PAIRED with telemetry off in both slots: the method's own
+ *        bias and spread). PAIRED rounds alternate which slot runs telemetry: with both off, the slot
+ *        started and driven first cost up to 6% more.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
