@@ -20,13 +20,14 @@ export function createMigrations(
     ...options,
     entry: handlerEntry(handlersDir, 'migrate'),
     description: 'Tollgate control plane: database migrations (deploy-time trigger)',
-    timeout: Duration.minutes(5),
+    // Lambda's maximum: migrations that backfill rollups from existing metrics (68, 69) take minutes on a large table.
+    timeout: Duration.minutes(15),
   });
   const trigger = new triggers.Trigger(scope, 'MigrateTrigger', {
     handler: fn,
     executeAfter: after,
     executeOnHandlerChange: true,
-    timeout: Duration.minutes(5),
+    timeout: Duration.minutes(15),
   });
   acknowledge(trigger, 'CDK Trigger provider (framework code): its runtime and AWSLambdaBasicExecutionRole are managed by aws-cdk-lib.',
     'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', 'AwsSolutions-L1');

@@ -229,7 +229,7 @@ describe('ControlPlane defaults', () => {
   });
 
   it('runs migrations at deploy time through a Trigger after the database', () => {
-    t.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('migrations'), Timeout: 300 });
+    t.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('migrations'), Timeout: 900 });
     const triggers = t.findResources('Custom::Trigger');
     expect(Object.keys(triggers)).toHaveLength(1);
     const trigger = Object.values(triggers)[0] as any;
