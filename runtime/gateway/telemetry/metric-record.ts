@@ -73,7 +73,7 @@ const unreachable = (): never => {
 /**
  * Fills metric rows from what the pipeline knew and what the response sent. The route part comes
  * from a per-route cache (route-facts.ts); what repeats across requests otherwise (metadata,
- * client) is cached by its input. Nothing is allocated per record beyond its id and usage.
+ * client) is cached by its input. Nothing is allocated per record beyond its usage.
  */
 export class RowBuilder {
   readonly routes: RouteFactsCache;
