@@ -118,7 +118,12 @@ describe('property: random configs, headers and bodies', () => {
         if (res.status === 502) expect(JSON.stringify(routeHeaders)).toContain('127.0.0.1:9');
         return true;
       }),
-      { numRuns: Number(process.env.FUZZ_RUNS ?? 300), seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined },
+      {
+        numRuns: Number(process.env.FUZZ_RUNS ?? 300),
+        seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined,
+        // Found by CI (seed -268694871): a null message on /v1/messages crashed the mock Anthropic (500), which the gateway relayed.
+        examples: [[{ 'x-portkey-virtual-key': 'anthropic-vk' }, {}, { messages: [null], max_tokens: 0 }, '/v1/messages', false]],
+      },
     );
     const health = await fetch(`${h.gateway.url}/v1/health`);
     expect(health.status).toBe(200);

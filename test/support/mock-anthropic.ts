@@ -56,7 +56,11 @@ export async function startMockAnthropic(opts: MockAnthropicOptions = {}): Promi
     if (failure) return anthropicError(res, failure, `mock failing with ${failure}`);
     if (req.method !== 'POST' || (req.url ?? '').split('?')[0] !== '/v1/messages') return anthropicError(res, 404, 'Not found');
     if (typeof body?.max_tokens !== 'number') return anthropicError(res, 400, 'max_tokens: Field required');
-    if (!Array.isArray(body.messages) || body.messages.some((m: any) => m.role !== 'user' && m.role !== 'assistant')) {
+    if (!Array.isArray(body.messages)) return anthropicError(res, 400, 'messages: Field required');
+    // As the API does: a message that is not an object is a 400, not a crash of the server.
+    const notObject = body.messages.findIndex((m: unknown) => !m || typeof m !== 'object' || Array.isArray(m));
+    if (notObject >= 0) return anthropicError(res, 400, `messages.${notObject}: Input should be a valid dictionary`);
+    if (body.messages.some((m: any) => m.role !== 'user' && m.role !== 'assistant')) {
       return anthropicError(res, 400, 'messages: roles must be "user" or "assistant"');
     }
     const id = `msg_${Math.random().toString(36).slice(2, 14)}`;
