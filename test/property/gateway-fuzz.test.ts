@@ -122,7 +122,12 @@ describe('property: random configs, headers and bodies', () => {
         numRuns: Number(process.env.FUZZ_RUNS ?? 300),
         seed: process.env.FUZZ_SEED ? Number(process.env.FUZZ_SEED) : undefined,
         // Found by CI (seed -268694871): a null message on /v1/messages crashed the mock Anthropic (500), which the gateway relayed.
-        examples: [[{ 'x-portkey-virtual-key': 'anthropic-vk' }, {}, { messages: [null], max_tokens: 0 }, '/v1/messages', false]],
+        examples: [
+          [{ 'x-portkey-virtual-key': 'anthropic-vk' }, {}, { messages: [null], max_tokens: 0 }, '/v1/messages', false],
+          // The same through the gateway's own translations.
+          [{ 'x-portkey-virtual-key': 'anthropic-vk' }, {}, { model: 'claude-3-5-haiku-latest', messages: [null] }, '/v1/chat/completions', false],
+          [{ 'x-portkey-virtual-key': 'openai-vk' }, {}, { model: 'gpt-4o-mini', messages: [null], max_tokens: 5 }, '/v1/messages', false],
+        ],
       },
     );
     const health = await fetch(`${h.gateway.url}/v1/health`);
