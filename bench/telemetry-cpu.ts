@@ -19,80 +19,27 @@
  *        bias and spread). PAIRED rounds alternate which slot runs telemetry: with both off, the slot
  *        started and driven first cost up to 6% more.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { bundleGateway, cpuMicros, cpuSplitMicros, freePort, startBenchStack, syscallCounts } from './lib/stack.js';
+import { chatHeaders, sendAtRate as sendAtRateOf, sendClosedLoop, startGatewayBundle } from './lib/gateway-load.js';
+import { bundleGateway, cpuMicros, cpuSplitMicros, startBenchStack, syscallCounts } from './lib/stack.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
-const root = new URL('..', import.meta.url).pathname;
-const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function startGateway(bundle: string, cpUrl: string, dataDir: string, token: string, telemetry: boolean) {
-  const port = await freePort();
+function startGateway(bundle: string, cpUrl: string, dataDir: string, token: string, telemetry: boolean) {
   const prof = process.env.CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-interval=${process.env.CPU_PROF_INTERVAL ?? 1000}`, `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`, `--cpu-prof-name=gateway-${telemetry ? 'on' : 'off'}-${Date.now()}.cpuprofile`] : [];
-  const proc = spawn(process.execPath, [...prof, bundle], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TOLLGATE_CONTROL_PLANE_URL: cpUrl,
-      TOLLGATE_DATA_PLANE_TOKEN: token,
-      TOLLGATE_KEYRING_FILE: join(dataDir, 'keyring.json'),
-      TOLLGATE_DEV_MODE: '1',
-      TOLLGATE_TELEMETRY: telemetry ? 'on' : 'off',
-    },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; !(await fetch(`${url}/v1/health`).then((r) => r.ok, () => false)); i++) {
-    if (i > 200 || proc.exitCode !== null) throw new Error('the gateway bundle did not start');
-    await sleep(100);
-  }
-  return { proc, url };
+  return startGatewayBundle(bundle, { controlPlaneUrl: cpUrl, dataPlaneToken: token, dataDir, telemetry, nodeArgs: prof });
 }
 
-async function one(pool: Pool, headers: Record<string, string>) {
-  const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers, body });
-  if (res.statusCode !== 200) throw new Error(`gateway answered ${res.statusCode}: ${await res.body.text()}`);
-  await res.body.dump();
-}
-
-async function sendAtRate(pool: Pool, headers: Record<string, string>, n: number) {
-  if (!RATE) return sendAll(pool, headers, n);
-  const started = performance.now();
-  const inFlight = new Set<Promise<void>>();
-  for (let launched = 0; launched < n; ) {
-    const due = Math.min(n, Math.floor(((performance.now() - started) / 1000) * RATE));
-    for (; launched < due; launched++) {
-      const p: Promise<void> = one(pool, headers).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    await sleep(5);
-  }
-  await Promise.all(inFlight);
-}
-
-async function sendAll(pool: Pool, headers: Record<string, string>, n: number) {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      while (next++ < n) {
-        const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers, body });
-        if (res.statusCode !== 200) throw new Error(`gateway answered ${res.statusCode}: ${await res.body.text()}`);
-        await res.body.dump();
-      }
-    }),
-  );
-}
+const sendAll = (pool: Pool, headers: Record<string, string>, n: number) => sendClosedLoop(pool, headers, n, CONCURRENCY);
+const sendAtRate = (pool: Pool, headers: Record<string, string>, n: number) => (RATE ? sendAtRateOf(pool, headers, n, RATE) : sendAll(pool, headers, n));
 
 const sent = async (url: string) => ((await (await fetch(`${url}/v1/telemetry`)).json()) as { metrics: { sentItems: number } }).metrics.sentItems;
 
@@ -163,13 +110,7 @@ async function main() {
   const processes: ChildProcess[] = [];
   try {
     const { credentials: creds, configSlug: slug } = await startBenchStack(dataDir, processes);
-    const headers = {
-      'content-type': 'application/json',
-      'x-portkey-api-key': creds.adminApiKey,
-      'x-portkey-config': slug,
-      'x-portkey-metadata': JSON.stringify({ team: 'search', _user: 'user-1' }),
-      'user-agent': 'OpenAI/JS 4.77.0',
-    };
+    const headers = chatHeaders(creds.adminApiKey, slug);
     const bundle = process.env.GATEWAY_BUNDLE || join(dataDir, 'gateway.mjs');
     if (!process.env.GATEWAY_BUNDLE) bundleGateway(bundle);
 

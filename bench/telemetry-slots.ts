@@ -17,13 +17,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { cpuMicros, freePort, startBenchStack } from './lib/stack.js';
+import { chatHeaders, sendAtRate, sendClosedLoop, startGatewayBundle } from './lib/gateway-load.js';
+import { cpuMicros, startBenchStack } from './lib/stack.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 800);
 const ROUNDS = Number(process.env.ROUNDS ?? 4);
-const root = new URL('..', import.meta.url).pathname;
-const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Slot {
@@ -42,57 +41,11 @@ function parseSlots(spec: string | undefined): Slot[] {
   return slots;
 }
 
-async function startGateway(slot: Slot, cpUrl: string, dataDir: string, token: string) {
-  const port = await freePort();
-  const args = [...(process.env.NODE_ARGS ? process.env.NODE_ARGS.split(' ') : []), slot.bundle];
-  const pin = process.env.PIN_GATEWAYS;
-  const proc = spawn(pin ? 'taskset' : process.execPath, pin ? ['-c', pin, process.execPath, ...args] : args, {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TOLLGATE_CONTROL_PLANE_URL: cpUrl,
-      TOLLGATE_DATA_PLANE_TOKEN: token,
-      TOLLGATE_KEYRING_FILE: join(dataDir, 'keyring.json'),
-      TOLLGATE_DEV_MODE: '1',
-      TOLLGATE_TELEMETRY: slot.on ? 'on' : 'off',
-    },
-    stdio: ['ignore', 'ignore', 'ignore'],
+function startGateway(slot: Slot, cpUrl: string, dataDir: string, token: string) {
+  return startGatewayBundle(slot.bundle, {
+    controlPlaneUrl: cpUrl, dataPlaneToken: token, dataDir, telemetry: slot.on, stderr: 'ignore',
+    nodeArgs: process.env.NODE_ARGS ? process.env.NODE_ARGS.split(' ') : [], pinCpus: process.env.PIN_GATEWAYS,
   });
-  const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; !(await fetch(`${url}/v1/health`).then((r) => r.ok, () => false)); i++) {
-    if (i > 200 || proc.exitCode !== null) throw new Error(`the gateway bundle ${slot.bundle} did not start`);
-    await sleep(100);
-  }
-  return { proc, url };
-}
-
-async function one(pool: Pool, headers: Record<string, string>) {
-  const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers, body });
-  if (res.statusCode !== 200) throw new Error(`gateway answered ${res.statusCode}: ${await res.body.text()}`);
-  await res.body.dump();
-}
-
-async function sendAtRate(pool: Pool, headers: Record<string, string>, n: number) {
-  const started = performance.now();
-  const inFlight = new Set<Promise<void>>();
-  for (let launched = 0; launched < n; ) {
-    const due = Math.min(n, Math.floor(((performance.now() - started) / 1000) * RATE));
-    for (; launched < due; launched++) {
-      const p: Promise<void> = one(pool, headers).finally(() => inFlight.delete(p));
-      inFlight.add(p);
-    }
-    await sleep(5);
-  }
-  await Promise.all(inFlight);
-}
-
-async function sendClosedLoop(pool: Pool, headers: Record<string, string>, n: number) {
-  let next = 0;
-  await Promise.all(Array.from({ length: 16 }, async () => {
-    while (next++ < n) await one(pool, headers);
-  }));
 }
 
 const slots = parseSlots(process.env.SLOTS);
@@ -100,13 +53,7 @@ const dataDir = await mkdtemp(join(tmpdir(), 'tollgate-bench-slots-'));
 const processes: ChildProcess[] = [];
 try {
   const { credentials: creds, configSlug } = await startBenchStack(dataDir, processes);
-  const headers = {
-    'content-type': 'application/json',
-    'x-portkey-api-key': creds.adminApiKey,
-    'x-portkey-config': configSlug,
-    'x-portkey-metadata': JSON.stringify({ team: 'search', _user: 'user-1' }),
-    'user-agent': 'OpenAI/JS 4.77.0',
-  };
+  const headers = chatHeaders(creds.adminApiKey, configSlug);
   const results: Record<string, number[]> = Object.fromEntries(slots.map((s) => [s.name, []]));
   const baseline = slots.find((s) => !s.on)!.name;
   for (let r = 0; r < ROUNDS; r++) {
@@ -114,14 +61,14 @@ try {
     const gws = await Promise.all(order.map((s) => startGateway(s, creds.controlPlaneUrl, dataDir, creds.dataPlaneToken)));
     const pools = gws.map((g) => new Pool(g.url, { connections: 16 }));
     try {
-      await Promise.all(pools.map((p) => (process.env.WARM === 'closed' ? sendClosedLoop(p, headers, 2000) : sendAtRate(p, headers, 2000))));
-      if (process.env.SETTLE) await Promise.all(pools.map((p) => sendAtRate(p, headers, Number(process.env.SETTLE))));
+      await Promise.all(pools.map((p) => (process.env.WARM === 'closed' ? sendClosedLoop(p, headers, 2000, 16) : sendAtRate(p, headers, 2000, RATE))));
+      if (process.env.SETTLE) await Promise.all(pools.map((p) => sendAtRate(p, headers, Number(process.env.SETTLE), RATE)));
       await sleep(3500);
       const perfs = process.env.PERF
         ? order.map((s, i) => spawn('perf', ['record', '-e', 'cpu-clock', '-F', '1999', '-g', '-p', String(gws[i].proc.pid), '-o', `/tmp/perf-${s.name}.data`], { stdio: 'ignore' }))
         : [];
       const before = await Promise.all(gws.map((g) => cpuMicros(g.proc.pid!)));
-      await Promise.all(pools.map((p) => sendAtRate(p, headers, REQUESTS)));
+      await Promise.all(pools.map((p) => sendAtRate(p, headers, REQUESTS, RATE)));
       // Telemetry ships on a 3 s timer at most: its last batch is inside the window.
       await sleep(3500);
       const after = await Promise.all(gws.map((g) => cpuMicros(g.proc.pid!)));
