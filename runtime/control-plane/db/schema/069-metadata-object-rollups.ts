@@ -6,16 +6,8 @@ import { tenantTable } from './rls.js';
 const wsSetting = `current_setting('tollgate.workspace_id', true)`;
 const dims = ROLLUP_DIMENSIONS.join(', ');
 
-export const METADATA_OBJECT_TABLES = ['request_metrics_hourly_metaobj', 'request_metrics_daily_metaobj'] as const;
-
-/** The unique key after organisation_id: objects by their hash (a btree entry cannot hold a large object). */
-export const metadataObjectKey = (time: 'hour' | 'day') => `(md5(metadata::text)), ${time}, ${dims}`;
-
-const table = (name: string, time: string) => `CREATE TABLE ${name} (
-      organisation_id text NOT NULL,
-      ${time} timestamptz NOT NULL,
-      metadata jsonb NOT NULL,
-      workspace_id text,
+/** The rollups' dimension columns (063's order), as a CREATE TABLE's lines; migration 69's tables share them. */
+export const ROLLUP_DIMENSION_COLUMNS = `      workspace_id text,
       provider text,
       model text,
       status integer NOT NULL,
@@ -27,7 +19,31 @@ const table = (name: string, time: string) => `CREATE TABLE ${name} (
       virtual_key text,
       config_id text,
       prompt_id text,
-      requests bigint NOT NULL,
+`;
+
+/**
+ * A rollup table's access, as 063/067 set it up: tenant RLS scoped to the workspace list, written
+ * by the roll-up role (which the backfill's NO FORCE lets the migration write past RLS; the caller
+ * forces RLS again after it).
+ */
+export const rollupTableAccess = (t: string): string[] => [
+  ...tenantTable(t, { workspaceColumn: 'workspace_id' }),
+  `ALTER POLICY workspace_scope ON ${t} USING (CASE WHEN coalesce(${wsSetting}, '') = '' THEN true ELSE workspace_id = ANY (string_to_array(${wsSetting}, ',')) END)`,
+  `GRANT SELECT, INSERT, UPDATE ON ${t} TO ${ROLLUP_ROLE}`,
+  `CREATE POLICY rollup_write ON ${t} TO ${ROLLUP_ROLE} USING (true) WITH CHECK (true)`,
+  `ALTER TABLE ${t} NO FORCE ROW LEVEL SECURITY`,
+];
+
+export const METADATA_OBJECT_TABLES = ['request_metrics_hourly_metaobj', 'request_metrics_daily_metaobj'] as const;
+
+/** The unique key after organisation_id: objects by their hash (a btree entry cannot hold a large object). */
+export const metadataObjectKey = (time: 'hour' | 'day') => `(md5(metadata::text)), ${time}, ${dims}`;
+
+const table = (name: string, time: string) => `CREATE TABLE ${name} (
+      organisation_id text NOT NULL,
+      ${time} timestamptz NOT NULL,
+      metadata jsonb NOT NULL,
+${ROLLUP_DIMENSION_COLUMNS}      requests bigint NOT NULL,
       cost double precision NOT NULL,
       total_units bigint NOT NULL,
       req_units bigint NOT NULL,
@@ -67,13 +83,7 @@ export function metadataObjectStatements(): string[] {
     table(METADATA_OBJECT_TABLES[1], 'day'),
     `CREATE UNIQUE INDEX ${METADATA_OBJECT_TABLES[1]}_key ON ${METADATA_OBJECT_TABLES[1]} (organisation_id, ${metadataObjectKey('day')}) NULLS NOT DISTINCT`,
     `CREATE INDEX ${METADATA_OBJECT_TABLES[1]}_time ON ${METADATA_OBJECT_TABLES[1]} (organisation_id, day)`,
-    ...METADATA_OBJECT_TABLES.flatMap((t) => [
-      ...tenantTable(t, { workspaceColumn: 'workspace_id' }),
-      `ALTER POLICY workspace_scope ON ${t} USING (CASE WHEN coalesce(${wsSetting}, '') = '' THEN true ELSE workspace_id = ANY (string_to_array(${wsSetting}, ',')) END)`,
-      `GRANT SELECT, INSERT, UPDATE ON ${t} TO ${ROLLUP_ROLE}`,
-      `CREATE POLICY rollup_write ON ${t} TO ${ROLLUP_ROLE} USING (true) WITH CHECK (true)`,
-      `ALTER TABLE ${t} NO FORCE ROW LEVEL SECURITY`,
-    ]),
+    ...METADATA_OBJECT_TABLES.flatMap(rollupTableAccess),
     `ALTER TABLE request_metrics NO FORCE ROW LEVEL SECURITY`,
     ...metadataObjectBackfillStatements(`ingest_xid IS NULL OR ingest_xid < (SELECT rolled_to FROM metric_rollup_state WHERE id = 1)`),
     `ALTER TABLE request_metrics FORCE ROW LEVEL SECURITY`,

@@ -1,12 +1,9 @@
 import type { Migration } from '../migrations.js';
 import { ROLLUP_DIMENSIONS } from './063-metric-rollups.js';
-import { ROLLUP_ROLE } from './064-rollup-watermark.js';
 import { ROLLUP_LOCK_KEY } from './065-daily-rollups.js';
 import { META_DIMENSIONS, META_KEY_COLUMNS, metadataPairsSql } from './067-metadata-rollups.js';
-import { metadataObjectStatements } from './069-metadata-object-rollups.js';
-import { tenantTable } from './rls.js';
+import { metadataObjectStatements, ROLLUP_DIMENSION_COLUMNS, rollupTableAccess } from './069-metadata-object-rollups.js';
 
-const wsSetting = `current_setting('tollgate.workspace_id', true)`;
 const dims = ROLLUP_DIMENSIONS.join(', ');
 /**
  * The metadata sets are keyed by the pair and workspace only: splitting rows keyed by every
@@ -79,19 +76,7 @@ const table = (name: string, time: string, meta: boolean) =>
     : `CREATE TABLE ${name} (
       organisation_id text NOT NULL,
       ${time} timestamptz NOT NULL,
-      workspace_id text,
-      provider text,
-      model text,
-      status integer NOT NULL,
-      success boolean NOT NULL,
-      cache_status text,
-      rescued_by text,
-      retry_count integer NOT NULL,
-      api_key_id text,
-      virtual_key text,
-      config_id text,
-      prompt_id text,
-      users text[] NOT NULL
+${ROLLUP_DIMENSION_COLUMNS}      users text[] NOT NULL
     )`;
 
 /**
@@ -118,13 +103,7 @@ export const m069: Migration = {
         `CREATE UNIQUE INDEX ${daily}_key ON ${daily} (organisation_id, ${userSetKey(meta, 'day')}) NULLS NOT DISTINCT`,
       ];
     }),
-    ...[...USER_SET_TABLES.plain, ...USER_SET_TABLES.meta].flatMap((t) => [
-      ...tenantTable(t, { workspaceColumn: 'workspace_id' }),
-      `ALTER POLICY workspace_scope ON ${t} USING (CASE WHEN coalesce(${wsSetting}, '') = '' THEN true ELSE workspace_id = ANY (string_to_array(${wsSetting}, ',')) END)`,
-      `GRANT SELECT, INSERT, UPDATE ON ${t} TO ${ROLLUP_ROLE}`,
-      `CREATE POLICY rollup_write ON ${t} TO ${ROLLUP_ROLE} USING (true) WITH CHECK (true)`,
-      `ALTER TABLE ${t} NO FORCE ROW LEVEL SECURITY`,
-    ]),
+    ...[...USER_SET_TABLES.plain, ...USER_SET_TABLES.meta].flatMap(rollupTableAccess),
     `ALTER TABLE request_metrics NO FORCE ROW LEVEL SECURITY`,
     ...userSetBackfillStatements(`ingest_xid IS NULL OR ingest_xid < (SELECT rolled_to FROM metric_rollup_state WHERE id = 1)`),
     `ALTER TABLE request_metrics FORCE ROW LEVEL SECURITY`,
