@@ -25,12 +25,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { chatHeaders, sendAtRate as sendAtRateOf, sendClosedLoop, startGatewayBundle } from './lib/gateway-load.js';
-import { bundleGateway, cpuMicros, cpuSplitMicros, startBenchStack, syscallCounts } from './lib/stack.js';
+import { bundleGateway, cpuMicros, cpuSplitMicros, startBenchStack, syscallCounts, threadSplitMicros } from './lib/stack.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
+const WARMUP = Number(process.env.WARMUP ?? 2000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startGateway(bundle: string, cpUrl: string, dataDir: string, token: string, telemetry: boolean) {
@@ -47,7 +48,7 @@ async function round(bundle: string, cpUrl: string, dataDir: string, token: stri
   const gw = await startGateway(bundle, cpUrl, dataDir, token, telemetry);
   try {
     const pool = new Pool(gw.url, { connections: CONCURRENCY });
-    await sendAll(pool, headers, 2000); // JIT warm-up, keep-alive, first batches
+    await sendAll(pool, headers, WARMUP); // JIT warm-up, keep-alive, first batches
     await sleep(3500);
     const sentBefore = telemetry ? await sent(gw.url) : 0;
     const before = await cpuMicros(gw.proc.pid!);
@@ -77,17 +78,19 @@ async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token
   const [on, off] = onFirst ? started : [started[1], started[0]];
   try {
     const slotPools = started.map((gw) => new Pool(gw.url, { connections: CONCURRENCY }));
-    await Promise.all(slotPools.map((p) => sendAll(p, headers, 2000)));
+    await Promise.all(slotPools.map((p) => sendAll(p, headers, WARMUP)));
     await sleep(3500);
     const sentBefore = aa ? 0 : await sent(on.url);
     const before = await Promise.all([cpuSplitMicros(on.proc.pid!), cpuSplitMicros(off.proc.pid!)]);
     const ioBefore = await Promise.all([syscallCounts(on.proc.pid!), syscallCounts(off.proc.pid!)]);
+    const threadsBefore = await Promise.all([threadSplitMicros(on.proc.pid!), threadSplitMicros(off.proc.pid!)]);
     await Promise.all(slotPools.map((p) => sendAtRate(p, headers, REQUESTS)));
     const deadline = Date.now() + 15_000;
     if (aa) await sleep(1000);
     else while ((await sent(on.url)) - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
     const after = await Promise.all([cpuSplitMicros(on.proc.pid!), cpuSplitMicros(off.proc.pid!)]);
     const ioAfter = await Promise.all([syscallCounts(on.proc.pid!), syscallCounts(off.proc.pid!)]);
+    const threadsAfter = await Promise.all([threadSplitMicros(on.proc.pid!), threadSplitMicros(off.proc.pid!)]);
     const delivered = aa ? REQUESTS : (await sent(on.url)) - sentBefore;
     await Promise.all(slotPools.map((p) => p.close()));
     // Syscalls per request: a difference here is the kernel's work (loopback TCP), not telemetry's code.
@@ -97,7 +100,13 @@ async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token
     });
     const cpu = (i: number) => (after[i].user + after[i].system - before[i].user - before[i].system) / REQUESTS;
     const split = (i: number) => ({ user: (after[i].user - before[i].user) / REQUESTS, system: (after[i].system - before[i].system) / REQUESTS });
-    return { on: cpu(0), off: cpu(1), delivered, split: { on: split(0), off: split(1) }, syscalls: { on: perRequest(0), off: perRequest(1) } };
+    // The main thread runs the JavaScript; the others are V8's compiler and GC helpers and libuv's pool.
+    const threads = (i: number) => ({
+      main: (threadsAfter[i].main - threadsBefore[i].main) / REQUESTS,
+      helpers: (threadsAfter[i].helpers - threadsBefore[i].helpers) / REQUESTS,
+      by_name: Object.fromEntries(Object.entries(threadsAfter[i].byName).map(([k, v]) => [k, Math.round(((v - (threadsBefore[i].byName[k] ?? 0)) / REQUESTS) * 10) / 10]).filter(([, v]) => (v as number) > 0)),
+    });
+    return { on: cpu(0), off: cpu(1), delivered, split: { on: split(0), off: split(1) }, threads: { on: threads(0), off: threads(1) }, syscalls: { on: perRequest(0), off: perRequest(1) } };
   } finally {
     on.proc.kill('SIGTERM');
     off.proc.kill('SIGTERM');
@@ -116,12 +125,12 @@ async function main() {
 
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     if (process.env.PAIRED === '1') {
-      const pairs: { on: number; off: number; delivered: number; split: unknown; syscalls: unknown }[] = [];
+      const pairs: { on: number; off: number; delivered: number; split: unknown; threads: unknown; syscalls: unknown }[] = [];
       for (let r = 0; r < ROUNDS; r++) {
         const res = await pairedRound(bundle, creds.controlPlaneUrl, dataDir, creds.dataPlaneToken, headers, r % 2 === 0);
         if (res.delivered < REQUESTS) throw new Error(`only ${res.delivered} of ${REQUESTS} records were delivered`);
         pairs.push(res);
-        process.stderr.write(`pair ${r + 1}: on ${res.on.toFixed(1)}, off ${res.off.toFixed(1)} µs CPU/request (+${((res.on / res.off - 1) * 100).toFixed(1)}%), user/system µs ${JSON.stringify(res.split)}, syscalls/request ${JSON.stringify(res.syscalls)}\n`);
+        process.stderr.write(`pair ${r + 1}: on ${res.on.toFixed(1)}, off ${res.off.toFixed(1)} µs CPU/request (+${((res.on / res.off - 1) * 100).toFixed(1)}%), user/system µs ${JSON.stringify(res.split)}, threads µs ${JSON.stringify(res.threads)}, syscalls/request ${JSON.stringify(res.syscalls)}\n`);
       }
       const round1 = (x: number) => Math.round(x * 10) / 10;
       console.log(JSON.stringify({

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer';
 import { ServerResponse, type IncomingMessage } from 'node:http';
 
 /**

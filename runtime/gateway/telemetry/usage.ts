@@ -1,3 +1,5 @@
+// Imported, not the global: Node's global `Buffer` is a getter, one call on every use.
+import { Buffer } from 'node:buffer';
 /**
  * Token usage from what the client was sent. OpenAI's JSON bodies and the final chunk of a stream
  * with `stream_options.include_usage` carry `usage`; Anthropic's Messages format carries
