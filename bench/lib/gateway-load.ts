@@ -6,7 +6,9 @@ import { freePort } from './stack.js';
 /** Starting gateway bundles and driving them with chat completions: shared by the telemetry benches. */
 
 const root = new URL('../..', import.meta.url).pathname;
-const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }] });
+// BENCH_RESPONSE=stream (bench/mock-upstream.ts) asks for a stream with its usage chunk, as the SDKs do.
+const stream = process.env.BENCH_RESPONSE === 'stream' ? { stream: true, stream_options: { include_usage: true } } : {};
+const body = JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello.' }], ...stream });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface GatewayBundleOptions {
