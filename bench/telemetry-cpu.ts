@@ -15,7 +15,9 @@
  *   env: REQUESTS per round (default 15000), RATE req/s (default 1000; 0 = closed loop at CONCURRENCY),
  *        ROUNDS (default 3), CONCURRENCY (default 16), PAIRED (1: side by side, see above),
  *        CPU_PROF_DIR (write a V8 CPU profile of each gateway there; CPU_PROF_INTERVAL µs, default 1000),
- *        GATEWAY_BUNDLE (use this bundle), AA=1 (PAIRED with telemetry off in both slots: the method's own
+ *        GATEWAY_BUNDLE (use this bundle), GATEWAY_NODE (run it with this Node binary: the image runs Node 22),
+ *        PIN_GATEWAYS=<cpu list> (taskset the gateways there; run the bench itself under `taskset -c <the others>`
+ *        so the control plane, the mock upstream and the load are not on the gateways' cores), AA=1 (PAIRED with telemetry off in both slots: the method's own
  *        bias and spread). PAIRED rounds alternate which slot runs telemetry: with both off, the slot
  *        started and driven first cost up to 6% more.
  */
@@ -36,7 +38,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startGateway(bundle: string, cpUrl: string, dataDir: string, token: string, telemetry: boolean) {
   const prof = process.env.CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-interval=${process.env.CPU_PROF_INTERVAL ?? 1000}`, `--cpu-prof-dir=${process.env.CPU_PROF_DIR}`, `--cpu-prof-name=gateway-${telemetry ? 'on' : 'off'}-${Date.now()}.cpuprofile`] : [];
-  return startGatewayBundle(bundle, { controlPlaneUrl: cpUrl, dataPlaneToken: token, dataDir, telemetry, nodeArgs: prof });
+  return startGatewayBundle(bundle, { controlPlaneUrl: cpUrl, dataPlaneToken: token, dataDir, telemetry, nodeArgs: prof, pinCpus: process.env.PIN_GATEWAYS });
 }
 
 const sendAll = (pool: Pool, headers: Record<string, string>, n: number) => sendClosedLoop(pool, headers, n, CONCURRENCY);

