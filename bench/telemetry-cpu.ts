@@ -106,7 +106,6 @@ async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token
     const threads = (i: number) => ({
       main: (threadsAfter[i].main - threadsBefore[i].main) / REQUESTS,
       helpers: (threadsAfter[i].helpers - threadsBefore[i].helpers) / REQUESTS,
-      by_name: Object.fromEntries(Object.entries(threadsAfter[i].byName).map(([k, v]) => [k, Math.round(((v - (threadsBefore[i].byName[k] ?? 0)) / REQUESTS) * 10) / 10]).filter(([, v]) => (v as number) > 0)),
     });
     return { on: cpu(0), off: cpu(1), delivered, split: { on: split(0), off: split(1) }, threads: { on: threads(0), off: threads(1) }, syscalls: { on: perRequest(0), off: perRequest(1) } };
   } finally {

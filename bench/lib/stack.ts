@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -54,30 +54,26 @@ export async function cpuSplitMicros(pid: number): Promise<{ user: number; syste
   return { user, system };
 }
 
-/** Read and write syscalls (all threads) of a process so far, from /proc/<pid>/io. */
 /**
  * CPU µs of a process's main thread (its JavaScript) and of all its other threads (V8's compiler
  * and GC helpers, libuv's pool), from /proc/<pid>/task/<tid>/stat.
  */
-export async function threadSplitMicros(pid: number): Promise<{ main: number; helpers: number; byName: Record<string, number> }> {
-  const { readdir } = await import('node:fs/promises');
+export async function threadSplitMicros(pid: number): Promise<{ main: number; helpers: number }> {
   const tids = await readdir(`/proc/${pid}/task`);
   let main = 0;
   let helpers = 0;
-  const byName: Record<string, number> = {};
   for (const tid of tids) {
     const stat = await readFile(`/proc/${pid}/task/${tid}/stat`, 'utf8').catch(() => '');
     if (!stat) continue;
-    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).replace(/\d+$/, '');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     const us = (Number(fields[11]) + Number(fields[12])) * 10_000;
     if (tid === String(pid)) main += us;
     else helpers += us;
-    byName[name] = (byName[name] ?? 0) + us;
   }
-  return { main, helpers, byName };
+  return { main, helpers };
 }
 
+/** Read and write syscalls (all threads) of a process so far, from /proc/<pid>/io. */
 export async function syscallCounts(pid: number): Promise<{ reads: number; writes: number }> {
   const io = await readFile(`/proc/${pid}/io`, 'utf8');
   const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(io)?.[1] ?? NaN);
