@@ -11,6 +11,7 @@ import type { TelemetryOptions } from './request-log.js';
  *   TOLLGATE_SPOOL_DIR, TOLLGATE_SPOOL_MAX_BYTES
  *   TOLLGATE_TELEMETRY_FLUSH_MS, TOLLGATE_TELEMETRY_BATCH_SIZE
  *   TOLLGATE_GATEWAY_PUBLIC_URL            how the control plane reaches this gateway for logs
+ *   TOLLGATE_TELEMETRY_SELF_TIME=1         measure telemetry's own time per record (a bench tool, self-time.ts)
  */
 export function telemetryOptionsFromEnv(env: NodeJS.ProcessEnv): TelemetryOptions {
   const int = (name: string): number | undefined => {
@@ -32,6 +33,7 @@ export function telemetryOptionsFromEnv(env: NodeJS.ProcessEnv): TelemetryOption
     flushIntervalMs: int('TOLLGATE_TELEMETRY_FLUSH_MS'),
     batchSize: int('TOLLGATE_TELEMETRY_BATCH_SIZE'),
     publicUrl: env.TOLLGATE_GATEWAY_PUBLIC_URL?.trim() || undefined,
+    measureSelfTime: env.TOLLGATE_TELEMETRY_SELF_TIME?.trim() === '1',
   };
 }
 

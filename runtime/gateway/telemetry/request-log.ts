@@ -7,7 +7,8 @@ import { ControlPlanePoster, runLimited } from './deliver.js';
 import { buildFullLog, logFetchKey } from './full-log.js';
 import { header, resHeaderOf, RowBuilder } from './metric-record.js';
 import { MetricRow, rowToRecord } from './metric-row.js';
-import { TappedResponse, tapResponse, type ResponseTap } from './response-tap.js';
+import { Tap, TappedResponse, tapResponse, type ResponseTap } from './response-tap.js';
+import { SelfTime } from './self-time.js';
 import { Shipper, type SpoolBudget } from './spool.js';
 import { liveTelemetry } from './stats.js';
 import type { RequestLogEntry, RequestLogger, TelemetryDeps } from './types.js';
@@ -279,6 +280,7 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
         logs: { ...logs.stats },
         spool: { dir: opts.spoolDir ?? null, used_bytes: budget.usedBytes, max_bytes: budget.maxBytes },
         dropped_total: metrics.stats.droppedItems + logs.stats.droppedItems,
+        ...(selfTime ? { self_time: selfTime.stats() } : {}),
       };
     },
     setPublicUrl(url) {
@@ -292,6 +294,24 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
       await poster.close();
     },
   };
+  const selfTime = enabled && opts.measureSelfTime ? measureSelfTime(telemetry) : undefined;
   liveTelemetry.add(telemetry);
   return telemetry;
+}
+
+let prototypesTimed: SelfTime | undefined;
+
+/** Wraps what telemetry runs with a clock (self-time.ts); shared prototypes are wrapped once per process. */
+function measureSelfTime(telemetry: RequestLogger): SelfTime {
+  const selfTime = prototypesTimed ?? new SelfTime();
+  if (!prototypesTimed) {
+    prototypesTimed = selfTime;
+    selfTime.wrap(Tap.prototype, 'sawHead', 'tap');
+    selfTime.wrap(Tap.prototype, 'see', 'tap');
+    selfTime.wrap(MetricColumnsBatch.prototype, 'encode', 'encode');
+    selfTime.wrap(ControlPlanePoster.prototype, 'post', 'post');
+  }
+  selfTime.wrap(telemetry, 'observe', 'observe');
+  selfTime.wrap(telemetry, 'record', 'record');
+  return selfTime;
 }

@@ -45,7 +45,7 @@ const join = (parts: Buffer[], size?: number): Buffer => (parts.length === 1 ? p
  * and that object are kept in fields, and the part lists are made only when a second one comes.
  * Headers are kept as the objects writeHead got and normalised only when read.
  */
-class Tap implements ResponseTap {
+export class Tap implements ResponseTap {
   bytes = 0;
   /** The only chunk so far (until a second one moves it into the part lists). */
   private single: Buffer | undefined = undefined;

@@ -4,6 +4,7 @@ import type { Keyring } from '../../core/keyring.js';
 import type { Logger } from '../../core/logger.js';
 import type { LogStore } from '../../core/ports.js';
 import type { GatewayState } from '../sync/gateway-state.js';
+import type { SelfTimeStats } from './self-time.js';
 import type { ShipperStats } from './spool.js';
 
 /** What one request leaves behind. The pipeline fills what it knows; the rest is read from headers here. */
@@ -71,6 +72,11 @@ export interface TelemetryOptions {
   retryBaseMs?: number;
   /** @default 60000 */
   retryMaxMs?: number;
+  /**
+   * Measure telemetry's own time in place (self-time.ts), reported by stats(). A bench tool: it wraps telemetry's functions with a clock.
+   * @default false
+   */
+  measureSelfTime?: boolean;
 }
 
 export interface TelemetryDeps {
@@ -93,6 +99,8 @@ export interface TelemetryStats {
   spool: { dir: string | null; used_bytes: number; max_bytes: number };
   /** Everything a full spool dropped, metrics and logs. */
   dropped_total: number;
+  /** Only when measureSelfTime is on. */
+  self_time?: SelfTimeStats;
 }
 
 export interface RequestLogger {
