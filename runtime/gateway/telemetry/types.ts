@@ -25,6 +25,8 @@ export interface RequestLogEntry {
   durationMs: number;
   /** The parsed request body (masked before it is stored). */
   request?: unknown;
+  /** The request body's size as received, in bytes. Unknown or over 64 KiB: the row is built at once rather than held for a burst (request-log.ts). */
+  requestBytes?: number;
   /** The caller's headers: credentials are masked, x-portkey-metadata/trace/span and SDK headers are read. */
   headers?: IncomingHttpHeaders;
   /** The response, when `observe(res)` tapped it: status headers and usage are read from it. */
