@@ -9,9 +9,9 @@ import { performance } from 'node:perf_hooks';
  * Off by default; when off nothing is wrapped.
  */
 export interface SelfTimeStats {
-  /** Records built while measuring. */
+  /** Requests recorded while measuring. */
   records: number;
-  /** ns per record in each measured part, and their sum. */
+  /** ns per record in each measured part, and `total`: the sum of the top-level parts (a part named "a.b" is inside "a"). */
   ns_per_record: Record<string, number>;
 }
 
