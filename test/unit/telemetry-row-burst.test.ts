@@ -1,10 +1,11 @@
-import { createServer, IncomingMessage, type Server } from 'node:http';
+import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../runtime/core/logger.js';
 import { decodeColumnarRecords } from '../../runtime/control-plane/ingest/columnar.js';
 import { createTelemetry } from '../../runtime/gateway/telemetry/request-log.js';
 import { Tap, TappedResponse, tapResponse } from '../../runtime/gateway/telemetry/response-tap.js';
+import { startIngestSink } from '../support/ingest-sink.js';
 
 type Any = Record<string, any>;
 
@@ -14,22 +15,15 @@ type Any = Record<string, any>;
  * in order, once. Requests or answers over 64 KiB (or of unknown size) are not held.
  */
 describe('telemetry: rows built in bursts', () => {
-  let sink: Server;
+  let sink: Awaited<ReturnType<typeof startIngestSink>>;
   let url: string;
-  const batches: Any[] = [];
+  let batches: Any[];
   beforeAll(async () => {
-    sink = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c) => (text += c));
-      req.on('end', () => {
-        batches.push(JSON.parse(text));
-        res.end('{"status":"success"}');
-      });
-    });
-    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
+    sink = await startIngestSink();
+    url = sink.url;
+    batches = sink.bodies;
   });
-  afterAll(() => new Promise<void>((r) => sink.close(() => r())));
+  afterAll(() => sink.close());
 
   const state = { organisationId: 'org-burst', configs: new Map(), apiKeysByHash: new Map(), virtualKeys: new Map() } as never;
   const entry = (i: number) => ({

@@ -1,27 +1,20 @@
-import { createServer, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../runtime/core/logger.js';
 import { telemetryOptionsFromEnv } from '../../runtime/gateway/telemetry/env.js';
 import { createTelemetry } from '../../runtime/gateway/telemetry/request-log.js';
 import { SelfTime } from '../../runtime/gateway/telemetry/self-time.js';
+import { startIngestSink } from '../support/ingest-sink.js';
 
 /** TOLLGATE_TELEMETRY_SELF_TIME: telemetry's own time per record, the bench tool behind bench/telemetry-self-time.ts. */
 describe('telemetry self-time', () => {
-  let sink: Server;
+  let sink: Awaited<ReturnType<typeof startIngestSink>>;
   let url: string;
-  let posts = 0;
+  const posts = () => sink.bodies.length;
   beforeAll(async () => {
-    sink = createServer((req, res) => {
-      req.resume();
-      req.on('end', () => {
-        posts++;
-        res.end('{"status":"success"}');
-      });
-    });
-    await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r));
-    url = `http://127.0.0.1:${(sink.address() as { port: number }).port}`;
+    sink = await startIngestSink();
+    url = sink.url;
   });
-  afterAll(() => new Promise<void>((r) => sink.close(() => r())));
+  afterAll(() => sink.close());
 
   const state = { organisationId: 'org-self', configs: new Map(), apiKeysByHash: new Map(), virtualKeys: new Map() } as never;
   const entry = (i: number) => ({
@@ -43,11 +36,11 @@ describe('telemetry self-time', () => {
 
   it('counts records and reports ns per record for each part and their total', async () => {
     const telemetry = telemetryWith(true);
-    const before = posts;
+    const before = posts();
     for (let i = 0; i < 10; i++) telemetry.record(entry(i));
     await telemetry.flush();
     const stats = telemetry.stats();
-    expect(posts - before).toBe(3); // 4 + 4 + 2: the batches were still encoded and posted
+    expect(posts() - before).toBe(3); // 4 + 4 + 2: the batches were still encoded and posted
     expect(stats.metrics.sentItems).toBe(10);
     expect(stats.self_time?.records).toBe(10);
     const per = stats.self_time!.ns_per_record;
