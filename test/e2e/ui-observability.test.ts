@@ -370,6 +370,9 @@ describe('control panel with real traffic', () => {
     await page.getByLabel('Resource type').selectOption('api_keys');
     await page.getByRole('form', { name: 'Audit filters' }).getByRole('button', { name: 'Apply filters' }).click();
     await page.waitForURL(/resource=api_keys/);
+    // The unfiltered list already had api_keys rows: wait for the prompts rows to leave (the filtered
+    // list has rendered), which times out if the filter does not apply.
+    await page.getByRole('row').filter({ hasText: 'prompts.update' }).first().waitFor({ state: 'detached' });
     await page.getByRole('row').filter({ hasText: 'api_keys.update' }).first().waitFor();
     expect(await page.getByRole('row').filter({ hasText: 'prompts.update' }).count()).toBe(0);
     await screenshot(page, 'obs-audit-log');
