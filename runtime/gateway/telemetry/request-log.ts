@@ -19,9 +19,9 @@ export { telemetryPrometheus, telemetryStats } from './stats.js';
 export type { RequestLogEntry, RequestLogger, TelemetryDeps, TelemetryOptions, TelemetryStats } from './types.js';
 
 /**
- * Telemetry of one gateway: `record` writes the request's row into the open columnar batch right
- * away (a few µs, no I/O); sealing full batches and building full logs happen on a later turn, and
- * `Shipper`s ship them (memory, then a bounded spool).
+ * Telemetry of one gateway: `record` keeps the request, and every ROW_BURST-th call writes the
+ * kept requests' rows into the open columnar batch (no I/O); sealing full batches and building full
+ * logs happen on a later turn, and `Shipper`s ship them (memory, then a bounded spool).
  * Record fields: metric-record.ts; logs: full-log.ts; wire format: wire.ts; delivery: deliver.ts.
  */
 
@@ -157,7 +157,8 @@ export function createTelemetry(deps: TelemetryDeps): RequestLogger {
 
   // Recorded requests whose rows are not built yet: built ROW_BURST at a time (drainRows), the rest
   // by seal, flush and close (stats counts them as queued). With full logs on, an entry holds its
-  // captured bodies (up to logBodyMaxBytes each): those rows are built right away instead.
+  // captured bodies (up to logBodyMaxBytes each): those rows are built right away instead, and so
+  // are rows of requests or answers over MAX_HELD_BYTES (record).
   const burst = logMode === 'off' ? ROW_BURST : 1;
   const burstEntries: RequestLogEntry[] = [];
   const burstTaps: (ResponseTap | undefined)[] = [];
