@@ -14,12 +14,19 @@
  * move alternating rounds by ±20%, while both gateways of a pair see the same machine.
  *   env: REQUESTS per round (default 15000), RATE req/s (default 1000; 0 = closed loop at CONCURRENCY),
  *        ROUNDS (default 3), CONCURRENCY (default 16), PAIRED (1: side by side, see above),
+ *        SETTLE (requests sent at RATE after the closed-loop warm-up and before the window, default
+ *        10000: see below),
  *        CPU_PROF_DIR (write a V8 CPU profile of each gateway there; CPU_PROF_INTERVAL µs, default 1000),
  *        GATEWAY_BUNDLE (use this bundle), GATEWAY_NODE (run it with this Node binary: the image runs Node 22),
  *        PIN_GATEWAYS=<cpu list> (taskset the gateways there; run the bench itself under `taskset -c <the others>`
  *        so the control plane, the mock upstream and the load are not on the gateways' cores), AA=1 (PAIRED with telemetry off in both slots: the method's own
  *        bias and spread). PAIRED rounds alternate which slot runs telemetry: with both off, the slot
  *        started and driven first cost up to 6% more.
+ * The window measures the steady state: after the closed-loop warm-up, SETTLE requests at RATE
+ * first. Switching from the warm-up's closed loop to the window's open loop (more connections,
+ * other timers) made V8 deoptimise and recompile ~100 functions inside the window (--trace-opt:
+ * 400–460 ms of compiler time a round, ~25 µs a request, in both modes), and telemetry's batch
+ * paths had run only 4 times by then; with 20,000 settling requests it was 20–56 ms in both.
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -28,12 +35,14 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { chatHeaders, sendAtRate as sendAtRateOf, sendClosedLoop, startGatewayBundle } from './lib/gateway-load.js';
 import { bundleGateway, cpuMicros, cpuSplitMicros, startBenchStack, syscallCounts, threadSplitMicros } from './lib/stack.js';
+import { median } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 1000);
 const ROUNDS = Number(process.env.ROUNDS ?? 3);
 const CONCURRENCY = Number(process.env.CONCURRENCY ?? 16);
 const WARMUP = Number(process.env.WARMUP ?? 2000);
+const SETTLE = Number(process.env.SETTLE ?? 10_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function startGateway(bundle: string, cpUrl: string, dataDir: string, token: string, telemetry: boolean) {
@@ -51,6 +60,7 @@ async function round(bundle: string, cpUrl: string, dataDir: string, token: stri
   try {
     const pool = new Pool(gw.url, { connections: CONCURRENCY });
     await sendAll(pool, headers, WARMUP); // JIT warm-up, keep-alive, first batches
+    if (SETTLE) await sendAtRate(pool, headers, SETTLE);
     await sleep(3500);
     const sentBefore = telemetry ? await sent(gw.url) : 0;
     const before = await cpuMicros(gw.proc.pid!);
@@ -81,6 +91,7 @@ async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token
   try {
     const slotPools = started.map((gw) => new Pool(gw.url, { connections: CONCURRENCY }));
     await Promise.all(slotPools.map((p) => sendAll(p, headers, WARMUP)));
+    if (SETTLE) await Promise.all(slotPools.map((p) => sendAtRate(p, headers, SETTLE)));
     await sleep(3500);
     const sentBefore = aa ? 0 : await sent(on.url);
     const before = await Promise.all([cpuSplitMicros(on.proc.pid!), cpuSplitMicros(off.proc.pid!)]);
@@ -89,7 +100,8 @@ async function pairedRound(bundle: string, cpUrl: string, dataDir: string, token
     await Promise.all(slotPools.map((p) => sendAtRate(p, headers, REQUESTS)));
     const deadline = Date.now() + 15_000;
     if (aa) await sleep(1000);
-    else while ((await sent(on.url)) - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
+    // The off gateway is asked the same question as often: each poll is a request the gateway serves.
+    else while ((await Promise.all([sent(on.url), sent(off.url)]))[0] - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
     const after = await Promise.all([cpuSplitMicros(on.proc.pid!), cpuSplitMicros(off.proc.pid!)]);
     const ioAfter = await Promise.all([syscallCounts(on.proc.pid!), syscallCounts(off.proc.pid!)]);
     const threadsAfter = await Promise.all([threadSplitMicros(on.proc.pid!), threadSplitMicros(off.proc.pid!)]);
@@ -124,7 +136,6 @@ async function main() {
     const bundle = process.env.GATEWAY_BUNDLE || join(dataDir, 'gateway.mjs');
     if (!process.env.GATEWAY_BUNDLE) bundleGateway(bundle);
 
-    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     if (process.env.PAIRED === '1') {
       const pairs: { on: number; off: number; delivered: number; split: unknown; threads: unknown; syscalls: unknown }[] = [];
       for (let r = 0; r < ROUNDS; r++) {
@@ -135,7 +146,7 @@ async function main() {
       }
       const round1 = (x: number) => Math.round(x * 10) / 10;
       console.log(JSON.stringify({
-        paired: true, requests_per_round: REQUESTS, rate_per_gateway: RATE || 'closed loop', rounds: ROUNDS,
+        paired: true, requests_per_round: REQUESTS, warmup: WARMUP, settle: SETTLE, rate_per_gateway: RATE || 'closed loop', rounds: ROUNDS,
         cpu_us_per_request: { off: round1(median(pairs.map((p) => p.off))), on: round1(median(pairs.map((p) => p.on))) },
         telemetry_overhead_percent_median_of_pairs: round1(median(pairs.map((p) => (p.on / p.off - 1) * 100))),
         pairs,
@@ -154,7 +165,7 @@ async function main() {
     const off = median(results.off.map((x) => x.cpu_us_per_request));
     const on = median(results.on.map((x) => x.cpu_us_per_request));
     console.log(JSON.stringify({
-      requests_per_round: REQUESTS, rate: RATE || 'closed loop', rounds: ROUNDS, concurrency: CONCURRENCY,
+      requests_per_round: REQUESTS, warmup: WARMUP, settle: SETTLE, rate: RATE || 'closed loop', rounds: ROUNDS, concurrency: CONCURRENCY,
       cpu_us_per_request: { off: Math.round(off * 10) / 10, on: Math.round(on * 10) / 10 },
       telemetry_overhead_percent: Math.round(((on - off) / off) * 1000) / 10,
       rounds_detail: results,

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { chatHeaders, sendAtRate, sendClosedLoop, startGatewayBundle } from './lib/gateway-load.js';
 import { bundleGateway, cpuMicros, startBenchStack } from './lib/stack.js';
+import { median } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 1000);
@@ -79,7 +80,6 @@ try {
     }
     process.stderr.write(`round ${r + 1}: ${slots.map((s) => `${s.name} ${JSON.stringify(results[s.name][r])} (process ${cpu[s.name][r].toFixed(1)} µs)`).join('; ')}\n`);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(JSON.stringify({
     requests_per_round: REQUESTS, rate_per_gateway: RATE, rounds: ROUNDS,
     telemetry_ns_per_record_median: Object.fromEntries(slots.map((s) => [s.name, Object.fromEntries(Object.keys(results[s.name][0]).map((k) => [k, median(results[s.name].map((x) => x[k]))]))])),

@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { Pool } from 'undici';
 import { chatHeaders, sendAtRate, sendClosedLoop, startGatewayBundle } from './lib/gateway-load.js';
 import { cpuMicros, startBenchStack } from './lib/stack.js';
+import { median } from './lib/stats.js';
 
 const REQUESTS = Number(process.env.REQUESTS ?? 15_000);
 const RATE = Number(process.env.RATE ?? 800);
@@ -87,7 +88,6 @@ try {
     const base = results[baseline][r];
     process.stderr.write(`round ${r + 1}: ${slots.map((s) => `${s.name} ${results[s.name][r].toFixed(1)} µs (${((results[s.name][r] / base - 1) * 100).toFixed(1)}%)`).join(', ')}\n`);
   }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   console.log(JSON.stringify({
     requests_per_round: REQUESTS, rate_per_gateway: RATE, rounds: ROUNDS,
     cpu_us_per_request_median: Object.fromEntries(slots.map((s) => [s.name, Math.round(median(results[s.name]) * 10) / 10])),

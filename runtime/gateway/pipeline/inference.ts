@@ -380,8 +380,10 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
   const { cacheWrite, cacheStatus } = call;
   headers['x-portkey-provider'] = leaf.provider.id;
   headers['x-portkey-retry-attempt-count'] = String(retries);
-  if (selected.fromConfig) headers['x-portkey-last-used-option-index'] = leaf.path;
-  headers['x-portkey-cache-status'] = cacheWrite?.leaf === leaf || cacheStatus === 'DISABLED' ? cacheStatus : 'DISABLED';
+  const optionIndexSent = selected.fromConfig ? leaf.path : undefined;
+  if (selected.fromConfig) headers['x-portkey-last-used-option-index'] = optionIndexSent;
+  const cacheStatusSent = cacheWrite?.leaf === leaf || cacheStatus === 'DISABLED' ? cacheStatus : 'DISABLED';
+  headers['x-portkey-cache-status'] = cacheStatusSent;
 
   const model = String((leaf.overrideParams?.model as string | undefined) ?? body?.model ?? '');
   const spec = endpointSpec(leaf.provider, endpoint)!;
@@ -419,7 +421,8 @@ export async function handleInference(req: IncomingMessage, res: ServerResponse,
       requestBytes: raw?.length ?? 0,
       headers: req.headers,
       res,
-      responseHeaders: headers,
+      cacheStatus: cacheStatusSent,
+      optionIndexSent,
       config: selected.config,
       upstreamStartedAt,
       secrets: [leaf.target.apiKey],

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import type { IncomingHttpHeaders, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { logKey } from '../../core/metrics.js';
 import type { GatewayState } from '../sync/gateway-state.js';
 import { cachedClientInfo } from './client-info.js';
@@ -18,9 +18,6 @@ export const header = (headers: IncomingHttpHeaders | undefined, name: string): 
 
 /** A header's value (Node joins repeated x-* headers into one string; an array only for a few standard ones). */
 const one = (v: string | string[] | undefined): string | undefined => (typeof v === 'string' ? v || undefined : v?.[0] || undefined);
-
-/** An outgoing header's value as text (numbers as the response would send them). */
-const text = (v: OutgoingHttpHeaders[string]): string | undefined => (v === undefined ? undefined : Array.isArray(v) ? v[0] : String(v));
 
 const MAX_METADATA_KEYS = 64;
 
@@ -96,8 +93,9 @@ export class RowBuilder {
     h.virtualKey = byEndpoint ? undefined : one(headers?.['x-portkey-virtual-key']);
     // Only consulted to tell whether the key's default config routed the request.
     h.provider = byEndpoint || h.config || h.virtualKey ? undefined : one(headers?.['x-portkey-provider']);
-    const sent = entry.responseHeaders;
-    h.optionIndex = sent ? text(sent['x-portkey-last-used-option-index']) : resHeaderOf(tap, res, 'x-portkey-last-used-option-index');
+    // The pipeline hands over what it answered with: reading it back from a headers object cost ~0.4 µs a record.
+    const answered = entry.cacheStatus !== undefined;
+    h.optionIndex = answered ? entry.optionIndexSent : resHeaderOf(tap, res, 'x-portkey-last-used-option-index');
     const facts = this.routes.get(state, entry, h);
 
     const status = entry.status;
@@ -109,7 +107,7 @@ export class RowBuilder {
     row.stream = entry.stream;
     row.status = status;
     row.success = success;
-    row.cache_status = str(sent ? text(sent['x-portkey-cache-status']) : resHeaderOf(tap, res, 'x-portkey-cache-status'), 16) ?? 'DISABLED';
+    row.cache_status = str(answered ? entry.cacheStatus : resHeaderOf(tap, res, 'x-portkey-cache-status'), 16) ?? 'DISABLED';
     row.retry_count = Math.max(0, retries);
     row.rescued_by = !success ? null : facts.fellBack ? 'fallback' : retries > 0 ? 'retry' : null;
 

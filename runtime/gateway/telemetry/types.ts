@@ -1,4 +1,4 @@
-import type { IncomingHttpHeaders, IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { GatewayConfig } from '../../core/config-schema.js';
 import type { Keyring } from '../../core/keyring.js';
 import type { Logger } from '../../core/logger.js';
@@ -32,10 +32,12 @@ export interface RequestLogEntry {
   /** The response, when `observe(res)` tapped it: status headers and usage are read from it. */
   res?: ServerResponse;
   /**
-   * The x-portkey-* headers the pipeline answered with (cache status, last used option index):
-   * read by name here. Without them, they are read from what the response sent.
+   * The x-portkey-cache-status the pipeline answered with. When it is set, `optionIndexSent` is the
+   * x-portkey-last-used-option-index it answered with (undefined: none was sent); when it is not,
+   * both are read from what the response sent.
    */
-  responseHeaders?: OutgoingHttpHeaders;
+  cacheStatus?: string;
+  optionIndexSent?: string;
   /** The route config that ran (saved, inline or default): names the virtual key and fallback positions. */
   config?: GatewayConfig;
   /** When the first upstream call started (ms epoch): splits upstream from gateway time. */
