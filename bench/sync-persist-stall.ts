@@ -16,6 +16,7 @@ import type { SyncSnapshot } from '../runtime/core/sync-contract.js';
 import { deriveSyncKey, signBody } from '../runtime/core/sync-integrity.js';
 import { mergeDelta } from '../runtime/core/sync-merge.js';
 import { encodePersistedSnapshot } from '../runtime/gateway/sync/persisted-snapshot.js';
+import { median } from './lib/stats.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS) || 5;
 const key = deriveSyncKey('f'.repeat(64), 'cache');
@@ -61,7 +62,6 @@ async function stall(work: () => Promise<unknown>): Promise<{ worstMs: number; w
   return { worstMs: worst, wallMs };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const rows: Record<string, { v1: number[]; stall: number[]; wall: number[] }> = {};
 const record = (name: string, v1: number, s: { worstMs: number; wallMs: number }) => {
   const r = (rows[name] ??= { v1: [], stall: [], wall: [] });
