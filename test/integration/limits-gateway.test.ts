@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../../runtime/gateway/server.js';
 import { redisRateLimiter, type BudgetEvent, type LimitsOptions } from '../../runtime/gateway/limits/index.js';
 import { CHAT_BODY, gatewayHeaders, startGatewayHarness, type GatewayHarness } from '../support/fixture-gateway.js';
+import { startJsonReceiver } from '../support/json-receiver.js';
 
 /** The fixture's API_KEY is `key_0` in workspace `ws_fixture`. */
 let h: GatewayHarness;
@@ -143,19 +144,11 @@ describe('budgets', () => {
   });
 
   it('budget events are POSTed to the alert webhook, once each per period', async () => {
-    const posted: { kind: string; id: string; used: number; threshold?: number }[] = [];
-    const hook = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c) => (text += c));
-      req.on('end', () => {
-        posted.push(JSON.parse(text));
-        res.end('ok');
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    const hook = await startJsonReceiver();
+    const posted = hook.bodies as { kind: string; id: string; used: number; threshold?: number }[];
     try {
       const gw = await gateway({
-        alertWebhook: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/budget`,
+        alertWebhook: `${hook.url}/budget`,
         apiKeys: { key_0: { usage_limits: { type: 'tokens', credit_limit: 25, alert_threshold: 10, periodic_reset: 'weekly' } } },
       });
       let status = 200;
@@ -172,8 +165,7 @@ describe('budgets', () => {
       expect(posted[0].used).toBeGreaterThanOrEqual(10);
       expect(posted[1].used).toBeGreaterThanOrEqual(25);
     } finally {
-      hook.closeAllConnections();
-      await new Promise<void>((resolve) => hook.close(() => resolve()));
+      await hook.close();
     }
   });
 

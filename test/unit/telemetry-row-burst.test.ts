@@ -5,7 +5,7 @@ import { silentLogger } from '../../runtime/core/logger.js';
 import { decodeColumnarRecords } from '../../runtime/control-plane/ingest/columnar.js';
 import { createTelemetry } from '../../runtime/gateway/telemetry/request-log.js';
 import { Tap, TappedResponse, tapResponse } from '../../runtime/gateway/telemetry/response-tap.js';
-import { startIngestSink } from '../support/ingest-sink.js';
+import { startJsonReceiver } from '../support/json-receiver.js';
 
 type Any = Record<string, any>;
 
@@ -15,11 +15,11 @@ type Any = Record<string, any>;
  * in order, once. Requests or answers over 64 KiB (or of unknown size) are not held.
  */
 describe('telemetry: rows built in bursts', () => {
-  let sink: Awaited<ReturnType<typeof startIngestSink>>;
+  let sink: Awaited<ReturnType<typeof startJsonReceiver>>;
   let url: string;
   let batches: Any[];
   beforeAll(async () => {
-    sink = await startIngestSink();
+    sink = await startJsonReceiver();
     url = sink.url;
     batches = sink.bodies;
   });

@@ -3,15 +3,15 @@ import { silentLogger } from '../../runtime/core/logger.js';
 import { telemetryOptionsFromEnv } from '../../runtime/gateway/telemetry/env.js';
 import { createTelemetry } from '../../runtime/gateway/telemetry/request-log.js';
 import { SelfTime } from '../../runtime/gateway/telemetry/self-time.js';
-import { startIngestSink } from '../support/ingest-sink.js';
+import { startJsonReceiver } from '../support/json-receiver.js';
 
 /** TOLLGATE_TELEMETRY_SELF_TIME: telemetry's own time per record, the bench tool behind bench/telemetry-self-time.ts. */
 describe('telemetry self-time', () => {
-  let sink: Awaited<ReturnType<typeof startIngestSink>>;
+  let sink: Awaited<ReturnType<typeof startJsonReceiver>>;
   let url: string;
   const posts = () => sink.bodies.length;
   beforeAll(async () => {
-    sink = await startIngestSink();
+    sink = await startJsonReceiver();
     url = sink.url;
   });
   afterAll(() => sink.close());

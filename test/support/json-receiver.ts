@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
 
-/** A stand-in for the control plane's ingestion endpoint: keeps every JSON body posted to it and answers success. */
-export async function startIngestSink(): Promise<{ url: string; bodies: Record<string, any>[]; close(): Promise<void> }> {
+/**
+ * A stand-in for an HTTP endpoint that JSON is posted to (the control plane's ingestion, an alert
+ * webhook): keeps every body, parsed, in the order received, and answers success.
+ */
+export async function startJsonReceiver(): Promise<{ url: string; bodies: Record<string, any>[]; close(): Promise<void> }> {
   const bodies: Record<string, any>[] = [];
   const server = createServer((req, res) => {
     let text = '';
@@ -15,6 +18,9 @@ export async function startIngestSink(): Promise<{ url: string; bodies: Record<s
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     bodies,
-    close: () => new Promise<void>((r) => server.close(() => r())),
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
   };
 }
