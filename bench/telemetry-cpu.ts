@@ -4,7 +4,11 @@
  * The gateway is the esbuild bundle the DataPlane image runs; the mock upstream and the control
  * plane (which ingests the metric records) are separate processes and are not counted. With
  * telemetry on, the window closes only after the gateway reports every record delivered, so
- * building, batching, serialising and posting them are all inside it.
+ * building, batching, serialising and posting them are all inside it. Every gateway of a round is
+ * asked for its stats (`GET /v1/telemetry`) alike, during the settle, before the window and in the
+ * polls after it: asking only the "on" one once, just before the window, deoptimised its HTTP
+ * server code there and read +6.9% with telemetry's per-request work switched off (bench/README.md,
+ * issue 6, ninth session).
  *   node ./bin/run-ts.mjs bench/telemetry-cpu.ts
  * Load is open-loop at a fixed RATE, the same for both modes: at saturation the mode with less
  * CPU left (telemetry on, with the control plane ingesting on the same cores) serves fewer
@@ -91,7 +95,7 @@ async function round(bundle: string, cpUrl: string, dataDir: string, token: stri
     const started = performance.now();
     await sendAtRate(pool, headers, REQUESTS);
     const elapsed = performance.now() - started;
-    // Until every record of the window is delivered (one flush interval at most), or as long idle when off.
+    // Until every record of the window is delivered (one flush interval at most); when off, as long, asked alike.
     const deadline = Date.now() + 15_000;
     if (telemetry) while ((await sent(gw.url)) - sentBefore < REQUESTS && Date.now() < deadline) await sleep(200);
     else for (let i = 0; i < 16; i++) await Promise.all([sent(gw.url), sleep(200)]);
